@@ -1,0 +1,24 @@
+/* Allocation wrappers. All library allocations go through these so that tests can make the n-th
+ * allocation fail and check that every error path returns MRNN_ERR_NOMEM without leaking. */
+#ifndef MRNN_ALLOC_H
+#define MRNN_ALLOC_H
+
+#include <stddef.h>
+
+void *mrnn__malloc(size_t n);
+void *mrnn__calloc(size_t count, size_t size);
+void *mrnn__realloc(void *p, size_t n);
+void mrnn__free(void *p);
+char *mrnn__strdup(const char *s);
+
+/* Overflow-checked count*size; returns 0 (and sets *out to 0) on overflow. */
+int mrnn__mul_ok(size_t a, size_t b, size_t *out);
+
+/* Grow *array (of elem_size elements, capacity *cap) to hold at least need elements.
+ * Returns 0 on success, -1 on overflow or allocation failure (array untouched). */
+int mrnn__grow(void **array, size_t *cap, size_t need, size_t elem_size);
+
+/* Test hook: after `n` more successful allocations, every allocation fails (n < 0: never). */
+void mrnn__alloc_fail_after(long n);
+
+#endif

@@ -1,0 +1,329 @@
+/* Capped whole-file reads, atomic writes, CRC-32 and bounded little-endian buffers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "fileio.h"
+
+mrnn_status mrnn__read_file(const char *path, size_t max_bytes, uint8_t **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    /* O_NONBLOCK: opening a FIFO must not hang; we reject non-regular files right after. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return mrnn__fail(MRNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return mrnn__fail(MRNN_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return mrnn__fail(MRNN_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > (uint64_t)max_bytes) {
+        close(fd);
+        return mrnn__fail(MRNN_ERR_LIMIT, "%s: file is %lld bytes, the limit is %zu", path,
+                          (long long)st.st_size, max_bytes);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t *data = mrnn__malloc(size + 1);
+    if (!data) {
+        close(fd);
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, size);
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, data + got, size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            mrnn__free(data);
+            close(fd);
+            return mrnn__fail(MRNN_ERR_IO, "%s: read error: %s", path, strerror(e));
+        }
+        if (r == 0) break; /* file shrank while reading: use what is there */
+        got += (size_t)r;
+    }
+    close(fd);
+    data[got] = 0;
+    *buf = data;
+    *len = got;
+    return MRNN_OK;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t len)
+{
+    size_t plen = strlen(path);
+    char *tmp = mrnn__malloc(plen + 32);
+    if (!tmp) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        mrnn__free(tmp);
+        return mrnn__fail(MRNN_ERR_IO, "%s: cannot create: %s", path, strerror(e));
+    }
+    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        mrnn__free(tmp);
+        return mrnn__fail(MRNN_ERR_IO, "%s: write error: %s", path, strerror(e));
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        mrnn__free(tmp);
+        return mrnn__fail(MRNN_ERR_IO, "%s: cannot replace: %s", path, strerror(e));
+    }
+    /* Make the rename itself durable. */
+    memcpy(tmp, path, plen + 1);
+    int dfd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    mrnn__free(tmp);
+    return MRNN_OK;
+}
+
+uint32_t mrnn__crc32(uint32_t crc, const void *data, size_t len)
+{
+    static uint32_t table[256];
+    static _Atomic int ready = 0;
+    if (!ready) {
+        /* Idempotent: two threads racing here write the same values. */
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    const uint8_t *p = data;
+    crc = ~crc;
+    while (len--) crc = table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* ---- writing ---- */
+
+void mrnn__wbuf_bytes(mrnn__wbuf *b, const void *p, size_t n)
+{
+    if (b->failed || n == 0) return;
+    if (b->len + n < b->len || mrnn__grow((void **)&b->data, &b->cap, b->len + n, 1) != 0) {
+        b->failed = 1;
+        return;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void mrnn__wbuf_u8(mrnn__wbuf *b, uint8_t v)
+{
+    mrnn__wbuf_bytes(b, &v, 1);
+}
+
+void mrnn__wbuf_u32(mrnn__wbuf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    mrnn__wbuf_bytes(b, x, 4);
+}
+
+void mrnn__wbuf_u64(mrnn__wbuf *b, uint64_t v)
+{
+    mrnn__wbuf_u32(b, (uint32_t)v);
+    mrnn__wbuf_u32(b, (uint32_t)(v >> 32));
+}
+
+void mrnn__wbuf_i32(mrnn__wbuf *b, int32_t v)
+{
+    mrnn__wbuf_u32(b, (uint32_t)v);
+}
+
+void mrnn__wbuf_f32(mrnn__wbuf *b, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    mrnn__wbuf_u32(b, u);
+}
+
+void mrnn__wbuf_f64(mrnn__wbuf *b, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    mrnn__wbuf_u64(b, u);
+}
+
+/* The formats are little-endian; on a little-endian host arrays are copied as they are. */
+static int host_is_le(void)
+{
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
+void mrnn__wbuf_f32s(mrnn__wbuf *b, const float *v, size_t n)
+{
+    if (host_is_le() && n <= SIZE_MAX / 4) {
+        mrnn__wbuf_bytes(b, v, n * 4);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) mrnn__wbuf_f32(b, v[i]);
+}
+
+void mrnn__wbuf_u32s(mrnn__wbuf *b, const uint32_t *v, size_t n)
+{
+    if (host_is_le() && n <= SIZE_MAX / 4) {
+        mrnn__wbuf_bytes(b, v, n * 4);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) mrnn__wbuf_u32(b, v[i]);
+}
+
+void mrnn__wbuf_str(mrnn__wbuf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    mrnn__wbuf_u32(b, (uint32_t)n);
+    mrnn__wbuf_bytes(b, s, n);
+}
+
+void mrnn__wbuf_free(mrnn__wbuf *b)
+{
+    mrnn__free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- reading ---- */
+
+const uint8_t *mrnn__rbuf_take(mrnn__rbuf *b, size_t n)
+{
+    if (b->bad || n > b->len - b->pos) {
+        b->bad = 1;
+        return NULL;
+    }
+    const uint8_t *p = b->data + b->pos;
+    b->pos += n;
+    return p;
+}
+
+void mrnn__rbuf_bytes(mrnn__rbuf *b, void *out, size_t n)
+{
+    const uint8_t *p = mrnn__rbuf_take(b, n);
+    if (p)
+        memcpy(out, p, n);
+    else
+        memset(out, 0, n);
+}
+
+uint8_t mrnn__rbuf_u8(mrnn__rbuf *b)
+{
+    const uint8_t *p = mrnn__rbuf_take(b, 1);
+    return p ? p[0] : 0;
+}
+
+uint32_t mrnn__rbuf_u32(mrnn__rbuf *b)
+{
+    const uint8_t *p = mrnn__rbuf_take(b, 4);
+    if (!p) return 0;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint64_t mrnn__rbuf_u64(mrnn__rbuf *b)
+{
+    uint64_t lo = mrnn__rbuf_u32(b);
+    uint64_t hi = mrnn__rbuf_u32(b);
+    return lo | hi << 32;
+}
+
+int32_t mrnn__rbuf_i32(mrnn__rbuf *b)
+{
+    return (int32_t)mrnn__rbuf_u32(b);
+}
+
+float mrnn__rbuf_f32(mrnn__rbuf *b)
+{
+    uint32_t u = mrnn__rbuf_u32(b);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+double mrnn__rbuf_f64(mrnn__rbuf *b)
+{
+    uint64_t u = mrnn__rbuf_u64(b);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+int mrnn__rbuf_f32s(mrnn__rbuf *b, float *out, size_t n)
+{
+    if (n > SIZE_MAX / 4) {
+        b->bad = 1;
+        return -1;
+    }
+    if (host_is_le()) {
+        mrnn__rbuf_bytes(b, out, n * 4);
+    } else {
+        for (size_t i = 0; i < n; i++) out[i] = mrnn__rbuf_f32(b);
+    }
+    return b->bad ? -1 : 0;
+}
+
+int mrnn__rbuf_u32s(mrnn__rbuf *b, uint32_t *out, size_t n)
+{
+    if (n > SIZE_MAX / 4) {
+        b->bad = 1;
+        return -1;
+    }
+    if (host_is_le()) {
+        mrnn__rbuf_bytes(b, out, n * 4);
+    } else {
+        for (size_t i = 0; i < n; i++) out[i] = mrnn__rbuf_u32(b);
+    }
+    return b->bad ? -1 : 0;
+}
+
+char *mrnn__rbuf_str(mrnn__rbuf *b, size_t max_len)
+{
+    uint32_t n = mrnn__rbuf_u32(b);
+    if (b->bad || n > max_len) {
+        b->bad = 1;
+        return NULL;
+    }
+    const uint8_t *p = mrnn__rbuf_take(b, n);
+    if (!p) return NULL;
+    if (memchr(p, 0, n)) { /* embedded NUL: not a string we wrote */
+        b->bad = 1;
+        return NULL;
+    }
+    char *s = mrnn__malloc((size_t)n + 1);
+    if (!s) {
+        b->bad = 1;
+        return NULL;
+    }
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}

@@ -1,0 +1,65 @@
+/* Whole-file reading with a size cap, atomic writing, and bounded little-endian (de)serialisation
+ * for the library's own file formats (corpus, vocabulary, checkpoint). */
+#ifndef MRNN_FILEIO_H
+#define MRNN_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "musicrnn/musicrnn.h"
+
+/* Read a regular file of at most max_bytes. Errors name the path: MRNN_ERR_IO (missing, not a
+ * regular file, unreadable), MRNN_ERR_LIMIT (too large), MRNN_ERR_NOMEM. *buf is caller-freed with
+ * mrnn__free. */
+mrnn_status mrnn__read_file(const char *path, size_t max_bytes, uint8_t **buf, size_t *len);
+
+/* Write len bytes to path atomically: a temporary file in the same folder, fsync, rename, fsync of
+ * the folder. Either the old file or the complete new one survives a crash. */
+mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t len);
+
+/* CRC-32 (IEEE) of data, continuing from crc (start with 0). */
+uint32_t mrnn__crc32(uint32_t crc, const void *data, size_t len);
+
+/* A growable output buffer. Writers never fail individually: an allocation failure is remembered
+ * in `failed` and reported once by the caller. */
+typedef struct mrnn__wbuf {
+    uint8_t *data;
+    size_t len, cap;
+    int failed;
+} mrnn__wbuf;
+
+void mrnn__wbuf_bytes(mrnn__wbuf *b, const void *p, size_t n);
+void mrnn__wbuf_u8(mrnn__wbuf *b, uint8_t v);
+void mrnn__wbuf_u32(mrnn__wbuf *b, uint32_t v);
+void mrnn__wbuf_u64(mrnn__wbuf *b, uint64_t v);
+void mrnn__wbuf_i32(mrnn__wbuf *b, int32_t v);
+void mrnn__wbuf_f32(mrnn__wbuf *b, float v);
+void mrnn__wbuf_f64(mrnn__wbuf *b, double v);
+void mrnn__wbuf_f32s(mrnn__wbuf *b, const float *v, size_t n);
+void mrnn__wbuf_u32s(mrnn__wbuf *b, const uint32_t *v, size_t n);
+/* u32 length + bytes (no terminator); NULL is written as length 0. */
+void mrnn__wbuf_str(mrnn__wbuf *b, const char *s);
+void mrnn__wbuf_free(mrnn__wbuf *b);
+
+/* A bounds-checked reader. Every read past the end sets `bad` and yields zeros, so a parser can
+ * read a whole header and check `bad` once. */
+typedef struct mrnn__rbuf {
+    const uint8_t *data;
+    size_t len, pos;
+    int bad;
+} mrnn__rbuf;
+
+void mrnn__rbuf_bytes(mrnn__rbuf *b, void *out, size_t n);
+const uint8_t *mrnn__rbuf_take(mrnn__rbuf *b, size_t n); /* borrow n bytes, NULL if short */
+uint8_t mrnn__rbuf_u8(mrnn__rbuf *b);
+uint32_t mrnn__rbuf_u32(mrnn__rbuf *b);
+uint64_t mrnn__rbuf_u64(mrnn__rbuf *b);
+int32_t mrnn__rbuf_i32(mrnn__rbuf *b);
+float mrnn__rbuf_f32(mrnn__rbuf *b);
+double mrnn__rbuf_f64(mrnn__rbuf *b);
+int mrnn__rbuf_f32s(mrnn__rbuf *b, float *out, size_t n);
+int mrnn__rbuf_u32s(mrnn__rbuf *b, uint32_t *out, size_t n);
+/* Read a string written by mrnn__wbuf_str into a new allocation (max_len caps it); NULL + bad on error. */
+char *mrnn__rbuf_str(mrnn__rbuf *b, size_t max_len);
+
+#endif

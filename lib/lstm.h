@@ -1,0 +1,54 @@
+/* LSTM layer kernels over CBLAS.
+ *
+ * Layout: row-major; a window of T steps for B lanes is stored step-major, row t*B + b.
+ * Gate order in the 4H dimension is i, f, g, o. Weights: w_ih [4H x I], w_hh [4H x H], b [4H].
+ *
+ * Forward: the input projection of the whole window is one GEMM (X · W_ihᵀ), then each step adds
+ * one recurrent GEMM (h_{t-1} · W_hhᵀ) and runs the fused element-wise gate math.
+ * Backward mirrors it: per-step recurrent GEMM for dh, then dW_ih, dW_hh and dX each as one GEMM
+ * over the whole window. Batch-1 inference uses sgemv (OpenBLAS sgemm with M=1 is ~4x slower). */
+#ifndef MRNN_LSTM_H
+#define MRNN_LSTM_H
+
+#include <stddef.h>
+
+typedef struct mrnn__lstm_weights {
+    int n_in, n_hidden;
+    float *w_ih; /* [4H x n_in] */
+    float *w_hh; /* [4H x H] */
+    float *b;    /* [4H] */
+} mrnn__lstm_weights;
+
+/* Activations of one window, kept for backward. Caller allocates with the sizes below. */
+typedef struct mrnn__lstm_cache {
+    float *gates; /* [T*B x 4H] gate activations after the nonlinearity (i, f, g, o) */
+    float *c;     /* [T*B x H] cell state */
+    float *tanh_c;/* [T*B x H] */
+    float *h;     /* [T*B x H] output */
+} mrnn__lstm_cache;
+
+/* Floats needed by a cache for T steps of B lanes, and by the backward scratch. */
+size_t mrnn__lstm_cache_floats(int T, int B, int H);
+size_t mrnn__lstm_backward_scratch_floats(int T, int B, int H);
+/* Point the cache's arrays into `mem` (mrnn__lstm_cache_floats floats). */
+void mrnn__lstm_cache_bind(mrnn__lstm_cache *c, float *mem, int T, int B, int H);
+
+/* Forward over a window. x: [T*B x I]. h0, c0: [B x H] initial state or NULL for zeros.
+ * Fills cache; the final state is cache->h / cache->c at step T-1. */
+void mrnn__lstm_forward(const mrnn__lstm_weights *w, const float *x, int T, int B, const float *h0,
+                        const float *c0, mrnn__lstm_cache *cache);
+
+/* Backward over a window. dh: [T*B x H] loss gradient w.r.t. each step's output h (modified in
+ * place: it accumulates the recurrent gradient). Gradients are ADDED into g (same layout as w).
+ * dx: [T*B x I] receives the gradient w.r.t. x (overwritten), or NULL if not needed.
+ * dh_last/dc_last: gradient flowing into the final state from later windows, or NULL.
+ * scratch: mrnn__lstm_backward_scratch_floats floats. */
+void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, const float *x, int T, int B,
+                         const float *h0, const float *c0, const mrnn__lstm_cache *cache, float *dh,
+                         float *dx, float *scratch);
+
+/* One inference step for B lanes: x [B x I]; h, c [B x H] updated in place. scratch: 4*H*B floats.
+ * Uses sgemv when B == 1. */
+void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *h, float *c, float *scratch);
+
+#endif

@@ -1,0 +1,2 @@
+/* Placeholder: implemented in a following commit. */
+typedef int mrnn__placeholder_network;

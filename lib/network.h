@@ -1,0 +1,83 @@
+/* The whole network as one computation: embedding-sum input (+ optional style embedding) ->
+ * stack of LSTM layers with dropout between them -> output layer -> loss, forward and backward.
+ * Knows token ids and floats; knows nothing of MIDI, files or the public handles. */
+#ifndef MRNN_NETWORK_H
+#define MRNN_NETWORK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lstm.h"
+#include "rng.h"
+
+#define MRNN__MAX_LAYERS 8
+
+enum { MRNN__LOSS_SOFTMAX = 0, MRNN__LOSS_SIGMOID = 1 };
+
+typedef struct mrnn__net_config {
+    uint32_t n_tokens; /* input vocabulary size (rows of the embedding) */
+    uint32_t n_out;    /* outputs: vocabulary size (softmax) or 88 keys (sigmoid) */
+    uint32_t n_styles; /* rows of the style embedding; 0 = none */
+    uint32_t embed, hidden, layers;
+    uint32_t loss;     /* MRNN__LOSS_* */
+    float dropout;
+} mrnn__net_config;
+
+/* Pointers into one float block (parameters) -- gradients use a second block of the same layout. */
+typedef struct mrnn__net_params {
+    float *embed;  /* [n_tokens x E] */
+    float *style;  /* [n_styles x E] or NULL */
+    mrnn__lstm_weights layer[MRNN__MAX_LAYERS]; /* layer 0 input E, others H */
+    float *w_out;  /* [n_out x H] */
+    float *b_out;  /* [n_out] */
+} mrnn__net_params;
+
+size_t mrnn__net_param_count(const mrnn__net_config *cfg);
+void mrnn__net_bind(const mrnn__net_config *cfg, float *block, mrnn__net_params *out);
+/* Initialise: embeddings N(0, 0.1); LSTM weights U(-1/sqrt(H), 1/sqrt(H)); forget-gate bias 1;
+ * output weights U(-1/sqrt(H), 1/sqrt(H)), bias 0. */
+void mrnn__net_init(const mrnn__net_config *cfg, mrnn__net_params *p, mrnn__rng *rng);
+
+/* A batch of B lanes x T steps, step-major (row t*B + b). Input row r holds token ids
+ * in_ids[in_start[r] .. in_start[r+1]) (the input vector is the sum of their embedding rows).
+ * Target row r: softmax -> tgt_ids[tgt_start[r]] (exactly one id); sigmoid -> the set of
+ * positive outputs tgt_ids[tgt_start[r] .. tgt_start[r+1]). mask[r] = 0 leaves row r unscored. */
+typedef struct mrnn__batch {
+    int T, B;
+    const uint32_t *in_start, *in_ids;
+    const uint32_t *tgt_start, *tgt_ids;
+    const float *mask;
+    const uint32_t *style; /* [B] style row per lane, or NULL */
+} mrnn__batch;
+
+typedef struct mrnn__net_workspace mrnn__net_workspace;
+
+/* Workspace for windows up to T x B; NULL on allocation failure. */
+mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T, int B);
+void mrnn__net_workspace_free(mrnn__net_workspace *ws);
+
+typedef struct mrnn__net_result {
+    double loss_sum;   /* summed loss over scored rows (nats) */
+    uint64_t n_scored; /* scored rows */
+    uint64_t n_correct;/* argmax hits (softmax) or exact frames (sigmoid) */
+} mrnn__net_result;
+
+/* Training step: forward with dropout (rng; NULL = no dropout), loss, backward.
+ * grad (same layout as params) is OVERWRITTEN with d(mean loss)/d(params), where the mean is over
+ * the scored rows of this batch. Initial state is zero. */
+void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_params *w,
+                                mrnn__net_params *grad, const mrnn__batch *batch, mrnn__net_workspace *ws,
+                                mrnn__rng *dropout_rng, mrnn__net_result *res);
+
+/* Forward only, no dropout, carrying state: h and c are [layers x B x H], read as the initial
+ * state and overwritten with the final state. Adds to *res. */
+void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *batch,
+                            mrnn__net_workspace *ws, float *h, float *c, mrnn__net_result *res);
+
+/* One inference step for one lane: input ids[0..n_ids), style row (or -1); h, c [layers x H]
+ * updated; logits [n_out] written. scratch: mrnn__net_step_scratch_floats floats. Uses sgemv. */
+size_t mrnn__net_step_scratch_floats(const mrnn__net_config *cfg);
+void mrnn__net_step(const mrnn__net_config *cfg, const mrnn__net_params *w, const uint32_t *ids, size_t n_ids,
+                    int style, float *h, float *c, float *logits, float *scratch);
+
+#endif

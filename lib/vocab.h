@@ -1,0 +1,40 @@
+/* Internal view of the vocabulary: the encoders intern token texts through it. */
+#ifndef MRNN_VOCAB_H
+#define MRNN_VOCAB_H
+
+#include <stdint.h>
+
+#include "fileio.h"
+#include "musicrnn/musicrnn.h"
+
+#define MRNN__UNK_TEXT "<unk>"
+#define MRNN__MAX_VOCAB (1u << 20)
+
+struct mrnn_vocab {
+    mrnn_encoding_params enc;
+    uint32_t n;        /* number of tokens */
+    uint32_t cap;
+    char **text;       /* [n] owned strings */
+    uint64_t *count;   /* [n] occurrences seen while building (notechord) */
+    uint32_t *hash;    /* open-addressing table of ids+1, size hash_cap (power of two) */
+    uint32_t hash_cap;
+    int frozen;        /* 1: unknown texts map to <unk> instead of being added */
+    uint32_t unk;      /* id of <unk>, or UINT32_MAX if the encoding has none */
+};
+
+/* Id of `text`, adding it (count 1) if the vocabulary is not frozen, else <unk> (and *was_unknown=1).
+ * Counts are incremented on every call. */
+mrnn_status mrnn__vocab_intern(mrnn_vocab *v, const char *text, uint32_t *id, int *was_unknown);
+/* Id of text without adding; returns 0 if found. */
+int mrnn__vocab_find(const mrnn_vocab *v, const char *text, uint32_t *id);
+/* Deep copy. */
+mrnn_status mrnn__vocab_clone(const mrnn_vocab *v, mrnn_vocab **out);
+/* Equality of encoding and token list (used to check a corpus against a model). */
+int mrnn__vocab_equal(const mrnn_vocab *a, const mrnn_vocab *b);
+/* Serialise into / parse from a buffer (embedded in corpus and checkpoint files). */
+void mrnn__vocab_write(const mrnn_vocab *v, mrnn__wbuf *b);
+mrnn_status mrnn__vocab_read(mrnn__rbuf *b, mrnn_vocab **out, const char *file);
+/* Validate encoding params (names the bad field). */
+mrnn_status mrnn__encoding_params_check(const mrnn_encoding_params *p);
+
+#endif
