@@ -1,2 +1,171 @@
-/* Placeholder: implemented in a following commit. */
-typedef int mrnn__placeholder_checkpoint;
+/* Model checkpoints (.mrm): one self-describing little-endian file —
+ *   "MRNNMODL", format version, model params, vocabulary (with its encoding params), style labels,
+ *   steps trained, weights, optional training state (Adam moments, RNG, early-stopping state),
+ *   CRC-32 of everything before it.
+ * The vocabulary and encoding travel with the weights, so generating never needs flags repeated. */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "fileio.h"
+#include "model.h"
+#include "vocab.h"
+
+#define MODEL_MAGIC "MRNNMODL"
+#define MODEL_FORMAT 1u
+#define MODEL_MAX_BYTES ((size_t)1 << 35)
+#define MAX_STYLE_TEXT 4096
+
+MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint32_t flags)
+{
+    MRNN_CHECK_ARG(m, "m");
+    MRNN_CHECK_ARG(path, "path");
+    if (flags & ~(uint32_t)MRNN_SAVE_TRAINING_STATE)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: unknown save flags 0x%x", path, flags);
+    int with_state = (flags & MRNN_SAVE_TRAINING_STATE) && m->adam_m;
+    mrnn__wbuf b = {0};
+    mrnn__wbuf_bytes(&b, MODEL_MAGIC, 8);
+    mrnn__wbuf_u32(&b, MODEL_FORMAT);
+    mrnn__wbuf_u32(&b, m->params.embed_size);
+    mrnn__wbuf_u32(&b, m->params.hidden_size);
+    mrnn__wbuf_u32(&b, m->params.num_layers);
+    mrnn__wbuf_f32(&b, m->params.dropout);
+    mrnn__wbuf_u64(&b, m->params.init_seed);
+    mrnn__vocab_write(m->vocab, &b);
+    mrnn__wbuf_u32(&b, m->n_styles);
+    for (uint32_t i = 0; i < m->n_styles; i++) mrnn__wbuf_str(&b, m->styles[i]);
+    mrnn__wbuf_u64(&b, m->step);
+    mrnn__wbuf_u64(&b, m->n_params);
+    mrnn__wbuf_f32s(&b, m->weights, m->n_params);
+    mrnn__wbuf_u32(&b, (uint32_t)with_state);
+    if (with_state) {
+        for (int i = 0; i < 4; i++) mrnn__wbuf_u64(&b, m->rng.s[i]);
+        mrnn__wbuf_u32(&b, (uint32_t)m->rng_seeded);
+        mrnn__wbuf_f64(&b, m->best_valid);
+        mrnn__wbuf_u32(&b, m->valids_since_best);
+        mrnn__wbuf_f32s(&b, m->adam_m, m->n_params);
+        mrnn__wbuf_f32s(&b, m->adam_v, m->n_params);
+    }
+    mrnn__wbuf_u32(&b, mrnn__crc32(0, b.data, b.len));
+    if (b.failed) {
+        mrnn__wbuf_free(&b);
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the model", path);
+    }
+    mrnn_status st = mrnn__write_file_atomic(path, b.data, b.len);
+    mrnn__wbuf_free(&b);
+    return st;
+}
+
+static mrnn_status corrupt(const char *path, const char *what)
+{
+    return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt model file: %s", path, what);
+}
+
+static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_model **out)
+{
+    mrnn_model_params p;
+    mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+    p.embed_size = mrnn__rbuf_u32(b);
+    p.hidden_size = mrnn__rbuf_u32(b);
+    p.num_layers = mrnn__rbuf_u32(b);
+    p.dropout = mrnn__rbuf_f32(b);
+    p.init_seed = mrnn__rbuf_u64(b);
+    if (b->bad) return corrupt(path, "truncated header");
+    mrnn_vocab *v = NULL;
+    mrnn_status st = mrnn__vocab_read(b, &v, path);
+    if (st != MRNN_OK) return st;
+    v->frozen = 1;
+    uint32_t n_styles = mrnn__rbuf_u32(b);
+    if (b->bad || n_styles > 4096) {
+        mrnn_vocab_free(v);
+        return corrupt(path, "bad style count");
+    }
+    char **styles = mrnn__calloc(n_styles ? n_styles : 1, sizeof *styles);
+    if (!styles) {
+        mrnn_vocab_free(v);
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (uint32_t i = 0; i < n_styles && !b->bad; i++) styles[i] = mrnn__rbuf_str(b, MAX_STYLE_TEXT);
+    mrnn_model *m = NULL;
+    if (b->bad) {
+        mrnn_vocab_free(v);
+        st = corrupt(path, "bad style labels");
+    } else {
+        st = mrnn__model_alloc(&m, v, (const char *const *)styles, n_styles, &p); /* takes v */
+        if (st == MRNN_ERR_INVALID_ARG) st = corrupt(path, mrnn_last_error());
+        else if (st != MRNN_OK) mrnn__error_prefix(path);
+    }
+    for (uint32_t i = 0; i < n_styles; i++) mrnn__free(styles[i]);
+    mrnn__free(styles);
+    if (st != MRNN_OK) return st;
+
+    m->step = mrnn__rbuf_u64(b);
+    uint64_t n_params = mrnn__rbuf_u64(b);
+    if (b->bad || n_params != m->n_params) {
+        mrnn_model_free(m);
+        return corrupt(path, "parameter count does not match the configuration");
+    }
+    mrnn__rbuf_f32s(b, m->weights, m->n_params);
+    uint32_t with_state = mrnn__rbuf_u32(b);
+    if (b->bad || with_state > 1) {
+        mrnn_model_free(m);
+        return corrupt(path, "truncated weights");
+    }
+    if (with_state) {
+        for (int i = 0; i < 4; i++) m->rng.s[i] = mrnn__rbuf_u64(b);
+        m->rng_seeded = mrnn__rbuf_u32(b) != 0;
+        m->best_valid = mrnn__rbuf_f64(b);
+        m->valids_since_best = mrnn__rbuf_u32(b);
+        st = mrnn__model_alloc_optimizer(m);
+        if (st != MRNN_OK) {
+            mrnn_model_free(m);
+            return st;
+        }
+        mrnn__rbuf_f32s(b, m->adam_m, m->n_params);
+        mrnn__rbuf_f32s(b, m->adam_v, m->n_params);
+    }
+    if (b->bad || b->pos != b->len) {
+        mrnn_model_free(m);
+        return corrupt(path, "truncated or trailing data");
+    }
+    /* NaN or infinite weights would poison every later computation. */
+    for (size_t i = 0; i < m->n_params; i++) {
+        if (!isfinite(m->weights[i])) {
+            mrnn_model_free(m);
+            return corrupt(path, "non-finite weight");
+        }
+    }
+    *out = m;
+    return MRNN_OK;
+}
+
+MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path)
+{
+    MRNN_CHECK_ARG(out, "out");
+    *out = NULL;
+    MRNN_CHECK_ARG(path, "path");
+    uint8_t *data = NULL;
+    size_t len = 0;
+    mrnn_status st = mrnn__read_file(path, MODEL_MAX_BYTES, &data, &len);
+    if (st != MRNN_OK) return st;
+    if (len < 16 || memcmp(data, MODEL_MAGIC, 8) != 0) {
+        mrnn__free(data);
+        return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn model file (bad magic)", path);
+    }
+    mrnn__rbuf tail = {data + len - 4, 4, 0, 0};
+    if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
+        mrnn__free(data);
+        return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
+    }
+    mrnn__rbuf b = {data, len - 4, 8, 0};
+    uint32_t format = mrnn__rbuf_u32(&b);
+    if (format == 0 || format > MODEL_FORMAT) {
+        mrnn__free(data);
+        return mrnn__fail(MRNN_ERR_VERSION, "%s: model format version %u is not supported (this library reads %u)",
+                          path, format, MODEL_FORMAT);
+    }
+    st = parse(&b, path, out);
+    mrnn__free(data);
+    return st;
+}

@@ -1,2 +1,687 @@
-/* Placeholder: implemented in a following commit. */
-typedef int mrnn__placeholder_corpus;
+/* mrnn_corpus: reads MIDI files through the codec and an encoder into one flat token array,
+ * keeps a report of every file offered, and assigns files to train/valid/test. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "corpus.h"
+#include "encoding.h"
+#include "error.h"
+#include "midi.h"
+#include "vocab.h"
+
+#define MAX_DIR_DEPTH 32
+
+MRNN_API mrnn_status mrnn_corpus_params_init(mrnn_corpus_params *p, uint32_t version)
+{
+    MRNN_CHECK_ARG(p, "p");
+    if (version != MRNN_CORPUS_PARAMS_VERSION)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_corpus_params_init: unknown params version %u", version);
+    memset(p, 0, sizeof *p);
+    p->version = version;
+    p->valid_fraction = 0.1;
+    p->test_fraction = 0.0;
+    p->split_seed = 1;
+    p->use_folder_split = 1;
+    p->transpose_range = 0;
+    p->style_from_folder = 1;
+    p->max_file_bytes = 16u << 20;
+    return MRNN_OK;
+}
+
+static mrnn_status check_params(const mrnn_corpus_params *p)
+{
+    if (p->version != MRNN_CORPUS_PARAMS_VERSION)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: version %u is not %u (call mrnn_corpus_params_init)",
+                          p->version, MRNN_CORPUS_PARAMS_VERSION);
+    if (!(p->valid_fraction >= 0 && p->valid_fraction <= 1))
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: valid_fraction %g is not in [0, 1]", p->valid_fraction);
+    if (!(p->test_fraction >= 0 && p->test_fraction <= 1) || p->valid_fraction + p->test_fraction > 1)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: test_fraction %g is not in [0, 1 - valid_fraction]",
+                          p->test_fraction);
+    if (p->transpose_range > 12)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: transpose_range %u is larger than 12",
+                          p->transpose_range);
+    if (p->max_file_bytes == 0 || p->max_file_bytes > MRNN__MIDI_MAX_BYTES)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: max_file_bytes must be in 1..%u", MRNN__MIDI_MAX_BYTES);
+    return MRNN_OK;
+}
+
+mrnn_status mrnn__corpus_new(mrnn_corpus **out, mrnn_vocab *v, const mrnn_corpus_params *params)
+{
+    mrnn_corpus_params defaults;
+    if (!params) {
+        mrnn_corpus_params_init(&defaults, MRNN_CORPUS_PARAMS_VERSION);
+        params = &defaults;
+    }
+    mrnn_status st = check_params(params);
+    if (st != MRNN_OK) {
+        mrnn_vocab_free(v);
+        return st;
+    }
+    mrnn_corpus *c = mrnn__calloc(1, sizeof *c);
+    if (!c) {
+        mrnn_vocab_free(v);
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory creating a corpus");
+    }
+    c->params = *params;
+    c->vocab = v;
+    c->multi_hot = v->enc.encoding == MRNN_ENCODING_PIANOROLL;
+    *out = c;
+    return MRNN_OK;
+}
+
+MRNN_API mrnn_status mrnn_corpus_create(mrnn_corpus **out, const mrnn_encoding_params *enc,
+                                        const mrnn_corpus_params *params)
+{
+    MRNN_CHECK_ARG(out, "out");
+    *out = NULL;
+    mrnn_vocab *v = NULL;
+    mrnn_status st = mrnn_vocab_create(&v, enc);
+    if (st != MRNN_OK) return st;
+    return mrnn__corpus_new(out, v, params);
+}
+
+MRNN_API mrnn_status mrnn_corpus_create_with_vocab(mrnn_corpus **out, const mrnn_vocab *vocab,
+                                                   const mrnn_corpus_params *params)
+{
+    MRNN_CHECK_ARG(out, "out");
+    *out = NULL;
+    MRNN_CHECK_ARG(vocab, "vocab");
+    mrnn_vocab *v = NULL;
+    mrnn_status st = mrnn__vocab_clone(vocab, &v);
+    if (st != MRNN_OK) return st;
+    v->frozen = 1;
+    return mrnn__corpus_new(out, v, params);
+}
+
+MRNN_API void mrnn_corpus_free(mrnn_corpus *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n_files; i++) {
+        mrnn__free(c->files[i].path);
+        mrnn__free(c->files[i].reason);
+    }
+    for (size_t i = 0; i < c->n_styles; i++) mrnn__free(c->styles[i]);
+    mrnn__free(c->styles);
+    mrnn__free(c->files);
+    mrnn__free(c->pieces);
+    mrnn__free(c->ids);
+    mrnn__free(c->step_pos);
+    mrnn_vocab_free(c->vocab);
+    mrnn__free(c);
+}
+
+/* ---- split and style assignment ---- */
+
+static int split_of_name(const char *s, size_t n, uint32_t *split)
+{
+    if ((n == 5 && strncasecmp(s, "train", 5) == 0) || (n == 8 && strncasecmp(s, "training", 8) == 0)) {
+        *split = MRNN_SPLIT_TRAIN;
+        return 1;
+    }
+    if ((n == 5 && strncasecmp(s, "valid", 5) == 0) || (n == 10 && strncasecmp(s, "validation", 10) == 0) ||
+        (n == 3 && strncasecmp(s, "dev", 3) == 0)) {
+        *split = MRNN_SPLIT_VALID;
+        return 1;
+    }
+    if (n == 4 && strncasecmp(s, "test", 4) == 0) {
+        *split = MRNN_SPLIT_TEST;
+        return 1;
+    }
+    return 0;
+}
+
+/* FNV-1a of the key mixed with the seed: the same file lands in the same split on every machine. */
+static double hash_unit(const char *key, uint64_t seed)
+{
+    uint64_t h = UINT64_C(1469598103934665603) ^ (seed * UINT64_C(0x9E3779B97F4A7C15));
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        h ^= *p;
+        h *= UINT64_C(1099511628211);
+    }
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    return (double)(h >> 11) * 0x1.0p-53;
+}
+
+/* rel: the path relative to the folder given by the user (or the path itself for add_file). */
+static uint32_t choose_split(const mrnn_corpus *c, const char *rel)
+{
+    if (c->params.use_folder_split) {
+        const char *s = rel;
+        while (*s) {
+            const char *slash = strchr(s, '/');
+            if (!slash) break; /* the last component is the file name */
+            uint32_t split;
+            if (split_of_name(s, (size_t)(slash - s), &split)) return split;
+            s = slash + 1;
+        }
+    }
+    const char *base = strrchr(rel, '/');
+    double u = hash_unit(base ? base + 1 : rel, c->params.split_seed);
+    if (u < c->params.test_fraction) return MRNN_SPLIT_TEST;
+    if (u < c->params.test_fraction + c->params.valid_fraction) return MRNN_SPLIT_VALID;
+    return MRNN_SPLIT_TRAIN;
+}
+
+static mrnn_status intern_style(mrnn_corpus *c, const char *name, size_t len, int32_t *out)
+{
+    for (size_t i = 0; i < c->n_styles; i++) {
+        if (strlen(c->styles[i]) == len && strncmp(c->styles[i], name, len) == 0) {
+            *out = (int32_t)i;
+            return MRNN_OK;
+        }
+    }
+    if (c->n_styles >= 4096) return mrnn__fail(MRNN_ERR_LIMIT, "more than 4096 style labels");
+    if (mrnn__grow((void **)&c->styles, &c->cap_styles, c->n_styles + 1, sizeof *c->styles) != 0)
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory adding a style label");
+    char *s = mrnn__malloc(len + 1);
+    if (!s) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory adding a style label");
+    memcpy(s, name, len);
+    s[len] = 0;
+    c->styles[c->n_styles] = s;
+    *out = (int32_t)c->n_styles++;
+    return MRNN_OK;
+}
+
+/* The style of a file found below a folder: its first sub-folder that is not a split name. */
+static mrnn_status style_from_rel(mrnn_corpus *c, const char *rel, int32_t *out)
+{
+    *out = -1;
+    const char *s = rel;
+    while (*s) {
+        const char *slash = strchr(s, '/');
+        if (!slash) break;
+        uint32_t split;
+        size_t n = (size_t)(slash - s);
+        if (n > 0 && !split_of_name(s, n, &split)) return intern_style(c, s, n, out);
+        s = slash + 1;
+    }
+    return MRNN_OK;
+}
+
+/* ---- adding pieces ---- */
+
+mrnn_status mrnn__corpus_append_piece(mrnn_corpus *c, const mrnn__corpus_piece *meta, const uint32_t *ids,
+                                      size_t n_ids)
+{
+    if (c->n_ids + n_ids >= UINT32_MAX) return mrnn__fail(MRNN_ERR_LIMIT, "corpus holds more than 2^32 tokens");
+    if (mrnn__grow((void **)&c->ids, &c->cap_ids, c->n_ids + n_ids, sizeof *c->ids) != 0 ||
+        mrnn__grow((void **)&c->pieces, &c->cap_pieces, c->n_pieces + 1, sizeof *c->pieces) != 0)
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory adding a piece");
+    mrnn__corpus_piece p = *meta;
+    p.first_id = c->n_ids;
+    p.n_ids = n_ids;
+    memcpy(c->ids + c->n_ids, ids, n_ids * sizeof *ids);
+    c->n_ids += n_ids;
+    c->pieces[c->n_pieces++] = p;
+    return MRNN_OK;
+}
+
+/* Flatten encoded steps (frame ends for multi-hot) into a scratch array. */
+static mrnn_status flatten(const mrnn__steps *s, int multi_hot, uint32_t **buf, size_t *cap, size_t *n)
+{
+    size_t need = s->n_ids + (multi_hot ? s->n_steps : 0);
+    if (mrnn__grow((void **)buf, cap, need ? need : 1, sizeof **buf) != 0)
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory flattening tokens");
+    size_t k = 0;
+    for (size_t t = 0; t < s->n_steps; t++) {
+        for (uint32_t i = s->start[t]; i < s->start[t + 1]; i++) (*buf)[k++] = s->ids[i];
+        if (multi_hot) (*buf)[k++] = MRNN_FRAME_END;
+    }
+    *n = k;
+    return MRNN_OK;
+}
+
+/* Encode `piece` (and, for training files, its transposed copies) and append them. On failure the
+ * corpus is rolled back to its previous size. */
+static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, mrnn__corpus_file *rep,
+                                      uint32_t file_index, int32_t style)
+{
+    size_t saved_pieces = c->n_pieces, saved_ids = c->n_ids;
+    uint64_t saved_unknown = c->n_unknown;
+    int range = rep->split == MRNN_SPLIT_TRAIN ? (int)c->params.transpose_range : 0;
+    int piano_only = c->multi_hot;
+    mrnn__piece copy;
+    mrnn__piece_init(&copy);
+    mrnn__steps steps;
+    mrnn__steps_init(&steps);
+    uint32_t *flat = NULL;
+    size_t flat_cap = 0, flat_n = 0;
+    mrnn_status st = MRNN_OK;
+
+    /* Shifts in the order 0, -1, +1, -2, +2, ...: the original piece always comes first. */
+    for (int j = 0; j <= 2 * range && st == MRNN_OK; j++) {
+        int k = (j % 2) ? -(j + 1) / 2 : j / 2;
+        const mrnn__piece *src = piece;
+        if (k != 0) {
+            mrnn__piece_clear(&copy);
+            for (size_t i = 0; i < piece->n_notes && st == MRNN_OK; i++) st = mrnn__piece_add_note(&copy, &piece->notes[i]);
+            for (size_t i = 0; i < piece->n_tempo && st == MRNN_OK; i++)
+                st = mrnn__piece_add_tempo(&copy, piece->tempo[i].q, piece->tempo[i].us_per_q);
+            if (st != MRNN_OK) break;
+            copy.end_q = piece->end_q;
+            copy.end_s = piece->end_s;
+            copy.ts_num = piece->ts_num;
+            copy.ts_den = piece->ts_den;
+            mrnn__piece_transpose(&copy, k, piano_only);
+            src = &copy;
+        }
+        uint64_t unknown = 0;
+        st = mrnn__encode(src, c->vocab, &steps, &unknown);
+        if (st != MRNN_OK) break;
+        if (steps.n_steps < 2) {
+            if (k == 0) {
+                st = mrnn__fail(MRNN_ERR_EMPTY, "no notes to learn from%s",
+                                c->vocab->enc.keep_drums ? "" : " (drums are skipped; see keep_drums)");
+                break;
+            }
+            continue;
+        }
+        c->n_unknown += unknown;
+        st = flatten(&steps, c->multi_hot, &flat, &flat_cap, &flat_n);
+        if (st != MRNN_OK) break;
+        mrnn__corpus_piece meta = {0};
+        meta.n_steps = (uint32_t)steps.n_steps;
+        meta.split = rep->split;
+        meta.transpose = k;
+        meta.style = style;
+        meta.file = file_index;
+        st = mrnn__corpus_append_piece(c, &meta, flat, flat_n);
+        if (st != MRNN_OK) break;
+        rep->n_pieces++;
+        rep->n_steps += steps.n_steps;
+    }
+    mrnn__free(flat);
+    mrnn__steps_free(&steps);
+    mrnn__piece_free(&copy);
+    if (st != MRNN_OK) {
+        c->n_pieces = saved_pieces;
+        c->n_ids = saved_ids;
+        c->n_unknown = saved_unknown;
+        rep->n_pieces = 0;
+        rep->n_steps = 0;
+    }
+    return st;
+}
+
+static mrnn_status record_file(mrnn_corpus *c, const char *path, uint32_t *index)
+{
+    if (c->n_files >= UINT32_MAX - 1) return mrnn__fail(MRNN_ERR_LIMIT, "too many files");
+    if (mrnn__grow((void **)&c->files, &c->cap_files, c->n_files + 1, sizeof *c->files) != 0)
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
+    mrnn__corpus_file *f = &c->files[c->n_files];
+    memset(f, 0, sizeof *f);
+    f->path = mrnn__strdup(path);
+    f->reason = mrnn__strdup("");
+    if (!f->path || !f->reason) {
+        mrnn__free(f->path);
+        mrnn__free(f->reason);
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    *index = (uint32_t)c->n_files++;
+    return MRNN_OK;
+}
+
+/* Read one file. rel is its path relative to the folder being scanned (for split and style),
+ * style_name an explicit label (add_file) or NULL. */
+static mrnn_status add_one(mrnn_corpus *c, const char *path, const char *rel, const char *style_name)
+{
+    if (c->finished) return mrnn__fail(MRNN_ERR_STATE, "%s: the corpus is finished; no files can be added", path);
+    uint32_t index = 0;
+    mrnn_status st = record_file(c, path, &index);
+    if (st != MRNN_OK) return st;
+    mrnn__corpus_file *rep = &c->files[index];
+    rep->split = choose_split(c, rel);
+
+    int32_t style = -1;
+    if (style_name && *style_name)
+        st = intern_style(c, style_name, strlen(style_name), &style);
+    else if (c->params.style_from_folder && rel != path)
+        st = style_from_rel(c, rel, &style);
+
+    mrnn__piece piece;
+    mrnn__piece_init(&piece);
+    if (st == MRNN_OK) {
+        const mrnn_encoding_params *enc = &c->vocab->enc;
+        mrnn__midi_select sel = {enc->track_mask, enc->channel_mask, enc->keep_drums, (size_t)c->params.max_file_bytes};
+        st = mrnn__midi_read_file(path, &sel, &piece);
+    }
+    if (st == MRNN_OK) {
+        rep->n_notes = piece.n_notes;
+        st = add_piece_variants(c, &piece, rep, index, style);
+        if (st != MRNN_OK) mrnn__error_prefix(path);
+    }
+    mrnn__piece_free(&piece);
+    if (st != MRNN_OK) {
+        rep->status = st;
+        rep->n_notes = 0;
+        char *why = mrnn__strdup(mrnn_last_error());
+        if (why) {
+            mrnn__free(rep->reason);
+            rep->reason = why;
+        }
+    }
+    return st;
+}
+
+MRNN_API mrnn_status mrnn_corpus_add_file(mrnn_corpus *c, const char *path, const char *style)
+{
+    MRNN_CHECK_ARG(c, "c");
+    MRNN_CHECK_ARG(path, "path");
+    return add_one(c, path, path, style);
+}
+
+static int has_midi_extension(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && (strcasecmp(dot, ".mid") == 0 || strcasecmp(dot, ".midi") == 0 || strcasecmp(dot, ".smf") == 0);
+}
+
+typedef struct name_list {
+    char **names;
+    size_t n, cap;
+} name_list;
+
+static void name_list_free(name_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) mrnn__free(l->names[i]);
+    mrnn__free(l->names);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collect relative paths of MIDI files below root/sub, sorted, skipping symlinked folders (loops). */
+static mrnn_status collect(const char *root, const char *sub, int depth, name_list *out)
+{
+    if (depth > MAX_DIR_DEPTH) return MRNN_OK;
+    size_t rlen = strlen(root), slen = strlen(sub);
+    char *dir = mrnn__malloc(rlen + slen + 2);
+    if (!dir) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", root);
+    snprintf(dir, rlen + slen + 2, "%s%s%s", root, slen ? "/" : "", sub);
+    DIR *d = opendir(dir);
+    if (!d) {
+        mrnn_status st = mrnn__fail(MRNN_ERR_IO, "%s: cannot list folder", dir);
+        mrnn__free(dir);
+        return st;
+    }
+    name_list local = {0};
+    mrnn_status st = MRNN_OK;
+    struct dirent *e;
+    while (st == MRNN_OK && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        size_t nlen = strlen(e->d_name);
+        char *rel = mrnn__malloc(slen + nlen + 2);
+        if (!rel) {
+            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
+            break;
+        }
+        snprintf(rel, slen + nlen + 2, "%s%s%s", sub, slen ? "/" : "", e->d_name);
+        if (mrnn__grow((void **)&local.names, &local.cap, local.n + 1, sizeof *local.names) != 0) {
+            mrnn__free(rel);
+            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
+            break;
+        }
+        local.names[local.n++] = rel;
+    }
+    closedir(d);
+    if (st == MRNN_OK) qsort(local.names, local.n, sizeof *local.names, cmp_names);
+    for (size_t i = 0; i < local.n && st == MRNN_OK; i++) {
+        char *full = mrnn__malloc(rlen + strlen(local.names[i]) + 2);
+        if (!full) {
+            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
+            break;
+        }
+        sprintf(full, "%s/%s", root, local.names[i]);
+        struct stat lst;
+        int is_dir = lstat(full, &lst) == 0 && S_ISDIR(lst.st_mode);
+        mrnn__free(full);
+        if (is_dir) {
+            st = collect(root, local.names[i], depth + 1, out);
+        } else if (has_midi_extension(local.names[i])) {
+            if (mrnn__grow((void **)&out->names, &out->cap, out->n + 1, sizeof *out->names) != 0) {
+                st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
+                break;
+            }
+            out->names[out->n++] = local.names[i];
+            local.names[i] = NULL;
+        }
+    }
+    name_list_free(&local);
+    mrnn__free(dir);
+    return st;
+}
+
+MRNN_API mrnn_status mrnn_corpus_add_dir(mrnn_corpus *c, const char *dir)
+{
+    MRNN_CHECK_ARG(c, "c");
+    MRNN_CHECK_ARG(dir, "dir");
+    if (c->finished) return mrnn__fail(MRNN_ERR_STATE, "%s: the corpus is finished; no files can be added", dir);
+    size_t dlen = strlen(dir);
+    while (dlen > 1 && dir[dlen - 1] == '/') dlen--;
+    char *root = mrnn__malloc(dlen + 1);
+    if (!root) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
+    memcpy(root, dir, dlen);
+    root[dlen] = 0;
+    name_list files = {0};
+    mrnn_status st = collect(root, "", 0, &files);
+    for (size_t i = 0; i < files.n && st == MRNN_OK; i++) {
+        char *full = mrnn__malloc(dlen + strlen(files.names[i]) + 2);
+        if (!full) {
+            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
+            break;
+        }
+        sprintf(full, "%s/%s", root, files.names[i]);
+        mrnn_status fst = add_one(c, full, files.names[i], NULL);
+        mrnn__free(full);
+        /* A bad file is recorded in the report and skipped; running out of memory is not a file problem. */
+        if (fst == MRNN_ERR_NOMEM) st = fst;
+    }
+    name_list_free(&files);
+    mrnn__free(root);
+    return st;
+}
+
+/* ---- finishing ---- */
+
+mrnn_status mrnn__corpus_index_steps(mrnn_corpus *c)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < c->n_pieces; i++) total += c->pieces[i].n_steps;
+    uint64_t *pos = mrnn__malloc((total ? total : 1) * sizeof *pos);
+    if (!pos) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory indexing corpus steps");
+    size_t k = 0;
+    for (size_t i = 0; i < c->n_pieces; i++) {
+        mrnn__corpus_piece *p = &c->pieces[i];
+        p->first_step = k;
+        uint64_t at = p->first_id, end = p->first_id + p->n_ids;
+        for (uint32_t t = 0; t < p->n_steps; t++) {
+            if (at >= end) {
+                mrnn__free(pos);
+                return mrnn__fail(MRNN_ERR_FORMAT, "piece %zu has fewer frames than it declares", i);
+            }
+            pos[k++] = at;
+            if (c->multi_hot) {
+                while (at < end && c->ids[at] != MRNN_FRAME_END) at++;
+                if (at >= end) {
+                    mrnn__free(pos);
+                    return mrnn__fail(MRNN_ERR_FORMAT, "piece %zu: frame %u has no end marker", i, t);
+                }
+            }
+            at++;
+        }
+    }
+    mrnn__free(c->step_pos);
+    c->step_pos = pos;
+    c->n_steps_total = total;
+    return MRNN_OK;
+}
+
+typedef struct rank_entry {
+    uint32_t id;
+    uint64_t count;
+    const char *text;
+} rank_entry;
+
+static int cmp_rank(const void *a, const void *b)
+{
+    const rank_entry *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return strcmp(x->text, y->text);
+}
+
+/* Notechord: keep tokens seen at least min_count times, most frequent first, <unk> at 0. */
+static mrnn_status prune_vocab(mrnn_corpus *c)
+{
+    mrnn_vocab *old = c->vocab;
+    uint32_t min_count = old->enc.min_count ? old->enc.min_count : 1;
+    rank_entry *rank = mrnn__malloc((size_t)old->n * sizeof *rank);
+    uint32_t *remap = mrnn__malloc((size_t)old->n * sizeof *remap);
+    mrnn_vocab *nv = NULL;
+    mrnn_status st = (rank && remap) ? mrnn_vocab_create(&nv, &old->enc)
+                                     : mrnn__fail(MRNN_ERR_NOMEM, "out of memory finishing the vocabulary");
+    if (st != MRNN_OK) goto done;
+    size_t n_rank = 0;
+    for (uint32_t i = 0; i < old->n; i++) {
+        if (i == old->unk) continue;
+        rank[n_rank].id = i;
+        rank[n_rank].count = old->count[i];
+        rank[n_rank].text = old->text[i];
+        n_rank++;
+    }
+    qsort(rank, n_rank, sizeof *rank, cmp_rank);
+    for (uint32_t i = 0; i < old->n; i++) remap[i] = nv->unk;
+    uint64_t unk_count = old->unk < old->n ? old->count[old->unk] : 0;
+    for (size_t r = 0; r < n_rank && st == MRNN_OK; r++) {
+        if (rank[r].count < min_count) {
+            unk_count += rank[r].count;
+            continue;
+        }
+        uint32_t id;
+        st = mrnn__vocab_intern(nv, rank[r].text, &id, NULL);
+        if (st == MRNN_OK) {
+            nv->count[id] = rank[r].count;
+            remap[rank[r].id] = id;
+        }
+    }
+    if (st != MRNN_OK) goto done;
+    if (nv->unk < nv->n) nv->count[nv->unk] = unk_count;
+    for (size_t i = 0; i < c->n_ids; i++) {
+        if (c->ids[i] == remap[c->ids[i]]) continue;
+        if (remap[c->ids[i]] == nv->unk) c->n_unknown++;
+        c->ids[i] = remap[c->ids[i]];
+    }
+    nv->frozen = 1;
+    c->vocab = nv;
+    nv = old;
+done:
+    mrnn_vocab_free(nv);
+    mrnn__free(rank);
+    mrnn__free(remap);
+    return st;
+}
+
+MRNN_API mrnn_status mrnn_corpus_finish(mrnn_corpus *c)
+{
+    MRNN_CHECK_ARG(c, "c");
+    if (c->finished) return MRNN_OK;
+    mrnn_status st = MRNN_OK;
+    if (c->vocab->enc.encoding == MRNN_ENCODING_NOTECHORD && !c->vocab->frozen) st = prune_vocab(c);
+    if (st == MRNN_OK) st = mrnn__corpus_index_steps(c);
+    if (st != MRNN_OK) return st;
+    c->vocab->frozen = 1;
+    c->finished = 1;
+    return MRNN_OK;
+}
+
+/* ---- getters ---- */
+
+MRNN_API const mrnn_vocab *mrnn_corpus_vocab(const mrnn_corpus *c)
+{
+    return c ? c->vocab : NULL;
+}
+
+MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_stats *out)
+{
+    MRNN_CHECK_ARG(c, "c");
+    MRNN_CHECK_ARG(out, "out");
+    memset(out, 0, sizeof *out);
+    out->n_files = (uint32_t)c->n_files;
+    for (size_t i = 0; i < c->n_files; i++) {
+        if (c->files[i].status != MRNN_OK) out->n_skipped++;
+        out->n_notes += c->files[i].n_notes;
+    }
+    for (size_t i = 0; i < c->n_pieces; i++) {
+        const mrnn__corpus_piece *p = &c->pieces[i];
+        uint32_t s = p->split < 3 ? p->split : 0;
+        out->n_pieces[s]++;
+        out->n_steps[s] += p->n_steps;
+        out->n_tokens[s] += c->multi_hot ? p->n_ids - p->n_steps : p->n_ids;
+    }
+    out->n_unknown = c->n_unknown;
+    out->vocab_size = c->vocab->n;
+    out->n_styles = (uint32_t)c->n_styles;
+    return MRNN_OK;
+}
+
+MRNN_API uint32_t mrnn_corpus_file_count(const mrnn_corpus *c)
+{
+    return c ? (uint32_t)c->n_files : 0;
+}
+
+MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out)
+{
+    MRNN_CHECK_ARG(c, "c");
+    MRNN_CHECK_ARG(out, "out");
+    if (i >= c->n_files)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "file index %u is out of range (%zu files)", i, c->n_files);
+    const mrnn__corpus_file *f = &c->files[i];
+    out->path = f->path;
+    out->status = f->status;
+    out->reason = f->reason;
+    out->split = f->split;
+    out->n_pieces = f->n_pieces;
+    out->n_notes = f->n_notes;
+    out->n_steps = f->n_steps;
+    return MRNN_OK;
+}
+
+MRNN_API uint32_t mrnn_corpus_piece_count(const mrnn_corpus *c)
+{
+    return c ? (uint32_t)c->n_pieces : 0;
+}
+
+MRNN_API mrnn_status mrnn_corpus_piece_tokens(const mrnn_corpus *c, uint32_t i, const uint32_t **ids, size_t *n,
+                                              uint32_t *split, int32_t *transpose)
+{
+    MRNN_CHECK_ARG(c, "c");
+    MRNN_CHECK_ARG(ids && n, "ids/n");
+    if (i >= c->n_pieces)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "piece index %u is out of range (%zu pieces)", i, c->n_pieces);
+    const mrnn__corpus_piece *p = &c->pieces[i];
+    *ids = c->ids + p->first_id;
+    *n = (size_t)p->n_ids;
+    if (split) *split = p->split;
+    if (transpose) *transpose = p->transpose;
+    return MRNN_OK;
+}
+
+MRNN_API uint32_t mrnn_corpus_style_count(const mrnn_corpus *c)
+{
+    return c ? (uint32_t)c->n_styles : 0;
+}
+
+MRNN_API const char *mrnn_corpus_style_name(const mrnn_corpus *c, uint32_t i)
+{
+    return (c && i < c->n_styles) ? c->styles[i] : NULL;
+}

@@ -1,2 +1,218 @@
-/* Placeholder: implemented in a following commit. */
-typedef int mrnn__placeholder_corpus_file;
+/* Corpus files (.mrc): magic, format version, parameters, vocabulary, styles, file report,
+ * pieces and tokens, CRC-32. Little-endian; written atomically. Every field is validated on load,
+ * because the batcher indexes the embedding with these ids. */
+#include <string.h>
+
+#include "alloc.h"
+#include "corpus.h"
+#include "error.h"
+#include "fileio.h"
+#include "vocab.h"
+
+#define CORPUS_MAGIC "MRNNCORP"
+#define CORPUS_FORMAT 1u
+#define CORPUS_MAX_BYTES ((size_t)1 << 34)
+#define MAX_PATH_TEXT 4096
+
+static void write_params(mrnn__wbuf *b, const mrnn_corpus_params *p)
+{
+    mrnn__wbuf_f64(b, p->valid_fraction);
+    mrnn__wbuf_f64(b, p->test_fraction);
+    mrnn__wbuf_u64(b, p->split_seed);
+    mrnn__wbuf_i32(b, p->use_folder_split);
+    mrnn__wbuf_u32(b, p->transpose_range);
+    mrnn__wbuf_i32(b, p->style_from_folder);
+    mrnn__wbuf_u64(b, p->max_file_bytes);
+}
+
+static void read_params(mrnn__rbuf *b, mrnn_corpus_params *p)
+{
+    mrnn_corpus_params_init(p, MRNN_CORPUS_PARAMS_VERSION);
+    p->valid_fraction = mrnn__rbuf_f64(b);
+    p->test_fraction = mrnn__rbuf_f64(b);
+    p->split_seed = mrnn__rbuf_u64(b);
+    p->use_folder_split = mrnn__rbuf_i32(b);
+    p->transpose_range = mrnn__rbuf_u32(b);
+    p->style_from_folder = mrnn__rbuf_i32(b);
+    p->max_file_bytes = mrnn__rbuf_u64(b);
+}
+
+MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path)
+{
+    MRNN_CHECK_ARG(c, "c");
+    MRNN_CHECK_ARG(path, "path");
+    mrnn_status st = mrnn_corpus_finish(c);
+    if (st != MRNN_OK) return st;
+    mrnn__wbuf b = {0};
+    mrnn__wbuf_bytes(&b, CORPUS_MAGIC, 8);
+    mrnn__wbuf_u32(&b, CORPUS_FORMAT);
+    write_params(&b, &c->params);
+    mrnn__vocab_write(c->vocab, &b);
+    mrnn__wbuf_u64(&b, c->n_unknown);
+    mrnn__wbuf_u32(&b, (uint32_t)c->n_styles);
+    for (size_t i = 0; i < c->n_styles; i++) mrnn__wbuf_str(&b, c->styles[i]);
+    mrnn__wbuf_u32(&b, (uint32_t)c->n_files);
+    for (size_t i = 0; i < c->n_files; i++) {
+        const mrnn__corpus_file *f = &c->files[i];
+        mrnn__wbuf_str(&b, f->path);
+        mrnn__wbuf_str(&b, f->reason);
+        mrnn__wbuf_i32(&b, f->status);
+        mrnn__wbuf_u32(&b, f->split);
+        mrnn__wbuf_u32(&b, f->n_pieces);
+        mrnn__wbuf_u64(&b, f->n_notes);
+        mrnn__wbuf_u64(&b, f->n_steps);
+    }
+    mrnn__wbuf_u32(&b, (uint32_t)c->n_pieces);
+    for (size_t i = 0; i < c->n_pieces; i++) {
+        const mrnn__corpus_piece *p = &c->pieces[i];
+        mrnn__wbuf_u64(&b, p->n_ids);
+        mrnn__wbuf_u32(&b, p->n_steps);
+        mrnn__wbuf_u32(&b, p->split);
+        mrnn__wbuf_i32(&b, p->transpose);
+        mrnn__wbuf_i32(&b, p->style);
+        mrnn__wbuf_u32(&b, p->file);
+    }
+    mrnn__wbuf_u64(&b, c->n_ids);
+    mrnn__wbuf_u32s(&b, c->ids, c->n_ids);
+    mrnn__wbuf_u32(&b, mrnn__crc32(0, b.data, b.len));
+    if (b.failed) {
+        mrnn__wbuf_free(&b);
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the corpus", path);
+    }
+    st = mrnn__write_file_atomic(path, b.data, b.len);
+    mrnn__wbuf_free(&b);
+    return st;
+}
+
+static mrnn_status bad(const char *path, const char *what)
+{
+    return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt corpus file: %s", path, what);
+}
+
+/* Parse the body after magic and version. */
+static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
+{
+    mrnn_corpus_params params;
+    read_params(b, &params);
+    if (b->bad) return bad(path, "truncated header");
+    mrnn_vocab *v = NULL;
+    mrnn_status st = mrnn__vocab_read(b, &v, path);
+    if (st != MRNN_OK) return st;
+    v->frozen = 1;
+    mrnn_corpus *c = NULL;
+    st = mrnn__corpus_new(&c, v, &params); /* takes v */
+    if (st != MRNN_OK) return st == MRNN_ERR_INVALID_ARG ? bad(path, mrnn_last_error()) : st;
+    c->n_unknown = mrnn__rbuf_u64(b);
+
+    uint32_t n_styles = mrnn__rbuf_u32(b);
+    if (b->bad || n_styles > 4096) goto corrupt;
+    c->styles = mrnn__calloc(n_styles ? n_styles : 1, sizeof *c->styles);
+    if (!c->styles) goto nomem;
+    c->cap_styles = n_styles;
+    for (uint32_t i = 0; i < n_styles; i++) {
+        c->styles[i] = mrnn__rbuf_str(b, MAX_PATH_TEXT);
+        if (!c->styles[i]) goto corrupt;
+        c->n_styles++;
+    }
+
+    uint32_t n_files = mrnn__rbuf_u32(b);
+    if (b->bad || n_files > b->len / 32) goto corrupt;
+    c->files = mrnn__calloc(n_files ? n_files : 1, sizeof *c->files);
+    if (!c->files) goto nomem;
+    c->cap_files = n_files;
+    for (uint32_t i = 0; i < n_files; i++) {
+        mrnn__corpus_file *f = &c->files[i];
+        f->path = mrnn__rbuf_str(b, MAX_PATH_TEXT);
+        f->reason = mrnn__rbuf_str(b, MAX_PATH_TEXT);
+        c->n_files++; /* counted now so that free releases the strings */
+        f->status = mrnn__rbuf_i32(b);
+        f->split = mrnn__rbuf_u32(b);
+        f->n_pieces = mrnn__rbuf_u32(b);
+        f->n_notes = mrnn__rbuf_u64(b);
+        f->n_steps = mrnn__rbuf_u64(b);
+        if (b->bad || !f->path || !f->reason || f->split > 2 || f->status > 0) goto corrupt;
+    }
+
+    uint32_t n_pieces = mrnn__rbuf_u32(b);
+    if (b->bad || n_pieces > b->len / 28) goto corrupt;
+    c->pieces = mrnn__calloc(n_pieces ? n_pieces : 1, sizeof *c->pieces);
+    if (!c->pieces) goto nomem;
+    c->cap_pieces = n_pieces;
+    uint64_t id_total = 0;
+    for (uint32_t i = 0; i < n_pieces; i++) {
+        mrnn__corpus_piece *p = &c->pieces[i];
+        p->n_ids = mrnn__rbuf_u64(b);
+        p->n_steps = mrnn__rbuf_u32(b);
+        p->split = mrnn__rbuf_u32(b);
+        p->transpose = mrnn__rbuf_i32(b);
+        p->style = mrnn__rbuf_i32(b);
+        p->file = mrnn__rbuf_u32(b);
+        p->first_id = id_total;
+        if (b->bad || p->split > 2 || p->file >= n_files || p->style < -1 || p->style >= (int32_t)n_styles ||
+            p->transpose < -12 || p->transpose > 12 || p->n_steps < 1 || p->n_ids > UINT32_MAX ||
+            (!c->multi_hot && p->n_ids != p->n_steps))
+            goto corrupt;
+        id_total += p->n_ids;
+        c->n_pieces++;
+    }
+    uint64_t n_ids = mrnn__rbuf_u64(b);
+    if (b->bad || n_ids != id_total || n_ids > (b->len - b->pos) / 4) goto corrupt;
+    c->ids = mrnn__malloc((size_t)(n_ids ? n_ids : 1) * sizeof *c->ids);
+    if (!c->ids) goto nomem;
+    c->cap_ids = (size_t)n_ids;
+    if (mrnn__rbuf_u32s(b, c->ids, (size_t)n_ids) != 0) goto corrupt;
+    c->n_ids = (size_t)n_ids;
+    /* Every id must index the vocabulary (or end a frame) before anything uses it as an index. */
+    uint32_t limit = c->multi_hot ? 88 : c->vocab->n;
+    for (size_t i = 0; i < c->n_ids; i++) {
+        uint32_t id = c->ids[i];
+        if (id >= limit && !(c->multi_hot && id == MRNN_FRAME_END)) goto corrupt;
+    }
+    if (b->pos != b->len) goto corrupt;
+    st = mrnn__corpus_index_steps(c);
+    if (st != MRNN_OK) {
+        if (st == MRNN_ERR_FORMAT) mrnn__error_prefix(path);
+        mrnn_corpus_free(c);
+        return st;
+    }
+    c->finished = 1;
+    *out = c;
+    return MRNN_OK;
+corrupt:
+    mrnn_corpus_free(c);
+    return bad(path, "inconsistent or truncated contents");
+nomem:
+    mrnn_corpus_free(c);
+    return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory loading the corpus", path);
+}
+
+MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path)
+{
+    MRNN_CHECK_ARG(out, "out");
+    *out = NULL;
+    MRNN_CHECK_ARG(path, "path");
+    uint8_t *data = NULL;
+    size_t len = 0;
+    mrnn_status st = mrnn__read_file(path, CORPUS_MAX_BYTES, &data, &len);
+    if (st != MRNN_OK) return st;
+    if (len < 16 || memcmp(data, CORPUS_MAGIC, 8) != 0) {
+        mrnn__free(data);
+        return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn corpus file (bad magic)", path);
+    }
+    /* The checksum comes first: a damaged version field must read as corruption, not as "newer". */
+    mrnn__rbuf tail = {data + len - 4, 4, 0, 0};
+    if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
+        mrnn__free(data);
+        return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
+    }
+    mrnn__rbuf b = {data, len - 4, 8, 0};
+    uint32_t format = mrnn__rbuf_u32(&b);
+    if (format > CORPUS_FORMAT || format == 0) {
+        mrnn__free(data);
+        return mrnn__fail(MRNN_ERR_VERSION, "%s: corpus format version %u is not supported (this library reads %u)",
+                          path, format, CORPUS_FORMAT);
+    }
+    st = parse(&b, path, out);
+    mrnn__free(data);
+    return st;
+}

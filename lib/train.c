@@ -1,2 +1,286 @@
-/* Placeholder: implemented in a following commit. */
-typedef int mrnn__placeholder_train;
+/* The training loop: random truncated-BPTT windows, forward/backward, gradient clipping, Adam,
+ * learning-rate schedule, validation, early stopping, checkpoints, CSV log, progress callback. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "adam.h"
+#include "alloc.h"
+#include "batcher.h"
+#include "error.h"
+#include "evaluate.h"
+#include "model.h"
+#include "vocab.h"
+
+#define MAX_SEQ_LEN 4096u
+#define MAX_BATCH 4096u
+
+MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
+{
+    MRNN_CHECK_ARG(p, "p");
+    if (version != MRNN_TRAIN_PARAMS_VERSION)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_train_params_init: unknown params version %u", version);
+    memset(p, 0, sizeof *p);
+    p->version = version;
+    p->seq_len = 64;
+    p->batch_size = 32;
+    p->learning_rate = 0.002f;
+    p->lr_schedule = MRNN_LR_CONSTANT;
+    p->warmup_steps = 100;
+    p->min_lr_fraction = 0.1f;
+    p->beta1 = 0.9f;
+    p->beta2 = 0.999f;
+    p->epsilon = 1e-8f;
+    p->weight_decay = 0.0f;
+    p->clip_norm = 5.0f;
+    p->max_steps = 0;
+    p->epochs = 10.0f;
+    p->seed = 1;
+    p->threads = 0;
+    p->valid_every = 100;
+    p->patience = 0;
+    p->checkpoint_every = 500;
+    return MRNN_OK;
+}
+
+static mrnn_status check_params(const mrnn_train_params *p)
+{
+#define BAD(...) return mrnn__fail(MRNN_ERR_INVALID_ARG, __VA_ARGS__)
+    if (p->version != MRNN_TRAIN_PARAMS_VERSION)
+        BAD("train params: version %u is not %u (call mrnn_train_params_init)", p->version, MRNN_TRAIN_PARAMS_VERSION);
+    if (p->seq_len < 1 || p->seq_len > MAX_SEQ_LEN) BAD("train params: seq_len %u is not in 1..%u", p->seq_len, MAX_SEQ_LEN);
+    if (p->batch_size < 1 || p->batch_size > MAX_BATCH)
+        BAD("train params: batch_size %u is not in 1..%u", p->batch_size, MAX_BATCH);
+    if (!(p->learning_rate > 0 && p->learning_rate < 10))
+        BAD("train params: learning_rate %g is not in (0, 10)", (double)p->learning_rate);
+    if (p->lr_schedule > MRNN_LR_WARMUP_COSINE) BAD("train params: unknown lr_schedule %u", p->lr_schedule);
+    if (!(p->min_lr_fraction >= 0 && p->min_lr_fraction <= 1))
+        BAD("train params: min_lr_fraction %g is not in [0, 1]", (double)p->min_lr_fraction);
+    if (!(p->beta1 >= 0 && p->beta1 < 1)) BAD("train params: beta1 %g is not in [0, 1)", (double)p->beta1);
+    if (!(p->beta2 >= 0 && p->beta2 < 1)) BAD("train params: beta2 %g is not in [0, 1)", (double)p->beta2);
+    if (!(p->epsilon > 0)) BAD("train params: epsilon %g must be positive", (double)p->epsilon);
+    if (!(p->weight_decay >= 0 && p->weight_decay < 1))
+        BAD("train params: weight_decay %g is not in [0, 1)", (double)p->weight_decay);
+    if (!(p->clip_norm >= 0)) BAD("train params: clip_norm %g is negative", (double)p->clip_norm);
+    if (p->max_steps == 0 && !(p->epochs > 0 && p->epochs < 1e6))
+        BAD("train params: epochs %g is not in (0, 1e6) and max_steps is 0", (double)p->epochs);
+    if (p->threads > 256) BAD("train params: threads %u is more than 256", p->threads);
+    if ((p->checkpoint_path || p->best_path) && p->checkpoint_every == 0)
+        BAD("train params: checkpoint_every must be at least 1");
+#undef BAD
+    return MRNN_OK;
+}
+
+static double learning_rate(const mrnn_train_params *p, uint64_t step, uint64_t total)
+{
+    double lr = p->learning_rate;
+    if (p->lr_schedule != MRNN_LR_WARMUP_COSINE) return lr;
+    if (p->warmup_steps > 0 && step <= p->warmup_steps) return lr * (double)step / (double)p->warmup_steps;
+    double span = total > p->warmup_steps ? (double)(total - p->warmup_steps) : 1.0;
+    double progress = (double)(step - p->warmup_steps) / span;
+    if (progress > 1) progress = 1;
+    double floor = lr * p->min_lr_fraction;
+    return floor + (lr - floor) * 0.5 * (1.0 + cos(3.141592653589793 * progress));
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Append one CSV line; the header goes first into a new or empty file. */
+static mrnn_status log_line(const char *path, const mrnn_train_progress *pr)
+{
+    FILE *f = fopen(path, "a");
+    if (!f) return mrnn__fail(MRNN_ERR_IO, "%s: cannot open the training log for appending", path);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size == 0)
+        fputs("step,epoch,train_loss,valid_loss,learning_rate,tokens_per_second,elapsed_seconds\n", f);
+    char valid[32] = "";
+    if (!isnan(pr->valid_loss)) snprintf(valid, sizeof valid, "%.6f", pr->valid_loss);
+    fprintf(f, "%llu,%.4f,%.6f,%s,%.6g,%.1f,%.2f\n", (unsigned long long)pr->step, pr->epoch, pr->train_loss, valid,
+            pr->learning_rate, pr->tokens_per_second, pr->elapsed_seconds);
+    if (fclose(f) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: write error on the training log", path);
+    return MRNN_OK;
+}
+
+typedef struct train_run {
+    mrnn_model *m;
+    const mrnn_corpus *c;
+    const mrnn_train_params *p;
+    mrnn__batcher batcher;
+    mrnn__net_workspace *ws;
+    float *grad_block;
+    mrnn__net_params grad;
+    uint64_t total_steps;
+    int has_valid;
+} train_run;
+
+static void run_free(train_run *r)
+{
+    mrnn__batcher_free(&r->batcher);
+    mrnn__net_workspace_free(r->ws);
+    mrnn__free(r->grad_block);
+}
+
+static mrnn_status run_setup(train_run *r)
+{
+    mrnn_model *m = r->m;
+    const mrnn_train_params *p = r->p;
+    mrnn_status st = mrnn__batcher_init(&r->batcher, r->c, (int)p->seq_len, (int)p->batch_size, m->cfg.n_styles);
+    if (st != MRNN_OK) return st;
+    if (r->batcher.n_train == 0)
+        return mrnn__fail(MRNN_ERR_EMPTY, "the corpus has no training piece with at least two steps");
+    r->ws = mrnn__net_workspace_new(&m->cfg, (int)p->seq_len, (int)p->batch_size);
+    r->grad_block = mrnn__calloc(m->n_params, sizeof *r->grad_block);
+    if (!r->ws || !r->grad_block)
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for training (%zu parameters, batch %u x %u)", m->n_params,
+                          p->batch_size, p->seq_len);
+    mrnn__net_bind(&m->cfg, r->grad_block, &r->grad);
+    st = mrnn__model_alloc_optimizer(m);
+    if (st != MRNN_OK) return st;
+    if (p->max_steps > 0) {
+        r->total_steps = p->max_steps;
+    } else {
+        double per_step = (double)p->seq_len * (double)p->batch_size;
+        double steps = ceil((double)p->epochs * (double)r->batcher.train_transitions / per_step);
+        r->total_steps = steps < 1 ? 1 : (uint64_t)steps;
+    }
+    for (size_t i = 0; i < r->c->n_pieces; i++) {
+        if (r->c->pieces[i].split == MRNN_SPLIT_VALID && r->c->pieces[i].n_steps >= 2) r->has_valid = 1;
+    }
+    /* A model that has never trained starts its batch/dropout stream from the seed; a resumed one
+     * continues the stream saved in its checkpoint. */
+    if (!m->rng_seeded) {
+        mrnn__rng_seed(&m->rng, p->seed);
+        m->rng_seeded = 1;
+    }
+    return MRNN_OK;
+}
+
+/* One optimiser step. Returns the mean loss, or NaN when it diverged (weights untouched then). */
+static double train_step(train_run *r, double lr, uint64_t *n_scored)
+{
+    mrnn_model *m = r->m;
+    mrnn__batcher_sample(&r->batcher, &m->rng);
+    mrnn__net_result res = {0};
+    mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
+                               m->cfg.dropout > 0 ? &m->rng : NULL, &res);
+    *n_scored = res.n_scored;
+    double loss = res.n_scored ? res.loss_sum / (double)res.n_scored : 0.0;
+    if (!isfinite(loss)) return NAN;
+    double norm = mrnn__clip_grad_norm(r->grad_block, m->n_params, r->p->clip_norm);
+    if (!isfinite(norm)) return NAN;
+    mrnn__adam_config ac = {(float)lr, r->p->beta1, r->p->beta2, r->p->epsilon, r->p->weight_decay};
+    mrnn__adam_update(m->weights, r->grad_block, m->adam_m, m->adam_v, m->n_params, m->step + 1, &ac);
+    m->step++;
+    return loss;
+}
+
+/* Validation, best-model keeping and the early-stopping counter. Sets *stop when patience ran out. */
+static mrnn_status validate(train_run *r, double *valid_loss, int *stop)
+{
+    mrnn_model *m = r->m;
+    mrnn_eval_result ev;
+    mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, &ev);
+    if (st != MRNN_OK) return st;
+    *valid_loss = ev.nll;
+    if (ev.nll < m->best_valid) {
+        m->best_valid = ev.nll;
+        m->valids_since_best = 0;
+        if (r->p->best_path) {
+            st = mrnn_model_save(m, r->p->best_path, MRNN_SAVE_WEIGHTS_ONLY);
+            if (st != MRNN_OK) return st;
+        }
+    } else {
+        m->valids_since_best++;
+        if (r->p->patience && m->valids_since_best >= r->p->patience) *stop = 1;
+    }
+    return MRNN_OK;
+}
+
+static mrnn_status run_loop(train_run *r, mrnn_train_callback cb, void *user_data)
+{
+    mrnn_model *m = r->m;
+    const mrnn_train_params *p = r->p;
+    double t0 = now_seconds();
+    uint64_t tokens = 0;
+    mrnn_status st = MRNN_OK;
+    int stop = 0;
+    while (m->step < r->total_steps && !stop) {
+        double lr = learning_rate(p, m->step + 1, r->total_steps);
+        uint64_t scored = 0;
+        double loss = train_step(r, lr, &scored);
+        if (isnan(loss))
+            return mrnn__fail(MRNN_ERR_NUMERIC, "training diverged at step %llu (loss or gradient not finite); "
+                              "try a lower learning rate or clip_norm", (unsigned long long)(m->step + 1));
+        tokens += scored;
+        mrnn_train_progress pr;
+        pr.step = m->step;
+        pr.total_steps = r->total_steps;
+        pr.epoch = (double)m->step * p->seq_len * p->batch_size / (double)r->batcher.train_transitions;
+        pr.train_loss = loss;
+        pr.valid_loss = NAN;
+        pr.learning_rate = lr;
+        pr.elapsed_seconds = now_seconds() - t0;
+        pr.tokens_per_second = pr.elapsed_seconds > 0 ? (double)tokens / pr.elapsed_seconds : 0;
+        int last = m->step == r->total_steps;
+        if (r->has_valid && p->valid_every && (m->step % p->valid_every == 0 || last)) {
+            st = validate(r, &pr.valid_loss, &stop);
+            if (st != MRNN_OK) return st;
+        }
+        if (p->log_path) {
+            st = log_line(p->log_path, &pr);
+            if (st != MRNN_OK) return st;
+        }
+        int cancel = cb ? cb(&pr, user_data) : 0;
+        if (p->checkpoint_path && (m->step % p->checkpoint_every == 0 || last || cancel || stop)) {
+            st = mrnn_model_save(m, p->checkpoint_path, MRNN_SAVE_TRAINING_STATE);
+            if (st != MRNN_OK) return st;
+        }
+        if (cancel) return mrnn__fail(MRNN_ERR_CANCELLED, "training cancelled by the callback at step %llu",
+                                      (unsigned long long)m->step);
+    }
+    return MRNN_OK;
+}
+
+MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, const mrnn_train_params *params,
+                                      mrnn_train_callback cb, void *user_data)
+{
+    MRNN_CHECK_ARG(m, "m");
+    MRNN_CHECK_ARG(corpus, "corpus");
+    mrnn_train_params defaults;
+    if (!params) {
+        mrnn_train_params_init(&defaults, MRNN_TRAIN_PARAMS_VERSION);
+        params = &defaults;
+    }
+    mrnn_status st = check_params(params);
+    if (st != MRNN_OK) return st;
+    if (!corpus->finished)
+        return mrnn__fail(MRNN_ERR_STATE, "the corpus must be finished (mrnn_corpus_finish) before training");
+    if (!mrnn__vocab_equal(m->vocab, corpus->vocab))
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "the corpus vocabulary differs from the model's");
+    if (m->cfg.n_styles && corpus->n_styles != m->n_styles)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "the corpus has %zu style labels, the model %u", corpus->n_styles,
+                          m->n_styles);
+
+    /* The thread count is the caller's choice for this call only; OpenBLAS's global setting is
+     * restored before returning. */
+    int saved_threads = openblas_get_num_threads();
+    if (params->threads) openblas_set_num_threads((int)params->threads);
+    train_run r;
+    memset(&r, 0, sizeof r);
+    r.m = m;
+    r.c = corpus;
+    r.p = params;
+    st = run_setup(&r);
+    if (st == MRNN_OK) st = run_loop(&r, cb, user_data);
+    run_free(&r);
+    if (params->threads) openblas_set_num_threads(saved_threads);
+    return st;
+}

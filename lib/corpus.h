@@ -1,0 +1,74 @@
+/* Internal view of a corpus: token sequences in one flat array with per-piece ranges, as the
+ * batcher and the evaluator read them. */
+#ifndef MRNN_CORPUS_H
+#define MRNN_CORPUS_H
+
+#include <stdint.h>
+
+#include "musicrnn/musicrnn.h"
+
+typedef struct mrnn__corpus_file {
+    char *path;
+    char *reason; /* "" when read */
+    int32_t status;
+    uint32_t split;
+    uint32_t n_pieces;
+    uint64_t n_notes;
+    uint64_t n_steps;
+} mrnn__corpus_file;
+
+typedef struct mrnn__corpus_piece {
+    uint64_t first_id;   /* index of its first id in corpus->ids */
+    uint64_t n_ids;      /* ids, frame ends included */
+    uint64_t first_step; /* index of its first step in corpus->step_pos */
+    uint32_t n_steps;
+    uint32_t split;
+    int32_t transpose;
+    int32_t style;       /* index into styles, -1 for none */
+    uint32_t file;       /* index into files */
+} mrnn__corpus_piece;
+
+struct mrnn_corpus {
+    mrnn_corpus_params params;
+    mrnn_vocab *vocab;
+    int finished;
+    int multi_hot; /* pianoroll: steps are frames ended by MRNN_FRAME_END */
+
+    mrnn__corpus_file *files;
+    size_t n_files, cap_files;
+    mrnn__corpus_piece *pieces;
+    size_t n_pieces, cap_pieces;
+    uint32_t *ids; /* all pieces' tokens; pianoroll frames end with MRNN_FRAME_END */
+    size_t n_ids, cap_ids;
+    uint64_t *step_pos; /* [total steps] position in ids of each step's first id (built by finish) */
+    size_t n_steps_total;
+    char **styles;
+    size_t n_styles, cap_styles;
+    uint64_t n_unknown;
+};
+
+/* Borrow the ids of step t of piece p (frame end excluded). */
+static inline void mrnn__corpus_step(const struct mrnn_corpus *c, const mrnn__corpus_piece *p, uint32_t t,
+                                     const uint32_t **ids, uint32_t *n)
+{
+    uint64_t pos = c->step_pos[p->first_step + t];
+    if (!c->multi_hot) {
+        *ids = c->ids + pos;
+        *n = 1;
+        return;
+    }
+    uint64_t end = pos;
+    while (c->ids[end] != MRNN_FRAME_END) end++;
+    *ids = c->ids + pos;
+    *n = (uint32_t)(end - pos);
+}
+
+/* Build step_pos from the pieces (after load or finish). */
+mrnn_status mrnn__corpus_index_steps(struct mrnn_corpus *c);
+/* Append a piece's ids (already encoded, flat form). */
+mrnn_status mrnn__corpus_append_piece(struct mrnn_corpus *c, const mrnn__corpus_piece *meta, const uint32_t *ids,
+                                      size_t n_ids);
+/* Allocate an empty corpus around an existing vocabulary (takes ownership of v). */
+mrnn_status mrnn__corpus_new(struct mrnn_corpus **out, mrnn_vocab *v, const mrnn_corpus_params *params);
+
+#endif

@@ -1,0 +1,10 @@
+#ifndef MRNN_EVALUATE_H
+#define MRNN_EVALUATE_H
+
+#include "corpus.h"
+#include "musicrnn/musicrnn.h"
+
+/* Score split of c with m, without argument checks (the training loop's validation). */
+mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uint32_t split, mrnn_eval_result *out);
+
+#endif

@@ -1,0 +1,183 @@
+/* musicrnn preprocess: MIDI files and folders -> corpus file. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+    printf("usage: musicrnn preprocess [OPTIONS] -o CORPUS.mrc PATH...\n"
+           "\n"
+           "Read MIDI files (a folder is searched recursively) and encode them as tokens.\n"
+           "A file named on the command line that cannot be read is an error; inside a folder it is\n"
+           "skipped and reported with its reason.\n"
+           "\n"
+           "  -o, --output FILE           corpus file to write (required)\n"
+           "  -e, --encoding NAME         notechord (default), performance or pianoroll\n"
+           "      --steps-per-quarter N   grid for notechord/pianoroll (default 4)\n"
+           "      --frame-seconds S       pianoroll frames of S seconds instead of the grid\n"
+           "      --valid-fraction F      share of files for validation (default 0.1)\n"
+           "      --test-fraction F       share of files for testing (default 0)\n"
+           "      --split-seed N          seed of the file -> split assignment (default 1)\n"
+           "      --no-folder-split       ignore train/valid/test folder names\n"
+           "      --transpose N           also add training pieces transposed by -N..+N semitones\n"
+           "      --normalize-key         transpose every piece to C major / A minor\n"
+           "      --keep-drums            keep drum-channel notes (skipped by default)\n"
+           "      --channels LIST         MIDI channels to read, 1-16, e.g. 1,2,5-8 (default all)\n"
+           "      --tracks LIST           tracks to read, from 0, e.g. 1-3 (default all)\n"
+           "      --max-steps N           cut pieces after N steps\n"
+           "      --min-count N           notechord: rarer tokens become <unk> (default 1)\n"
+           "  -q, --quiet                 print only the summary\n");
+}
+
+static void print_report(const mrnn_corpus *c, int quiet)
+{
+    uint32_t n = mrnn_corpus_file_count(c);
+    for (uint32_t i = 0; i < n; i++) {
+        mrnn_file_report r;
+        if (mrnn_corpus_file_report(c, i, &r) != MRNN_OK) continue;
+        if (r.status != MRNN_OK)
+            printf("skipped %s\n", r.reason);
+        else if (!quiet)
+            printf("read    %s: %llu notes, %u pieces, %llu steps -> %s\n", r.path, (unsigned long long)r.n_notes,
+                   r.n_pieces, (unsigned long long)r.n_steps, cli_split_name(r.split));
+    }
+}
+
+static void print_summary(const mrnn_corpus *c, const char *out, double seconds)
+{
+    mrnn_corpus_stats s;
+    mrnn_corpus_stats_get(c, &s);
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    mrnn_vocab_encoding_params(mrnn_corpus_vocab(c), &enc);
+    uint32_t read = s.n_files - s.n_skipped;
+    printf("\n%s: %s encoding, vocabulary %u, %u style label%s\n", out, cli_encoding_name(enc.encoding), s.vocab_size,
+           s.n_styles, s.n_styles == 1 ? "" : "s");
+    printf("files   %u read, %u skipped\n", read, s.n_skipped);
+    for (int k = 0; k < 3; k++)
+        printf("%-7s %u pieces, %llu steps, %llu tokens\n", cli_split_name((uint32_t)k), s.n_pieces[k],
+               (unsigned long long)s.n_steps[k], (unsigned long long)s.n_tokens[k]);
+    if (s.n_unknown) printf("unknown %llu tokens mapped to <unk>\n", (unsigned long long)s.n_unknown);
+    printf("time    %.2f s (%.1f files/s, %.0f notes/s)\n", seconds, seconds > 0 ? s.n_files / seconds : 0,
+           seconds > 0 ? (double)s.n_notes / seconds : 0);
+}
+
+int cmd_preprocess(int argc, char **argv)
+{
+    enum { O_SPQ = 256, O_FRAME, O_VALID, O_TEST, O_SEED, O_NOFOLDER, O_TRANSPOSE, O_NORMKEY, O_DRUMS, O_CHANNELS,
+           O_TRACKS, O_MAXSTEPS, O_MINCOUNT };
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"encoding", required_argument, 0, 'e'},
+        {"steps-per-quarter", required_argument, 0, O_SPQ}, {"frame-seconds", required_argument, 0, O_FRAME},
+        {"valid-fraction", required_argument, 0, O_VALID}, {"test-fraction", required_argument, 0, O_TEST},
+        {"split-seed", required_argument, 0, O_SEED}, {"no-folder-split", no_argument, 0, O_NOFOLDER},
+        {"transpose", required_argument, 0, O_TRANSPOSE}, {"normalize-key", no_argument, 0, O_NORMKEY},
+        {"keep-drums", no_argument, 0, O_DRUMS}, {"channels", required_argument, 0, O_CHANNELS},
+        {"tracks", required_argument, 0, O_TRACKS}, {"max-steps", required_argument, 0, O_MAXSTEPS},
+        {"min-count", required_argument, 0, O_MINCOUNT}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    mrnn_encoding_params enc;
+    mrnn_corpus_params cp;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    const char *out = NULL;
+    int quiet = 0, opt;
+    uint64_t u;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:e:qh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': out = optarg; break;
+        case 'e':
+            if (cli_parse_encoding(optarg, &enc.encoding)) return cli_usage_error("preprocess", "unknown encoding '%s'", optarg);
+            break;
+        case O_SPQ:
+            if (cli_parse_u64(optarg, 1, 96, &u)) return cli_usage_error("preprocess", "--steps-per-quarter must be 1..96");
+            enc.steps_per_quarter = (uint32_t)u;
+            break;
+        case O_FRAME:
+            if (cli_parse_double(optarg, 0.001, 10, &enc.frame_seconds))
+                return cli_usage_error("preprocess", "--frame-seconds must be in [0.001, 10]");
+            break;
+        case O_VALID:
+            if (cli_parse_double(optarg, 0, 1, &cp.valid_fraction)) return cli_usage_error("preprocess", "--valid-fraction must be in [0, 1]");
+            break;
+        case O_TEST:
+            if (cli_parse_double(optarg, 0, 1, &cp.test_fraction)) return cli_usage_error("preprocess", "--test-fraction must be in [0, 1]");
+            break;
+        case O_SEED:
+            if (cli_parse_u64(optarg, 0, UINT64_MAX, &cp.split_seed)) return cli_usage_error("preprocess", "bad --split-seed");
+            break;
+        case O_NOFOLDER: cp.use_folder_split = 0; break;
+        case O_TRANSPOSE:
+            if (cli_parse_u64(optarg, 0, 12, &u)) return cli_usage_error("preprocess", "--transpose must be 0..12");
+            cp.transpose_range = (uint32_t)u;
+            break;
+        case O_NORMKEY: enc.normalize_key = 1; break;
+        case O_DRUMS: enc.keep_drums = 1; break;
+        case O_CHANNELS: {
+            uint64_t mask;
+            if (cli_parse_mask(optarg, 16, &mask) || (mask & 1))
+                return cli_usage_error("preprocess", "--channels takes channels 1-16, e.g. 1,2,10");
+            enc.channel_mask = (uint32_t)(mask >> 1); /* users count channels from 1 */
+            break;
+        }
+        case O_TRACKS:
+            if (cli_parse_mask(optarg, 63, &enc.track_mask)) return cli_usage_error("preprocess", "--tracks takes tracks 0-63, e.g. 1-3");
+            break;
+        case O_MAXSTEPS:
+            if (cli_parse_u64(optarg, 2, UINT32_MAX, &u)) return cli_usage_error("preprocess", "bad --max-steps");
+            enc.max_steps = (uint32_t)u;
+            break;
+        case O_MINCOUNT:
+            if (cli_parse_u64(optarg, 1, UINT32_MAX, &u)) return cli_usage_error("preprocess", "bad --min-count");
+            enc.min_count = (uint32_t)u;
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': help(); return 0;
+        default: return cli_usage_error("preprocess", "bad option");
+        }
+    }
+    if (!out) return cli_usage_error("preprocess", "missing -o CORPUS.mrc");
+    if (optind >= argc) return cli_usage_error("preprocess", "no MIDI file or folder given");
+
+    double t0 = cli_now();
+    mrnn_corpus *c = NULL;
+    mrnn_status st = mrnn_corpus_create(&c, &enc, &cp);
+    if (st != MRNN_OK) return cli_fail("preprocess", st);
+    int failed_files = 0;
+    for (int i = optind; i < argc; i++) {
+        struct stat sb;
+        if (stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            st = mrnn_corpus_add_dir(c, argv[i]);
+            if (st != MRNN_OK) {
+                mrnn_corpus_free(c);
+                return cli_fail("preprocess", st);
+            }
+        } else if (mrnn_corpus_add_file(c, argv[i], NULL) != MRNN_OK) {
+            failed_files++;
+        }
+    }
+    print_report(c, quiet);
+    if (failed_files) {
+        fprintf(stderr, "musicrnn preprocess: %d file%s named on the command line could not be read (see above); "
+                        "nothing written\n", failed_files, failed_files == 1 ? "" : "s");
+        mrnn_corpus_free(c);
+        return 1;
+    }
+    st = mrnn_corpus_save(c, out);
+    if (st != MRNN_OK) {
+        mrnn_corpus_free(c);
+        return cli_fail("preprocess", st);
+    }
+    print_summary(c, out, cli_now() - t0);
+    mrnn_corpus_stats s;
+    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_free(c);
+    if (s.n_pieces[MRNN_SPLIT_TRAIN] == 0) {
+        fprintf(stderr, "musicrnn preprocess: warning: no training piece in %s\n", out);
+    }
+    return 0;
+}
