@@ -1,9 +1,269 @@
-/* Placeholder suite: tests arrive with the module. */
+/* The public API through the shared library only: versions, status strings, per-thread errors,
+ * and misuse of every public function (NULL handles, wrong params versions, calls in the wrong
+ * order) giving an error with a message, never a crash. */
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <musicrnn/musicrnn.h>
+
 #include "test_main.h"
+
+#define ASSERT_FAILS(call, code)                                                                        \
+    do {                                                                                                \
+        mrnn_clear_error();                                                                             \
+        ck_assert_int_eq((call), (code));                                                               \
+        ck_assert_msg(mrnn_last_error()[0] != '\0', "no error message for %s", #call);                  \
+    } while (0)
+
+START_TEST(test_version)
+{
+    ck_assert_uint_eq(mrnn_version_number(), MRNN_VERSION_NUMBER);
+    ck_assert_str_eq(mrnn_version_string(), MRNN_VERSION_STRING);
+    ck_assert_uint_eq(MRNN_VERSION_NUMBER, MRNN_VERSION_MAJOR * 10000 + MRNN_VERSION_MINOR * 100 + MRNN_VERSION_PATCH);
+}
+END_TEST
+
+START_TEST(test_status_strings)
+{
+    for (int s = 0; s >= -13; s--) {
+        const char *text = mrnn_status_string((mrnn_status)s);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_str_ne(text, "unknown status");
+    }
+    ck_assert_str_eq(mrnn_status_string((mrnn_status)-999), "unknown status");
+    ck_assert_str_eq(mrnn_status_string((mrnn_status)5), "unknown status");
+}
+END_TEST
+
+static void *fail_in_thread(void *arg)
+{
+    (void)arg;
+    mrnn_vocab *v;
+    mrnn_vocab_load(&v, "/nonexistent/thread-b.mrv");
+    return strstr(mrnn_last_error(), "thread-b") ? (void *)1 : NULL;
+}
+
+START_TEST(test_last_error_is_per_thread)
+{
+    mrnn_vocab *v;
+    ck_assert_int_eq(mrnn_vocab_load(&v, "/nonexistent/thread-a.mrv"), MRNN_ERR_IO);
+    pthread_t t;
+    void *ok = NULL;
+    ck_assert_int_eq(pthread_create(&t, NULL, fail_in_thread, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, &ok), 0);
+    ck_assert_ptr_nonnull(ok);
+    ck_assert(strstr(mrnn_last_error(), "thread-a") != NULL);
+}
+END_TEST
+
+START_TEST(test_params_init_rejects_bad_version)
+{
+    mrnn_encoding_params e;
+    mrnn_corpus_params c;
+    mrnn_model_params m;
+    mrnn_train_params t;
+    ASSERT_FAILS(mrnn_encoding_params_init(&e, 999), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_params_init(&c, 0), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_params_init(&m, 2), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_train_params_init(&t, 7), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_encoding_params_init(NULL, MRNN_ENCODING_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_params_init(NULL, MRNN_CORPUS_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_params_init(NULL, MRNN_MODEL_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_train_params_init(NULL, MRNN_TRAIN_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
+    /* A struct whose version was never set is refused by the functions that take it. */
+    memset(&e, 0, sizeof e);
+    mrnn_vocab *v = (mrnn_vocab *)1;
+    ASSERT_FAILS(mrnn_vocab_create(&v, &e), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(v);
+    memset(&c, 0, sizeof c);
+    mrnn_corpus *corpus = (mrnn_corpus *)1;
+    ASSERT_FAILS(mrnn_corpus_create(&corpus, NULL, &c), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(corpus);
+}
+END_TEST
+
+START_TEST(test_defaults_are_documented_values)
+{
+    mrnn_encoding_params e;
+    ck_assert_int_eq(mrnn_encoding_params_init(&e, MRNN_ENCODING_PARAMS_VERSION), MRNN_OK);
+    ck_assert_uint_eq(e.encoding, MRNN_ENCODING_NOTECHORD);
+    ck_assert_uint_eq(e.steps_per_quarter, 4);
+    mrnn_train_params t;
+    ck_assert_int_eq(mrnn_train_params_init(&t, MRNN_TRAIN_PARAMS_VERSION), MRNN_OK);
+    ck_assert_uint_eq(t.seq_len, 64);
+    ck_assert_uint_eq(t.batch_size, 32);
+    mrnn_model_params m;
+    ck_assert_int_eq(mrnn_model_params_init(&m, MRNN_MODEL_PARAMS_VERSION), MRNN_OK);
+    ck_assert_uint_eq(m.num_layers, 2);
+}
+END_TEST
+
+START_TEST(test_null_handles_vocab)
+{
+    uint32_t id;
+    size_t n;
+    char buf[8];
+    mrnn_encoding_params e;
+    mrnn_encoding_params_init(&e, MRNN_ENCODING_PARAMS_VERSION);
+    mrnn_vocab_free(NULL);
+    ck_assert_uint_eq(mrnn_vocab_size(NULL), 0);
+    ck_assert_ptr_null(mrnn_vocab_token_text(NULL, 0));
+    ASSERT_FAILS(mrnn_vocab_create(NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_encoding_params(NULL, &e), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_token_id(NULL, "C4:q", &id), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_parse(NULL, "C4:q", &id, 1, &n), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_format(NULL, &id, 1, buf, sizeof buf, &n), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_save(NULL, "/tmp/x.mrv"), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_load(NULL, "/tmp/x.mrv"), MRNN_ERR_INVALID_ARG);
+    mrnn_vocab *v;
+    ASSERT_FAILS(mrnn_vocab_load(&v, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_vocab_create(&v, NULL), MRNN_OK);
+    ASSERT_FAILS(mrnn_vocab_token_id(v, NULL, &id), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_token_id(v, "C4:q", NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_parse(v, NULL, &id, 1, &n), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_encoding_params(v, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_save(v, NULL), MRNN_ERR_INVALID_ARG);
+    mrnn_vocab_free(v);
+}
+END_TEST
+
+START_TEST(test_null_handles_corpus)
+{
+    mrnn_corpus_stats s;
+    mrnn_file_report r;
+    const uint32_t *ids;
+    size_t n;
+    mrnn_corpus_free(NULL);
+    ASSERT_FAILS(mrnn_corpus_create(NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_create_with_vocab(NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    mrnn_corpus *c = (mrnn_corpus *)1;
+    ASSERT_FAILS(mrnn_corpus_create_with_vocab(&c, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(c);
+    ASSERT_FAILS(mrnn_corpus_add_file(NULL, "x.mid", NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_add_dir(NULL, "."), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_finish(NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(mrnn_corpus_vocab(NULL));
+    ASSERT_FAILS(mrnn_corpus_stats_get(NULL, &s), MRNN_ERR_INVALID_ARG);
+    ck_assert_uint_eq(mrnn_corpus_file_count(NULL), 0);
+    ASSERT_FAILS(mrnn_corpus_file_report(NULL, 0, &r), MRNN_ERR_INVALID_ARG);
+    ck_assert_uint_eq(mrnn_corpus_piece_count(NULL), 0);
+    ASSERT_FAILS(mrnn_corpus_piece_tokens(NULL, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_uint_eq(mrnn_corpus_style_count(NULL), 0);
+    ck_assert_ptr_null(mrnn_corpus_style_name(NULL, 0));
+    ASSERT_FAILS(mrnn_corpus_save(NULL, "/tmp/x.mrc"), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_load(NULL, "/tmp/x.mrc"), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_load(&c, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_tokens_write_midi(NULL, NULL, 0, "/tmp/x.mid", 120, 0), MRNN_ERR_INVALID_ARG);
+
+    ck_assert_int_eq(mrnn_corpus_create(&c, NULL, NULL), MRNN_OK);
+    ASSERT_FAILS(mrnn_corpus_add_file(c, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_add_dir(c, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_add_dir(c, "/nonexistent/folder"), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/folder") != NULL);
+    ASSERT_FAILS(mrnn_corpus_stats_get(c, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG); /* no file yet */
+    ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, NULL, NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_save(c, NULL), MRNN_ERR_INVALID_ARG);
+    /* Wrong order: no files after finish. */
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    ASSERT_FAILS(mrnn_corpus_add_file(c, "x.mid", NULL), MRNN_ERR_STATE);
+    ASSERT_FAILS(mrnn_corpus_add_dir(c, "."), MRNN_ERR_STATE);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
+START_TEST(test_null_handles_model)
+{
+    mrnn_model_params p;
+    mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+    mrnn_eval_result r;
+    mrnn_model_free(NULL);
+    ASSERT_FAILS(mrnn_model_create(NULL, NULL, NULL, 0, NULL), MRNN_ERR_INVALID_ARG);
+    mrnn_model *m = (mrnn_model *)1;
+    ASSERT_FAILS(mrnn_model_create(&m, NULL, NULL, 0, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_null(mrnn_model_vocab(NULL));
+    ASSERT_FAILS(mrnn_model_get_params(NULL, &p), MRNN_ERR_INVALID_ARG);
+    ck_assert_uint_eq(mrnn_model_param_count(NULL), 0);
+    ck_assert_uint_eq(mrnn_model_steps_trained(NULL), 0);
+    ck_assert_uint_eq(mrnn_model_style_count(NULL), 0);
+    ck_assert_ptr_null(mrnn_model_style_name(NULL, 0));
+    ASSERT_FAILS(mrnn_model_train(NULL, NULL, NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_evaluate(NULL, NULL, 0, &r), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_save(NULL, "/tmp/x.mrm", 0), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_load(NULL, "/tmp/x.mrm"), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_load(&m, NULL), MRNN_ERR_INVALID_ARG);
+
+    /* Out-of-range shapes name the field. */
+    mrnn_vocab *v;
+    ck_assert_int_eq(mrnn_vocab_create(&v, NULL), MRNN_OK);
+    p.num_layers = 0;
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "num_layers") != NULL);
+    mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+    p.dropout = 1.5f;
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "dropout") != NULL);
+    p.dropout = NAN;
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+    mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+    p.hidden_size = 8192;
+    p.embed_size = 8192;
+    p.num_layers = 8;
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_LIMIT);
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 2, NULL), MRNN_ERR_INVALID_ARG); /* styles NULL but count 2 */
+
+    /* Training or evaluating on an unfinished corpus is a state error; bad train params are named. */
+    mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+    p.hidden_size = 8;
+    p.embed_size = 4;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_OK);
+    mrnn_corpus *c;
+    ck_assert_int_eq(mrnn_corpus_create(&c, NULL, NULL), MRNN_OK);
+    ASSERT_FAILS(mrnn_model_train(m, c, NULL, NULL, NULL), MRNN_ERR_STATE);
+    ASSERT_FAILS(mrnn_model_evaluate(m, c, MRNN_SPLIT_VALID, &r), MRNN_ERR_STATE);
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    ASSERT_FAILS(mrnn_model_evaluate(m, c, 7, &r), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_evaluate(m, c, MRNN_SPLIT_VALID, NULL), MRNN_ERR_INVALID_ARG);
+    mrnn_train_params tp;
+    mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
+    tp.seq_len = 0;
+    ASSERT_FAILS(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "seq_len") != NULL);
+    mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
+    tp.learning_rate = -1;
+    ASSERT_FAILS(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "learning_rate") != NULL);
+    /* An empty (finished) corpus has nothing to learn from. */
+    ASSERT_FAILS(mrnn_model_train(m, c, NULL, NULL, NULL), MRNN_ERR_EMPTY);
+    ASSERT_FAILS(mrnn_model_save(m, "/tmp/x.mrm", 0x80), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_save(m, NULL, 0), MRNN_ERR_INVALID_ARG);
+    mrnn_model_params q;
+    memset(&q, 0, sizeof q);
+    ASSERT_FAILS(mrnn_model_get_params(m, &q), MRNN_ERR_INVALID_ARG);
+    mrnn_corpus_free(c);
+    mrnn_model_free(m);
+    mrnn_vocab_free(v);
+}
+END_TEST
 
 static Suite *make_suite(void)
 {
-    return suite_create("api");
+    Suite *s = suite_create("api");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_version);
+    tcase_add_test(tc, test_status_strings);
+    tcase_add_test(tc, test_last_error_is_per_thread);
+    tcase_add_test(tc, test_params_init_rejects_bad_version);
+    tcase_add_test(tc, test_defaults_are_documented_values);
+    tcase_add_test(tc, test_null_handles_vocab);
+    tcase_add_test(tc, test_null_handles_corpus);
+    tcase_add_test(tc, test_null_handles_model);
+    suite_add_tcase(s, tc);
+    return s;
 }
 
 MRNN_TEST_MAIN(make_suite)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The main job, from a fresh Debian 12 machine (run as root): install the packages, build and
+# install libmusicrnn (into /usr/local), then on the default corpus — the 31 MIDI pieces of
+# Debian's openttd-openmsx — preprocess, train, and generate a new piece.
+# Outputs go to ./musicrnn-out/ (override with OUT=...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash tools/install-deps.sh main
+out="${OUT:-$root/musicrnn-out}"
+corpus_dir="${CORPUS:-/usr/share/games/openttd/baseset/openmsx}"
+mkdir -p "$out"
+
+meson setup "$root/build-main" --buildtype=release -Dtests=false >/dev/null 2>&1 || meson setup --reconfigure "$root/build-main" --buildtype=release -Dtests=false >/dev/null
+ninja -C "$root/build-main"
+meson install -C "$root/build-main" --quiet
+ldconfig
+export PATH="/usr/local/bin:$PATH"
+
+echo "== preprocess $corpus_dir"
+musicrnn preprocess --encoding notechord --steps-per-quarter 4 --valid-fraction 0.15 --quiet \
+    -o "$out/openmsx.mrc" "$corpus_dir"
+echo "== train (Ctrl-C saves a checkpoint; continue with --resume)"
+musicrnn train "$out/openmsx.mrc" -o "$out/openmsx.mrm" --layers 2 --hidden 256 --embed 128 --dropout 0.1 \
+    --seq-len 64 --batch 32 --lr 0.003 --steps "${STEPS:-600}" --valid-every 100 --log "$out/train.csv"
+musicrnn info "$out/openmsx.mrm"
+echo
+echo "Outputs in $out:"
+ls -l "$out"

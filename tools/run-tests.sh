@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine (run as root):
+#   1. install the packages it needs,
+#   2. build with warnings as errors and the API manual (undocumented API fails the build),
+#   3. run every Check suite, the ABI and header tests (meson test),
+#   4. install into a temporary prefix and build + run the examples against the installed
+#      library with pkg-config alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash tools/install-deps.sh test
+
+build="$root/build-tests"
+prefix="$(mktemp -d /tmp/musicrnn-prefix.XXXXXX)"
+trap 'rm -rf "$prefix"' EXIT
+rm -rf "$build"
+meson setup "$build" -Dwerror=true -Ddocs=enabled --prefix="$prefix" --libdir=lib >/dev/null
+ninja -C "$build"
+echo "== unit, ABI and header tests"
+status=0
+meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
+
+echo "== install into $prefix and build the examples against it"
+meson install -C "$build" --quiet
+bash examples/check-installed.sh "$prefix" || status=1
+
+# One closing line for CI: totals over every test meson ran.
+/usr/bin/python3 - "$build/meson-logs/testlog.json" <<'PY'
+import json, sys
+ok = bad = skip = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL"): ok += 1
+    elif r == "SKIP": skip += 1
+    else: bad += 1
+print(f"meson: {ok} passed, {bad} failed, {skip} skipped")
+PY
+exit $status
