@@ -560,6 +560,144 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
 MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
 /** @} */
 
+/* ------------------------------------------------------------------------------------------ */
+/** @defgroup sampler Sampler
+ *  Generation: a sampler borrows a trained model (read-only) and owns everything that changes
+ *  while composing — recurrent state, random generator, scratch memory and the output tokens —
+ *  so several samplers may run on one model in parallel threads.
+ *
+ *  A sampler runs `n_lanes` independent pieces at once (batch sampling). Each lane is primed with
+ *  the same seed, has its own random stream, and is read back with mrnn_sampler_tokens().
+ *  With `beam_width` > 1 the lanes are the beams of a beam search and one piece comes out
+ *  (lane 0).
+ *
+ *  @code
+ *  mrnn_sampler_params sp;
+ *  mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+ *  sp.temperature = 0.9f;
+ *  sp.top_p = 0.95f;
+ *  sp.rng_seed = 42;                              // same seed, same piece
+ *  mrnn_sampler *s = NULL;
+ *  if (mrnn_sampler_create(&s, model, &sp) != MRNN_OK) { fprintf(stderr, "%s\n", mrnn_last_error()); return 1; }
+ *  mrnn_sampler_prime_text(s, "C4.E4.G4:q W:q");  // or mrnn_sampler_prime_midi(s, "primer.mid", 0, 0)
+ *  mrnn_sampler_generate(s, 512, 0.0, NULL, NULL);
+ *  mrnn_sampler_write_midi(s, 0, "out.mid", 100.0, 0);
+ *  mrnn_sampler_free(s);
+ *  @endcode
+ *  @{ */
+
+/** Version of ::mrnn_sampler_params this header describes. */
+#define MRNN_SAMPLER_PARAMS_VERSION 1u
+
+/** Scales used by the key constraint. */
+enum mrnn_scale {
+    MRNN_SCALE_MAJOR = 0,  /**< Ionian: 0 2 4 5 7 9 11 above the tonic. */
+    MRNN_SCALE_MINOR = 1   /**< Natural minor plus the raised 7th (harmonic): 0 2 3 5 7 8 10 11. */
+};
+
+/** How a sampler draws tokens, and which tokens it may draw. */
+typedef struct mrnn_sampler_params {
+    uint32_t version;          /**< Must be ::MRNN_SAMPLER_PARAMS_VERSION. */
+    float temperature;         /**< Divides the logits; 0 means greedy (always the most likely token). Default 1. */
+    uint32_t top_k;            /**< Keep only the k most likely tokens; 0 = off. Event encodings only. Default 0. */
+    float top_p;               /**< Nucleus: keep the smallest set of tokens whose probability reaches p; 1 = off. Default 1. */
+    float repetition_penalty;  /**< > 1 makes tokens among the last `repetition_window` outputs less likely. 1 = off. Default 1. */
+    uint32_t repetition_window;/**< Tokens looked back at by the repetition penalty. Default 16. */
+    uint32_t beam_width;       /**< > 1: stochastic beam search with this many beams (event encodings; with
+                                    temperature 0 it is plain beam search). Default 1 (off). */
+    uint32_t n_lanes;          /**< Pieces generated at once (ignored with beam search). 1–256. Default 1. */
+    uint64_t rng_seed;         /**< Seed of the random generator: the same seed gives the same output. Default 1. */
+    int32_t style;             /**< Style label index of the model to condition on, or −1 for none. Default −1. */
+    uint32_t min_pitch;        /**< Lowest MIDI pitch a generated note may have. Default 0. */
+    uint32_t max_pitch;        /**< Highest MIDI pitch a generated note may have. Default 127. */
+    int32_t key_tonic;         /**< Key constraint: tonic pitch class 0–11 (0 = C), or −1 for none. Default −1. */
+    uint32_t key_scale;        /**< One of ::mrnn_scale, used when `key_tonic` ≥ 0. Default major. */
+    uint32_t max_polyphony;    /**< Most notes sounding at once; 0 = no limit. Default 0. */
+    int32_t allow_drums;       /**< 0 forbids drum tokens (notechord models trained with drums). Default 1. */
+    int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
+} mrnn_sampler_params;
+
+/** Fill @p p with defaults. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+MRNN_API mrnn_status mrnn_sampler_params_init(mrnn_sampler_params *p, uint32_t version);
+
+/** One generated step, passed to an ::mrnn_sample_callback as soon as it is drawn. */
+typedef struct mrnn_sample_event {
+    uint32_t lane;           /**< Which piece (0 ≤ lane < n_lanes). */
+    uint64_t step;           /**< Index of the step in this lane's output (primer included if kept). */
+    uint32_t token;          /**< Event encodings: the token id. Pianoroll: the number of keys in the frame. */
+    const uint32_t *keys;    /**< Pianoroll: the frame's token ids (`token` of them); NULL otherwise. */
+    const char *text;        /**< Text of the token, or NULL for pianoroll frames. Borrowed for the call. */
+    double time_seconds;     /**< Musical time at which the step starts, at 120 bpm. */
+    double probability;      /**< Probability the (unconstrained, temperature 1) model gave this choice. */
+    double latency_seconds;  /**< Wall time spent computing this step. */
+} mrnn_sample_event;
+
+/** Called once per generated step and lane. Return non-zero to stop generation early (the call then
+ *  returns ::MRNN_ERR_CANCELLED; the tokens drawn so far are kept). Runs on the caller's thread. */
+typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_data);
+
+/** Create a sampler over @p model, which it borrows: the model must outlive the sampler and not be
+ *  trained or freed meanwhile.
+ *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG naming a bad field (e.g. a style out of range, a
+ *  constraint that excludes every token); ::MRNN_ERR_UNSUPPORTED (beam search on pianoroll);
+ *  ::MRNN_ERR_NOMEM. Thread-safe with other samplers on the same model. */
+MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *model,
+                                         const mrnn_sampler_params *params);
+
+/** Free @p s. NULL is a no-op. */
+MRNN_API void mrnn_sampler_free(mrnn_sampler *s);
+
+/** Forget the primer, the output and the recurrent state; re-seed the random generator with
+ *  @p rng_seed. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+MRNN_API mrnn_status mrnn_sampler_reset(mrnn_sampler *s, uint64_t rng_seed);
+
+/** Feed token ids (flat form: pianoroll frames end with ::MRNN_FRAME_END) through the network.
+ *  May be called several times before generating.
+ *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG (id out of range); ::MRNN_ERR_STATE after generation started. */
+MRNN_API mrnn_status mrnn_sampler_prime_tokens(mrnn_sampler *s, const uint32_t *ids, size_t n);
+
+/** Feed a seed text in the vocabulary's notation (see @ref vocab), e.g. `"C4.E4.G4:q W:q G4:e"`.
+ *  @return ::MRNN_OK; ::MRNN_ERR_UNKNOWN_TOKEN naming the word and its position; ::MRNN_ERR_STATE. */
+MRNN_API mrnn_status mrnn_sampler_prime_text(mrnn_sampler *s, const char *text);
+
+/** Feed a MIDI file, encoded with the model's encoding. Tokens the vocabulary lacks become `<unk>`.
+ *  @param track_mask bit t keeps track t (0 = all). @param channel_mask bit c keeps channel c (0 = all).
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO / ::MRNN_ERR_MIDI / ::MRNN_ERR_LIMIT naming the file; ::MRNN_ERR_STATE. */
+MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, uint64_t track_mask,
+                                             uint32_t channel_mask);
+
+/** Generate up to @p max_steps further steps (tokens, or frames for pianoroll) in every lane, stopping a
+ *  lane early once its music reaches @p max_seconds (at 120 bpm; 0 = no time limit). Can be called
+ *  again to continue.
+ *  @param cb streaming callback, or NULL. @param user_data passed to @p cb.
+ *  @return ::MRNN_OK, ::MRNN_ERR_CANCELLED, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM. */
+MRNN_API mrnn_status mrnn_sampler_generate(mrnn_sampler *s, uint32_t max_steps, double max_seconds,
+                                           mrnn_sample_callback cb, void *user_data);
+
+/** @return the number of lanes (1 with beam search). */
+MRNN_API uint32_t mrnn_sampler_lane_count(const mrnn_sampler *s);
+
+/** Borrow the output of @p lane (flat form; primer included if `include_primer`). Valid until the next
+ *  call on @p s. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+MRNN_API mrnn_status mrnn_sampler_tokens(const mrnn_sampler *s, uint32_t lane, const uint32_t **ids, size_t *n);
+
+/** Copy the distribution the last generated step of @p lane was drawn from, after temperature,
+ *  constraints, top-k and top-p (event encodings: one probability per token; pianoroll: 88 key
+ *  probabilities). @param cap size of @p probs; must be at least mrnn_vocab_size() of the model.
+ *  @return ::MRNN_OK; ::MRNN_ERR_STATE if nothing was generated yet; ::MRNN_ERR_INVALID_ARG. */
+MRNN_API mrnn_status mrnn_sampler_distribution(const mrnn_sampler *s, uint32_t lane, float *probs, size_t cap);
+
+/** Log-likelihood (nats) of the generated steps of @p lane under the model at temperature 1 without
+ *  constraints: how probable the model finds what was generated.
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+MRNN_API mrnn_status mrnn_sampler_log_likelihood(const mrnn_sampler *s, uint32_t lane, double *out);
+
+/** Write the output of @p lane as a standard MIDI file (see mrnn_tokens_write_midi()).
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_IO naming the file. */
+MRNN_API mrnn_status mrnn_sampler_write_midi(const mrnn_sampler *s, uint32_t lane, const char *path,
+                                             double tempo_bpm, uint32_t program);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

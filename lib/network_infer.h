@@ -1,0 +1,19 @@
+/* Inference for several independent lanes at once (batch sampling, beams): one step of the
+ * network for B lanes, each with its own input ids and recurrent state. B == 1 goes through sgemv,
+ * larger B through one sgemm per layer, so sampling 16 pieces costs far less than 16 single steps. */
+#ifndef MRNN_NETWORK_INFER_H
+#define MRNN_NETWORK_INFER_H
+
+#include "network.h"
+
+/* Scratch floats needed by mrnn__net_step_lanes for B lanes. */
+size_t mrnn__net_lanes_scratch_floats(const mrnn__net_config *cfg, int B);
+
+/* Lane b's input is the sum of the embedding rows ids[start[b] .. start[b+1]) (none: a zero
+ * vector) plus style row style[b] when the model has styles (style may be NULL: the "none" row).
+ * h, c: [layers x B x H], updated. logits: [B x n_out], written. */
+void mrnn__net_step_lanes(const mrnn__net_config *cfg, const mrnn__net_params *w, int B, const uint32_t *start,
+                          const uint32_t *ids, const uint32_t *style, float *h, float *c, float *logits,
+                          float *scratch);
+
+#endif
