@@ -8,7 +8,7 @@
 set -euo pipefail
 what="${1:-build}"
 build=(build-essential meson ninja-build pkg-config libsmf-dev libopenblas-dev check doxygen)
-main=(openttd-openmsx fluidsynth fluid-soundfont-gm python3 python3-matplotlib python3-numpy)
+main=(openttd-openmsx fluidsynth fluid-soundfont-gm python3 python3-matplotlib python3-numpy python3-mido)
 test=(valgrind clang libclang-rt-14-dev python3 python3-pytest python3-mido python3-cffi python3-numpy openttd-openmsx)
 bench=(python3-torch python3-matplotlib hyperfine)
 case "$what" in

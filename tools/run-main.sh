@@ -24,6 +24,14 @@ echo "== train (Ctrl-C saves a checkpoint; continue with --resume)"
 musicrnn train "$out/openmsx.mrc" -o "$out/openmsx.mrm" --layers 2 --hidden 256 --embed 128 --dropout 0.1 \
     --seq-len 64 --batch 32 --lr 0.003 --steps "${STEPS:-600}" --valid-every 100 --log "$out/train.csv"
 musicrnn info "$out/openmsx.mrm"
+echo "== generate"
+wav=()
+command -v fluidsynth >/dev/null && wav=(--wav "$out/generated.wav")
+musicrnn generate "$out/openmsx.mrm" -o "$out/generated.mid" --length 600 --temperature 0.9 --top-p 0.95 \
+    --rng-seed "${SEED:-1}" --tempo 110 "${wav[@]}"
+/usr/bin/python3 tools/plot.py loss "$out/train.csv" "$out/loss.png"
+/usr/bin/python3 tools/plot.py pianoroll "$out/generated.mid" "$out/generated.png"
 echo
-echo "Outputs in $out:"
+echo "Outputs in $out: the corpus (.mrc), the model (.mrm), the training log and its plot, and the"
+echo "generated piece as MIDI, WAV (if fluidsynth is installed) and a piano-roll picture:"
 ls -l "$out"
