@@ -1,9 +1,408 @@
-/* Placeholder suite: tests arrive with the module. */
+/* Corpus: reading folders of real MIDI files in every encoding, the JSB benchmark frames, splits,
+ * augmentation, style labels, reports of bad files, and the corpus file format. */
+#include <math.h>
+#include <sys/stat.h>
+
 #include "test_main.h"
+#include "test_util.h"
+
+#define OPENMSX_FILES 31
+
+static const char *default_corpus(void)
+{
+    const char *d = getenv("MRNN_DEFAULT_CORPUS");
+    struct stat st;
+    return d && stat(d, &st) == 0 ? d : NULL;
+}
+
+static mrnn_corpus *read_dir(const char *dir, uint32_t encoding, uint32_t spq, const mrnn_corpus_params *cp)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = encoding;
+    enc.steps_per_quarter = spq;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, cp), MRNN_OK);
+    ck_assert_msg(mrnn_corpus_add_dir(c, dir) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    return c;
+}
+
+/* ---- JSB chorales: the published frames, exactly --------------------------------------------- */
+
+/* A minimal reader for {"split": [[[pitch, ...], ...], ...], ...}: returns, for `split`, the
+ * pieces' frames as flat pitch lists with -1 closing each frame and -2 closing each piece. */
+static int *json_split(const char *json, const char *split, size_t *n_out)
+{
+    char key[32];
+    snprintf(key, sizeof key, "\"%s\"", split);
+    const char *p = strstr(json, key);
+    ck_assert_ptr_nonnull(p);
+    p = strchr(p, '[');
+    size_t cap = 1 << 20, n = 0;
+    int *out = malloc(cap * sizeof *out);
+    int depth = 0;
+    do {
+        if (n + 2 >= cap) out = realloc(out, (cap *= 2) * sizeof *out);
+        if (*p == '[') depth++;
+        else if (*p == ']') {
+            if (depth == 3) out[n++] = -1;
+            if (depth == 2) out[n++] = -2;
+            depth--;
+        } else if (*p >= '0' && *p <= '9') {
+            out[n++] = (int)strtol(p, (char **)&p, 10);
+            continue;
+        }
+        p++;
+    } while (depth > 0);
+    *n_out = n;
+    return out;
+}
+
+START_TEST(jsb_pianoroll_frames_match_the_benchmark)
+{
+    const char *shared = mrnn_test_shared_data();
+    if (!shared) return; /* ../shared is not part of every checkout */
+    char dir[4096], json_path[4096];
+    snprintf(dir, sizeof dir, "%s/jsb-chorales", shared);
+    snprintf(json_path, sizeof json_path, "%s/jsb-chorales-quarter.json", dir);
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.style_from_folder = 0; /* train/valid/test are splits, not styles */
+    mrnn_corpus *c = read_dir(dir, MRNN_ENCODING_PIANOROLL, 1, &cp);
+    mrnn_corpus_stats s;
+    ck_assert_int_eq(mrnn_corpus_stats_get(c, &s), MRNN_OK);
+    ck_assert_uint_eq(s.n_skipped, 0);
+    ck_assert_uint_eq(s.n_pieces[MRNN_SPLIT_TRAIN], 229);
+    ck_assert_uint_eq(s.n_pieces[MRNN_SPLIT_VALID], 76);
+    ck_assert_uint_eq(s.n_pieces[MRNN_SPLIT_TEST], 77);
+    ck_assert_uint_eq(s.n_steps[MRNN_SPLIT_TRAIN], 13807);
+    ck_assert_uint_eq(s.n_steps[MRNN_SPLIT_VALID], 4602);
+    ck_assert_uint_eq(s.n_steps[MRNN_SPLIT_TEST], 4725);
+
+    size_t json_len;
+    char *json = (char *)test_read(json_path, &json_len);
+    json = realloc(json, json_len + 1);
+    json[json_len] = 0;
+    static const char *names[] = {"train", "valid", "test"};
+    for (uint32_t split = 0; split < 3; split++) {
+        size_t n_ref, r = 0;
+        int *ref = json_split(json, names[split], &n_ref);
+        uint32_t piece_in_split = 0;
+        for (uint32_t i = 0; i < mrnn_corpus_piece_count(c); i++) {
+            const uint32_t *ids;
+            size_t n;
+            uint32_t sp;
+            ck_assert_int_eq(mrnn_corpus_piece_tokens(c, i, &ids, &n, &sp, NULL), MRNN_OK);
+            if (sp != split) continue;
+            /* Same frames, same keys, in file order = JSON order. */
+            for (size_t k = 0; k < n; k++, r++) {
+                ck_assert_uint_lt(r, n_ref);
+                int want = ref[r] >= 0 ? ref[r] - 21 : -1;
+                int got = ids[k] == MRNN_FRAME_END ? -1 : (int)ids[k];
+                ck_assert_msg(want == got, "%s piece %u: id %zu is %d, the benchmark has %d", names[split],
+                              piece_in_split, k, got, want);
+            }
+            ck_assert_int_eq(ref[r++], -2); /* the piece ends where the benchmark's does */
+            piece_in_split++;
+        }
+        ck_assert_uint_eq(r, n_ref);
+        free(ref);
+    }
+    free(json);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
+/* ---- the default corpus in every encoding ----------------------------------------------------- */
+
+/* Tokens -> MIDI file -> tokens again with the same (frozen) vocabulary gives the same tokens. */
+static void check_midi_round_trip(mrnn_corpus *c, const char *tmp, uint32_t max_pieces)
+{
+    const mrnn_vocab *v = mrnn_corpus_vocab(c);
+    uint32_t checked = 0;
+    for (uint32_t i = 0; i < mrnn_corpus_piece_count(c) && checked < max_pieces; i++) {
+        const uint32_t *ids;
+        size_t n;
+        int32_t transpose;
+        ck_assert_int_eq(mrnn_corpus_piece_tokens(c, i, &ids, &n, NULL, &transpose), MRNN_OK);
+        if (transpose != 0) continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/piece%u.mid", tmp, i);
+        ck_assert_msg(mrnn_tokens_write_midi(v, ids, n, path, 120.0, 0) == MRNN_OK, "%s", mrnn_last_error());
+        mrnn_corpus_params cp;
+        mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+        cp.valid_fraction = 0;
+        mrnn_corpus *again = NULL;
+        ck_assert_int_eq(mrnn_corpus_create_with_vocab(&again, v, &cp), MRNN_OK);
+        ck_assert_msg(mrnn_corpus_add_file(again, path, NULL) == MRNN_OK, "%s", mrnn_last_error());
+        ck_assert_int_eq(mrnn_corpus_finish(again), MRNN_OK);
+        const uint32_t *ids2;
+        size_t n2;
+        ck_assert_int_eq(mrnn_corpus_piece_tokens(again, 0, &ids2, &n2, NULL, NULL), MRNN_OK);
+        size_t same = 0;
+        while (same < n && same < n2 && ids[same] == ids2[same]) same++;
+        ck_assert_msg(same == n && n2 == n, "piece %u: %zu tokens, %zu after the MIDI round trip, first difference at %zu",
+                      i, n, n2, same);
+        mrnn_corpus_free(again);
+        checked++;
+    }
+    ck_assert_uint_gt(checked, 0);
+}
+
+static void default_corpus_in(uint32_t encoding, uint32_t spq)
+{
+    const char *dir = default_corpus();
+    if (!dir) return;
+    mrnn_corpus *c = read_dir(dir, encoding, spq, NULL);
+    mrnn_corpus_stats s;
+    mrnn_corpus_stats_get(c, &s);
+    ck_assert_uint_eq(s.n_files, OPENMSX_FILES);
+    for (uint32_t i = 0; i < s.n_files; i++) {
+        mrnn_file_report r;
+        ck_assert_int_eq(mrnn_corpus_file_report(c, i, &r), MRNN_OK);
+        ck_assert_msg(r.status == MRNN_OK, "%s skipped: %s", r.path, r.reason);
+        ck_assert_uint_gt(r.n_notes, 0);
+    }
+    ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_TRAIN], 0);
+    ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_VALID], 0);
+    ck_assert_uint_eq(s.n_pieces[MRNN_SPLIT_TRAIN] + s.n_pieces[MRNN_SPLIT_VALID], OPENMSX_FILES);
+    ck_assert_uint_gt(s.n_steps[MRNN_SPLIT_TRAIN], 1000);
+    char *tmp = test_tmpdir();
+    check_midi_round_trip(c, tmp, 6);
+    test_rmdir(tmp);
+    mrnn_corpus_free(c);
+}
+
+START_TEST(default_corpus_notechord) { default_corpus_in(MRNN_ENCODING_NOTECHORD, 4); }
+END_TEST
+START_TEST(default_corpus_performance) { default_corpus_in(MRNN_ENCODING_PERFORMANCE, 4); }
+END_TEST
+START_TEST(default_corpus_pianoroll) { default_corpus_in(MRNN_ENCODING_PIANOROLL, 4); }
+END_TEST
+
+/* ---- splits, augmentation, styles ------------------------------------------------------------- */
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t n;
+    uint8_t *d = test_read(from, &n);
+    test_write(to, d, n);
+    free(d);
+}
+
+/* A folder tree with two style folders holding copies of default-corpus files. */
+static char *make_style_tree(void)
+{
+    const char *dir = default_corpus();
+    char *tmp = test_tmpdir();
+    static const char *files[] = {"gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid"};
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/jazz", tmp);
+    snprintf(b, sizeof b, "%s/blues", tmp);
+    ck_assert_int_eq(mkdir(a, 0755), 0);
+    ck_assert_int_eq(mkdir(b, 0755), 0);
+    for (int i = 0; i < 3; i++) {
+        char from[4200], to[4200];
+        snprintf(from, sizeof from, "%s/%s", dir, files[i]);
+        snprintf(to, sizeof to, "%s/%s", i < 2 ? a : b, files[i]);
+        copy_file(from, to);
+    }
+    return tmp;
+}
+
+START_TEST(styles_come_from_folders)
+{
+    if (!default_corpus()) return;
+    char *tmp = make_style_tree();
+    mrnn_corpus *c = read_dir(tmp, MRNN_ENCODING_NOTECHORD, 4, NULL);
+    ck_assert_uint_eq(mrnn_corpus_style_count(c), 2);
+    const char *s0 = mrnn_corpus_style_name(c, 0), *s1 = mrnn_corpus_style_name(c, 1);
+    ck_assert(strcmp(s0, "blues") == 0 || strcmp(s1, "blues") == 0);
+    ck_assert(strcmp(s0, "jazz") == 0 || strcmp(s1, "jazz") == 0);
+    ck_assert_ptr_null(mrnn_corpus_style_name(c, 2));
+    mrnn_corpus_free(c);
+    test_rmdir(tmp);
+}
+END_TEST
+
+START_TEST(transposition_multiplies_training_pieces_only)
+{
+    if (!default_corpus()) return;
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    mrnn_corpus *plain = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
+    cp.transpose_range = 2;
+    mrnn_corpus *aug = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
+    mrnn_corpus_stats a, b;
+    mrnn_corpus_stats_get(plain, &a);
+    mrnn_corpus_stats_get(aug, &b);
+    ck_assert_uint_eq(b.n_pieces[MRNN_SPLIT_TRAIN], 5 * a.n_pieces[MRNN_SPLIT_TRAIN]);
+    ck_assert_uint_eq(b.n_pieces[MRNN_SPLIT_VALID], a.n_pieces[MRNN_SPLIT_VALID]);
+    /* Each shift appears once per training file, and a +1 copy raises every NOTE_ON by one. */
+    int seen[5] = {0};
+    for (uint32_t i = 0; i < mrnn_corpus_piece_count(aug); i++) {
+        uint32_t split;
+        int32_t t;
+        const uint32_t *ids;
+        size_t n;
+        mrnn_corpus_piece_tokens(aug, i, &ids, &n, &split, &t);
+        ck_assert_int_le(abs(t), 2);
+        if (split == MRNN_SPLIT_TRAIN) seen[t + 2]++;
+        else ck_assert_int_eq(t, 0);
+    }
+    for (int k = 0; k < 5; k++) ck_assert_int_eq(seen[k], (int)a.n_pieces[MRNN_SPLIT_TRAIN]);
+    mrnn_corpus_free(plain);
+    mrnn_corpus_free(aug);
+}
+END_TEST
+
+START_TEST(split_is_deterministic_and_follows_fractions)
+{
+    if (!default_corpus()) return;
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.valid_fraction = 0.3;
+    cp.test_fraction = 0.2;
+    mrnn_corpus *c1 = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
+    mrnn_corpus *c2 = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
+    mrnn_corpus_stats s;
+    mrnn_corpus_stats_get(c1, &s);
+    ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_VALID], 3);
+    ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_TEST], 1);
+    ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_TRAIN], 8);
+    for (uint32_t i = 0; i < mrnn_corpus_file_count(c1); i++) {
+        mrnn_file_report r1, r2;
+        mrnn_corpus_file_report(c1, i, &r1);
+        mrnn_corpus_file_report(c2, i, &r2);
+        ck_assert_str_eq(r1.path, r2.path);
+        ck_assert_uint_eq(r1.split, r2.split);
+    }
+    mrnn_corpus_free(c1);
+    mrnn_corpus_free(c2);
+}
+END_TEST
+
+/* ---- bad files are reported, not fatal -------------------------------------------------------- */
+
+START_TEST(bad_files_are_skipped_with_reasons)
+{
+    if (!default_corpus()) return;
+    char *tmp = test_tmpdir();
+    char path[4200], from[4200];
+    snprintf(from, sizeof from, "%s/gone_redfarn.mid", default_corpus());
+    snprintf(path, sizeof path, "%s/good.mid", tmp);
+    copy_file(from, path);
+    size_t n;
+    uint8_t *d = test_read(from, &n);
+    snprintf(path, sizeof path, "%s/truncated.mid", tmp);
+    test_write(path, d, n / 2);
+    snprintf(path, sizeof path, "%s/empty.mid", tmp);
+    test_write(path, d, 0);
+    snprintf(path, sizeof path, "%s/text.mid", tmp);
+    test_write(path, "this is not a MIDI file at all\n", 31);
+    snprintf(path, sizeof path, "%s/notes.txt", tmp); /* not .mid: never offered */
+    test_write(path, "x", 1);
+    free(d);
+
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, tmp), MRNN_OK);
+    ck_assert_uint_eq(mrnn_corpus_file_count(c), 4);
+    int good = 0, bad = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        mrnn_file_report r;
+        mrnn_corpus_file_report(c, i, &r);
+        if (strstr(r.path, "good.mid")) {
+            ck_assert_int_eq(r.status, MRNN_OK);
+            good++;
+        } else {
+            ck_assert_msg(r.status == MRNN_ERR_MIDI, "%s: status %d (%s)", r.path, r.status, r.reason);
+            ck_assert_uint_gt(strlen(r.reason), 5);
+            bad++;
+        }
+    }
+    ck_assert_int_eq(good, 1);
+    ck_assert_int_eq(bad, 3);
+    /* A single bad file offered directly fails with the file named. */
+    snprintf(path, sizeof path, "%s/truncated.mid", tmp);
+    ck_assert_int_eq(mrnn_corpus_add_file(c, path, NULL), MRNN_ERR_MIDI);
+    ck_assert_ptr_nonnull(strstr(mrnn_last_error(), "truncated.mid"));
+    snprintf(path, sizeof path, "%s/missing.mid", tmp);
+    ck_assert_int_eq(mrnn_corpus_add_file(c, path, NULL), MRNN_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mrnn_last_error(), "missing.mid"));
+    ck_assert_int_eq(mrnn_corpus_add_file(c, tmp, NULL), MRNN_ERR_IO); /* a folder is not a file */
+    mrnn_corpus_free(c);
+    test_rmdir(tmp);
+}
+END_TEST
+
+/* ---- the corpus file -------------------------------------------------------------------------- */
+
+static mrnn_status load_corpus(const char *path)
+{
+    mrnn_corpus *c = NULL;
+    mrnn_status st = mrnn_corpus_load(&c, path);
+    ck_assert(st == MRNN_OK || c == NULL);
+    mrnn_corpus_free(c);
+    return st;
+}
+
+START_TEST(corpus_file_round_trip_and_corruption)
+{
+    if (!default_corpus()) return;
+    char *tmp = make_style_tree();
+    mrnn_corpus *c = read_dir(tmp, MRNN_ENCODING_NOTECHORD, 4, NULL);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/songs.mrc", tmp);
+    ck_assert_int_eq(mrnn_corpus_save(c, path), MRNN_OK);
+    mrnn_corpus *l = NULL;
+    ck_assert_int_eq(mrnn_corpus_load(&l, path), MRNN_OK);
+    mrnn_corpus_stats a, b;
+    mrnn_corpus_stats_get(c, &a);
+    mrnn_corpus_stats_get(l, &b);
+    ck_assert_mem_eq(&a, &b, sizeof a);
+    ck_assert_uint_eq(mrnn_corpus_piece_count(c), mrnn_corpus_piece_count(l));
+    for (uint32_t i = 0; i < mrnn_corpus_piece_count(c); i++) {
+        const uint32_t *x, *y;
+        size_t nx, ny;
+        mrnn_corpus_piece_tokens(c, i, &x, &nx, NULL, NULL);
+        mrnn_corpus_piece_tokens(l, i, &y, &ny, NULL, NULL);
+        ck_assert_uint_eq(nx, ny);
+        ck_assert_mem_eq(x, y, nx * sizeof *x);
+    }
+    const mrnn_vocab *va = mrnn_corpus_vocab(c), *vb = mrnn_corpus_vocab(l);
+    ck_assert_uint_eq(mrnn_vocab_size(va), mrnn_vocab_size(vb));
+    for (uint32_t i = 0; i < mrnn_vocab_size(va); i++)
+        ck_assert_str_eq(mrnn_vocab_token_text(va, i), mrnn_vocab_token_text(vb, i));
+    ck_assert_str_eq(mrnn_corpus_style_name(l, 1), mrnn_corpus_style_name(c, 1));
+    /* A loaded corpus is finished: it takes no more files. */
+    ck_assert_int_eq(mrnn_corpus_add_file(l, path, NULL), MRNN_ERR_STATE);
+    test_corruptions(path, load_corpus);
+    mrnn_corpus_free(l);
+    mrnn_corpus_free(c);
+    test_rmdir(tmp);
+}
+END_TEST
 
 static Suite *make_suite(void)
 {
-    return suite_create("corpus");
+    Suite *s = suite_create("corpus");
+    TCase *t = tcase_create("corpus");
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, jsb_pianoroll_frames_match_the_benchmark);
+    tcase_add_test(t, default_corpus_notechord);
+    tcase_add_test(t, default_corpus_performance);
+    tcase_add_test(t, default_corpus_pianoroll);
+    tcase_add_test(t, styles_come_from_folders);
+    tcase_add_test(t, transposition_multiplies_training_pieces_only);
+    tcase_add_test(t, split_is_deterministic_and_follows_fractions);
+    tcase_add_test(t, bad_files_are_skipped_with_reasons);
+    tcase_add_test(t, corpus_file_round_trip_and_corruption);
+    suite_add_tcase(s, t);
+    return s;
 }
 
 MRNN_TEST_MAIN(make_suite)

@@ -1,0 +1,110 @@
+/* Helpers shared by the suites: temporary folders, whole-file I/O, and the corruption checks every
+ * file format of the library must pass (truncation, bit flips, a future format version). */
+#ifndef MRNN_TEST_UTIL_H
+#define MRNN_TEST_UTIL_H
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <musicrnn/musicrnn.h>
+
+/* A fresh folder under /tmp; the caller removes it with test_rmdir. */
+static inline char *test_tmpdir(void)
+{
+    char tmpl[] = "/tmp/mrnn-test.XXXXXX";
+    char *d = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(d);
+    return strdup(d);
+}
+
+static inline void test_rmdir(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+
+static inline uint8_t *test_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static inline void test_write(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static inline uint32_t test_crc32(const uint8_t *p, size_t n)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+/* Loads `path` with the format's loader and frees the result; returns the status. */
+typedef mrnn_status (*test_loader)(const char *path);
+
+/* Every library file is: 8-byte magic, u32 format version, ..., u32 CRC-32 of what precedes it.
+ * Check that truncations and bit flips give MRNN_ERR_FORMAT, a newer version MRNN_ERR_VERSION,
+ * and that each message names the file. */
+static inline void test_corruptions(const char *good, test_loader load)
+{
+    size_t len;
+    uint8_t *data = test_read(good, &len);
+    ck_assert_uint_gt(len, 16);
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s.bad", good);
+    size_t cuts[] = {0, 1, 7, 8, 11, 12, len / 3, len / 2, len - 5, len - 4, len - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        test_write(bad, data, cuts[i]);
+        mrnn_status st = load(bad);
+        ck_assert_msg(st == MRNN_ERR_FORMAT, "truncated to %zu bytes: status %d", cuts[i], st);
+        ck_assert_msg(strstr(mrnn_last_error(), bad) != NULL, "message does not name the file: %s", mrnn_last_error());
+    }
+    for (int k = 0; k < 24; k++) {
+        size_t pos = 8 + (size_t)k * (len - 9) / 24;
+        data[pos] ^= (uint8_t)(1u << (k % 8));
+        test_write(bad, data, len);
+        data[pos] ^= (uint8_t)(1u << (k % 8));
+        mrnn_status st = load(bad);
+        ck_assert_msg(st == MRNN_ERR_FORMAT, "bit flip at %zu: status %d", pos, st);
+    }
+    /* A future format with a valid checksum must be refused as such, not misread. */
+    data[8] = (uint8_t)(data[8] + 1);
+    uint32_t crc = test_crc32(data, len - 4);
+    for (int i = 0; i < 4; i++) data[len - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+    test_write(bad, data, len);
+    ck_assert_int_eq(load(bad), MRNN_ERR_VERSION);
+    ck_assert_ptr_nonnull(strstr(mrnn_last_error(), bad));
+    /* Not our file at all. */
+    memcpy(data, "NOTMAGIC", 8);
+    test_write(bad, data, len);
+    ck_assert_int_eq(load(bad), MRNN_ERR_FORMAT);
+    unlink(bad);
+    snprintf(bad, sizeof bad, "%s.missing", good);
+    ck_assert_int_eq(load(bad), MRNN_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mrnn_last_error(), bad));
+    free(data);
+}
+
+#endif
