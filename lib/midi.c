@@ -41,7 +41,7 @@ typedef struct reader {
 static int selected(const reader *r, unsigned track, unsigned ch)
 {
     const mrnn__midi_select *s = r->sel;
-    if (!s) return 1;
+    if (!s) return ch != MRNN__DRUM_CHANNEL; /* NULL: the defaults of a zeroed selection */
     if (ch == MRNN__DRUM_CHANNEL && !s->keep_drums) return 0;
     if (s->channel_mask && !((s->channel_mask >> ch) & 1u)) return 0;
     if (s->track_mask && (track >= 64 || !((s->track_mask >> track) & 1u))) return 0;
