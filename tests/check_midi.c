@@ -114,7 +114,7 @@ START_TEST(test_read_simple)
     mrnn__piece p;
     mrnn__piece_init(&p);
     ck_assert_int_eq(rd(&m, NULL, &p), MRNN_OK);
-    ck_assert_uint_eq(p.n_notes, 2); /* drum skipped by default (NULL selection keeps all) */
+    ck_assert_uint_eq(p.n_notes, 2); /* NULL selection: the drum note is skipped */
     ck_assert_uint_eq(p.notes[0].pitch, 60);
     ck_assert(near(p.notes[0].start_q, 0) && near(p.notes[0].end_q, 1));
     ck_assert(near(p.notes[0].end_s, 0.5));
@@ -146,10 +146,10 @@ START_TEST(test_read_null_selection_and_drums)
     sel.keep_drums = 1;
     ck_assert_int_eq(rd(&m, &sel, &p), MRNN_OK);
     ck_assert_uint_eq(p.n_notes, 3);
-    ck_assert_uint_eq(p.notes[0].pitch, 36);
-    ck_assert_uint_eq(p.notes[0].drum, 1);
-    ck_assert_uint_eq(p.notes[0].channel, 9);
-    ck_assert(near(p.notes[0].end_q, 0.2));
+    ck_assert_uint_eq(p.notes[2].pitch, 36);
+    ck_assert_uint_eq(p.notes[2].drum, 1);
+    ck_assert_uint_eq(p.notes[2].channel, 9);
+    ck_assert(near(p.notes[2].start_q, 2) && near(p.notes[2].end_q, 2.2));
     /* Channel mask: only channel 9. */
     sel.channel_mask = 1u << 9;
     ck_assert_int_eq(rd(&m, &sel, &p), MRNN_OK);
