@@ -338,8 +338,9 @@ static mrnn_status build_smf(smf_t *smf, const mrnn__piece *p, const mrnn__midi_
             if (vel == 0) vel = 1;
             int program = o && o->program >= 0 ? (o->program & 0x7F) : (n->program & 0x7F);
             if (ch != MRNN__DRUM_CHANNEL && program != cur_program) {
-                /* Notes are in onset order (the piece is sorted), so changes land before their notes. */
-                ev[n_ev++] = (wevent){s, 1, i, {(uint8_t)(0xC0u | ch), (uint8_t)program, 0}};
+                /* The first program goes at the very start so players begin on the right sound;
+                 * later changes land just before the onset that needs them. */
+                ev[n_ev++] = (wevent){cur_program < 0 ? 0 : s, 1, i, {(uint8_t)(0xC0u | ch), (uint8_t)program, 0}};
                 cur_program = program;
             }
             ev[n_ev++] = (wevent){s, 2, i, {(uint8_t)(0x90u | ch), pitch, vel}};
