@@ -184,8 +184,12 @@ mrnn_status mrnn__notechord_encode(const mrnn__piece *p, mrnn_vocab *v, mrnn__st
         st = put_token(&w, text);
         i = j;
     }
-    /* The rest after the last onset, so that the piece keeps its length. */
-    if (st == MRNN_OK && !w.full && end > now) st = put_wait(&w, end - now, spq, max_dur);
+    /* Silence after the last sounding note belongs to the piece: wait from the last onset to the
+     * end. (Decoding ends a piece at the later of its time and its last note end.) */
+    int64_t last_end = 0;
+    for (size_t i = 0; i < p->n_notes; i++)
+        if (notes[i].onset + notes[i].dur > last_end) last_end = notes[i].onset + notes[i].dur;
+    if (st == MRNN_OK && !w.full && end > last_end && end > now) st = put_wait(&w, end - now, spq, max_dur);
 done:
     mrnn__free(notes);
     mrnn__free(text);
@@ -232,7 +236,7 @@ mrnn_status mrnn__notechord_decode(const mrnn_vocab *v, const mrnn__steps *in, m
         }
         /* Check the whole chord before adding any of it: a malformed token adds nothing. */
         size_t n_before = out->n_notes;
-        for (const char *k = t; k < colon && st == MRNN_OK;) {
+        for (const char *k = t;; k++) {
             const char *e = k;
             while (e < colon && *e != '.') e++;
             int pitch, drum;
@@ -246,7 +250,8 @@ mrnn_status mrnn__notechord_decode(const mrnn_vocab *v, const mrnn__steps *in, m
             note.start_q = (double)now / (double)spq;
             note.end_q = (double)(now + d) / (double)spq;
             st = mrnn__piece_add_note(out, &note);
-            k = e + 1;
+            if (st != MRNN_OK || e == colon) break;
+            k = e;
         }
         if (out->n_notes > n_before && now + d > last_end) last_end = now + d;
     }
