@@ -69,10 +69,10 @@ void mrnn__lstm_cache_bind(mrnn__lstm_cache *c, float *mem, int T, int B, int H)
 void mrnn__lstm_forward(const mrnn__lstm_weights *w, const float *x, int T, int B, const float *h0,
                         const float *c0, mrnn__lstm_cache *cache)
 {
-    const int H = w->n_hidden, I = w->n_in, G = 4 * H;
+    const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
     const size_t n = (size_t)T * (size_t)B;
     if (n == 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, G, I, 1.0f, x, I, w->w_ih, I, 0.0f,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, G, NI, 1.0f, x, NI, w->w_ih, NI, 0.0f,
                 cache->gates, G);
     for (int t = 0; t < T; t++) {
         size_t row = (size_t)t * (size_t)B;
@@ -92,7 +92,7 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, con
                          const float *h0, const float *c0, const mrnn__lstm_cache *cache, float *dh,
                          float *dx, float *scratch)
 {
-    const int H = w->n_hidden, I = w->n_in, G = 4 * H;
+    const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
     const size_t n = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)H;
     if (n == 0) {
         return;
@@ -140,22 +140,22 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, con
     if (T > 1) memcpy(hprev + bh, cache->h, (n - (size_t)B) * (size_t)H * sizeof *hprev);
     for (size_t r = 0; r < n; r++) ones[r] = 1.0f;
 
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, I, (int)n, 1.0f, dgates, G, x, I, 1.0f, g->w_ih, I);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, NI, (int)n, 1.0f, dgates, G, x, NI, 1.0f, g->w_ih, NI);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, (int)n, 1.0f, dgates, G, hprev, H, 1.0f, g->w_hh, H);
     cblas_sgemv(CblasRowMajor, CblasTrans, (int)n, G, 1.0f, dgates, G, ones, 1, 1.0f, g->b, 1);
     if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, I, G, 1.0f, dgates, G, w->w_ih, I, 0.0f,
-                    dx, I);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, NI, G, 1.0f, dgates, G, w->w_ih, NI, 0.0f,
+                    dx, NI);
 }
 
 void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *h, float *c, float *scratch)
 {
-    const int H = w->n_hidden, I = w->n_in, G = 4 * H;
+    const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
     if (B == 1) {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, G, I, 1.0f, w->w_ih, I, x, 1, 0.0f, scratch, 1);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, G, NI, 1.0f, w->w_ih, NI, x, 1, 0.0f, scratch, 1);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, G, H, 1.0f, w->w_hh, H, h, 1, 1.0f, scratch, 1);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, I, 1.0f, x, I, w->w_ih, I, 0.0f, scratch, G);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, NI, 1.0f, x, NI, w->w_ih, NI, 0.0f, scratch, G);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, h, H, w->w_hh, H, 1.0f, scratch, G);
     }
     for (int b = 0; b < B; b++) {

@@ -50,12 +50,12 @@ void mrnn__net_bind(const mrnn__net_config *cfg, float *block, mrnn__net_params 
     out->style = cfg->n_styles ? p : NULL;
     p += (size_t)cfg->n_styles * E;
     for (uint32_t l = 0; l < cfg->layers; l++) {
-        size_t I = layer_in(cfg, l);
+        size_t NI = layer_in(cfg, l);
         mrnn__lstm_weights *lw = &out->layer[l];
-        lw->n_in = (int)I;
+        lw->n_in = (int)NI;
         lw->n_hidden = (int)H;
         lw->w_ih = p;
-        p += 4 * H * I;
+        p += 4 * H * NI;
         lw->w_hh = p;
         p += 4 * H * H;
         lw->b = p;
