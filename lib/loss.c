@@ -61,14 +61,14 @@ double mrnn__sigmoid_bce(float *dlogits, const float *logits, const uint32_t *st
             row -= (double)x[ids[k]];
             hits += x[ids[k]] > 0.0f;
         }
-        float sp = 0.0f;
+        double sp = 0.0;
         for (size_t j = 0; j < V; j++) {
             float xj = x[j];
-            sp += fmaxf(xj, 0.0f) + log1pf(expf(-fabsf(xj)));
+            sp += (double)(fmaxf(xj, 0.0f) + log1pf(expf(-fabsf(xj))));
             predicted += xj > 0.0f;
             d[j] = scale / (1.0f + expf(-xj));
         }
-        row += (double)sp;
+        row += sp;
         for (uint32_t k = start[r]; k < start[r + 1]; k++) d[ids[k]] -= scale;
         total += row;
         exact += hits == n_pos && predicted == n_pos;
