@@ -403,6 +403,43 @@ START_TEST(test_param_layout)
 }
 END_TEST
 
+/* Loss kernels on hand-made rows: stability with huge logits, counts, in-place gradient, masking. */
+START_TEST(test_losses)
+{
+    float x[2 * 3] = {1000.0f, 0.0f, -1000.0f, 0.0f, 0.0f, 0.0f}, d[6];
+    uint32_t tgt[2] = {0, 2};
+    float mask[2] = {1.0f, 1.0f};
+    uint64_t hits = 0;
+    double l = mrnn__softmax_xent(d, x, tgt, mask, 2, 3, 0.5f, &hits);
+    ck_assert_double_eq_tol(l, log(3.0), 1e-6);
+    ck_assert_uint_eq(hits, 1); /* row 1: ties resolve to id 0 */
+    ck_assert_float_eq_tol(d[0], 0.0f, 1e-7f);
+    ck_assert_float_eq_tol(d[3], 0.5f / 3.0f, 1e-7f);
+    ck_assert_float_eq_tol(d[5], 0.5f / 3.0f - 0.5f, 1e-7f);
+    mask[0] = 0.0f;
+    l = mrnn__softmax_xent(x, x, tgt, mask, 2, 3, 1.0f, NULL); /* in place */
+    ck_assert_double_eq_tol(l, log(3.0), 1e-6);
+    ck_assert_float_eq(x[0], 0.0f);
+    ck_assert_float_eq_tol(x[5], 1.0f / 3.0f - 1.0f, 1e-7f);
+
+    /* Sigmoid: row 0 predicts {0, 2} exactly, row 1 misses one. */
+    float y[2 * 4] = {50.0f, -50.0f, 3.0f, -200.0f, 2.0f, -1.0f, -1.0f, 0.5f};
+    uint32_t start[3] = {0, 2, 5}, ids[5] = {0, 2, 0, 1, 3};
+    float m2[2] = {1.0f, 1.0f};
+    uint64_t exact = 0;
+    double b = mrnn__sigmoid_bce(y, y, start, ids, m2, 2, 4, 1.0f, &exact);
+    double want = log1p(exp(-50.0)) * 2 + log1p(exp(-3.0)) + 0.0 /* -200 */
+                  + log1p(exp(-2.0)) + log1p(exp(1.0)) + log1p(exp(-1.0)) + log1p(exp(-0.5));
+    ck_assert_double_eq_tol(b, want, 1e-5);
+    ck_assert(isfinite(b));
+    ck_assert_uint_eq(exact, 1);
+    ck_assert_float_eq_tol(y[0], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(y[1], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(y[5], (float)(1.0 / (1.0 + exp(1.0)) - 1.0), 1e-6f);
+    ck_assert_float_eq_tol(y[6], (float)(1.0 / (1.0 + exp(1.0))), 1e-6f);
+}
+END_TEST
+
 /* Train with forward_backward + clip + Adam on one fixed window until it is memorised. */
 static double overfit(net *m, const mrnn__batch *b, int steps)
 {
@@ -509,6 +546,7 @@ static Suite *make_suite(void)
     TCase *tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_param_layout);
+    tcase_add_test(tc, test_losses);
     tcase_add_test(tc, test_gradcheck_softmax);
     tcase_add_test(tc, test_gradcheck_sigmoid);
     tcase_add_test(tc, test_gradcheck_dropout);
