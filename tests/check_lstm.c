@@ -1,9 +1,204 @@
-/* Placeholder suite: tests arrive with the module. */
+/* LSTM kernels: backward against double-precision central differences (weights, bias, input, with a
+ * non-zero initial state), and the step path (sgemv for B == 1, sgemm otherwise) against the window. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "lstm.h"
+#include "rng.h"
 #include "test_main.h"
+
+enum { T_ = 4, B_ = 3, NI_ = 5, H_ = 4 };
+
+typedef struct fixture {
+    float w_ih[4 * H_ * NI_], w_hh[4 * H_ * H_], b[4 * H_];
+    float g_ih[4 * H_ * NI_], g_hh[4 * H_ * H_], g_b[4 * H_];
+    float x[T_ * B_ * NI_], h0[B_ * H_], c0[B_ * H_];
+    float proj[T_ * B_ * H_]; /* loss = sum(proj .* h) */
+    mrnn__lstm_weights w, g;
+} fixture;
+
+static void fill(float *a, size_t n, double k, mrnn__rng *r)
+{
+    for (size_t i = 0; i < n; i++) a[i] = (float)((2.0 * mrnn__rng_uniform(r) - 1.0) * k);
+}
+
+static void fixture_init(fixture *f, uint64_t seed)
+{
+    mrnn__rng r;
+    mrnn__rng_seed(&r, seed);
+    memset(f, 0, sizeof *f);
+    fill(f->w_ih, 4 * H_ * NI_, 0.6, &r);
+    fill(f->w_hh, 4 * H_ * H_, 0.6, &r);
+    fill(f->b, 4 * H_, 0.5, &r);
+    fill(f->x, T_ * B_ * NI_, 1.0, &r);
+    fill(f->h0, B_ * H_, 0.8, &r);
+    fill(f->c0, B_ * H_, 0.8, &r);
+    fill(f->proj, T_ * B_ * H_, 1.0, &r);
+    f->w = (mrnn__lstm_weights){NI_, H_, f->w_ih, f->w_hh, f->b};
+    f->g = (mrnn__lstm_weights){NI_, H_, f->g_ih, f->g_hh, f->g_b};
+}
+
+static double window_loss(fixture *f, float *cache_mem, const float *h0, const float *c0)
+{
+    mrnn__lstm_cache c;
+    mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
+    mrnn__lstm_forward(&f->w, f->x, T_, B_, h0, c0, &c);
+    double s = 0.0;
+    for (size_t k = 0; k < T_ * B_ * H_; k++) s += (double)f->proj[k] * (double)c.h[k];
+    return s;
+}
+
+/* max |analytic - numeric| / max |numeric| over one block. */
+static double check_block(fixture *f, float *cache_mem, float *p, const float *analytic, size_t n,
+                          const float *h0, const float *c0)
+{
+    const float eps = 1e-2f;
+    double max_num = 1e-6, max_err = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        float saved = p[k];
+        p[k] = saved + eps;
+        double lp = window_loss(f, cache_mem, h0, c0);
+        p[k] = saved - eps;
+        double lm = window_loss(f, cache_mem, h0, c0);
+        p[k] = saved;
+        double num = (lp - lm) / (2.0 * (double)eps);
+        double err = fabs(num - (double)analytic[k]);
+        if (fabs(num) > max_num) max_num = fabs(num);
+        if (err > max_err) max_err = err;
+    }
+    return max_err / max_num;
+}
+
+static void gradient_check(int with_state)
+{
+    fixture *f = malloc(sizeof *f);
+    fixture_init(f, with_state ? 11 : 12);
+    const float *h0 = with_state ? f->h0 : NULL, *c0 = with_state ? f->c0 : NULL;
+    size_t nc = mrnn__lstm_cache_floats(T_, B_, H_), ns = mrnn__lstm_backward_scratch_floats(T_, B_, H_);
+    float *cache_mem = mrnn__malloc(nc * sizeof(float));
+    float *scratch = mrnn__malloc(ns * sizeof(float));
+    float dh[T_ * B_ * H_], dx[T_ * B_ * NI_];
+    mrnn__lstm_cache c;
+    mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
+    mrnn__lstm_forward(&f->w, f->x, T_, B_, h0, c0, &c);
+    memcpy(dh, f->proj, sizeof dh);
+    mrnn__lstm_backward(&f->w, &f->g, f->x, T_, B_, h0, c0, &c, dh, dx, scratch);
+
+    double e_ih = check_block(f, cache_mem, f->w_ih, f->g_ih, 4 * H_ * NI_, h0, c0);
+    double e_hh = check_block(f, cache_mem, f->w_hh, f->g_hh, 4 * H_ * H_, h0, c0);
+    double e_b = check_block(f, cache_mem, f->b, f->g_b, 4 * H_, h0, c0);
+    double e_x = check_block(f, cache_mem, f->x, dx, T_ * B_ * NI_, h0, c0);
+    fprintf(stderr, "lstm gradcheck (state=%d): w_ih %.2e w_hh %.2e b %.2e x %.2e\n", with_state, e_ih, e_hh,
+            e_b, e_x);
+    ck_assert_double_lt(e_ih, 2e-2);
+    ck_assert_double_lt(e_hh, 2e-2);
+    ck_assert_double_lt(e_b, 2e-2);
+    ck_assert_double_lt(e_x, 2e-2);
+
+    /* Gradients are added, not overwritten. */
+    float before = f->g_ih[3];
+    memcpy(dh, f->proj, sizeof dh);
+    mrnn__lstm_forward(&f->w, f->x, T_, B_, h0, c0, &c);
+    mrnn__lstm_backward(&f->w, &f->g, f->x, T_, B_, h0, c0, &c, dh, NULL, scratch);
+    ck_assert_float_eq_tol(f->g_ih[3], 2.0f * before, 1e-5f);
+
+    mrnn__free(cache_mem);
+    mrnn__free(scratch);
+    free(f);
+}
+
+START_TEST(test_backward_gradcheck_zero_state)
+{
+    gradient_check(0);
+}
+END_TEST
+
+START_TEST(test_backward_gradcheck_with_state)
+{
+    gradient_check(1);
+}
+END_TEST
+
+/* Stepping B lanes T times equals the window forward (sgemm path for B > 1). */
+START_TEST(test_step_matches_window)
+{
+    fixture *f = malloc(sizeof *f);
+    fixture_init(f, 21);
+    float *cache_mem = mrnn__malloc(mrnn__lstm_cache_floats(T_, B_, H_) * sizeof(float));
+    mrnn__lstm_cache c;
+    mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
+    mrnn__lstm_forward(&f->w, f->x, T_, B_, f->h0, f->c0, &c);
+    float h[B_ * H_], cs[B_ * H_], scratch[4 * H_ * B_];
+    memcpy(h, f->h0, sizeof h);
+    memcpy(cs, f->c0, sizeof cs);
+    for (int t = 0; t < T_; t++) {
+        mrnn__lstm_step(&f->w, f->x + (size_t)t * B_ * NI_, B_, h, cs, scratch);
+        for (int k = 0; k < B_ * H_; k++) {
+            ck_assert_float_eq_tol(h[k], c.h[(size_t)t * B_ * H_ + (size_t)k], 1e-5f);
+            ck_assert_float_eq_tol(cs[k], c.c[(size_t)t * B_ * H_ + (size_t)k], 1e-5f);
+        }
+    }
+    mrnn__free(cache_mem);
+    free(f);
+}
+END_TEST
+
+/* B == 1 (sgemv path) equals lane 0 of a one-lane window. */
+START_TEST(test_step_b1_matches_window)
+{
+    fixture *f = malloc(sizeof *f);
+    fixture_init(f, 22);
+    float *cache_mem = mrnn__malloc(mrnn__lstm_cache_floats(T_ * B_, 1, H_) * sizeof(float));
+    mrnn__lstm_cache c;
+    mrnn__lstm_cache_bind(&c, cache_mem, T_ * B_, 1, H_);
+    mrnn__lstm_forward(&f->w, f->x, T_ * B_, 1, NULL, NULL, &c);
+    float h[H_] = {0}, cs[H_] = {0}, scratch[4 * H_];
+    for (int t = 0; t < T_ * B_; t++) {
+        mrnn__lstm_step(&f->w, f->x + (size_t)t * NI_, 1, h, cs, scratch);
+        for (int k = 0; k < H_; k++) {
+            ck_assert_float_eq_tol(h[k], c.h[(size_t)t * H_ + (size_t)k], 1e-5f);
+            ck_assert_float_eq_tol(cs[k], c.c[(size_t)t * H_ + (size_t)k], 1e-5f);
+        }
+    }
+    mrnn__free(cache_mem);
+    free(f);
+}
+END_TEST
+
+/* Gates are in (0,1) / (-1,1) and extreme inputs stay finite. */
+START_TEST(test_saturation_finite)
+{
+    fixture *f = malloc(sizeof *f);
+    fixture_init(f, 23);
+    for (size_t k = 0; k < T_ * B_ * NI_; k++) f->x[k] *= 1000.0f;
+    float *cache_mem = mrnn__malloc(mrnn__lstm_cache_floats(T_, B_, H_) * sizeof(float));
+    mrnn__lstm_cache c;
+    mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
+    mrnn__lstm_forward(&f->w, f->x, T_, B_, NULL, NULL, &c);
+    for (size_t k = 0; k < T_ * B_ * H_; k++) {
+        ck_assert(isfinite(c.h[k]) && fabsf(c.h[k]) <= 1.0f);
+        ck_assert(isfinite(c.c[k]));
+    }
+    for (size_t k = 0; k < T_ * B_ * 4 * H_; k++) ck_assert(c.gates[k] >= -1.0f && c.gates[k] <= 1.0f);
+    mrnn__free(cache_mem);
+    free(f);
+}
+END_TEST
 
 static Suite *make_suite(void)
 {
-    return suite_create("lstm");
+    Suite *s = suite_create("lstm");
+    TCase *tc = tcase_create("kernels");
+    tcase_add_test(tc, test_backward_gradcheck_zero_state);
+    tcase_add_test(tc, test_backward_gradcheck_with_state);
+    tcase_add_test(tc, test_step_matches_window);
+    tcase_add_test(tc, test_step_b1_matches_window);
+    tcase_add_test(tc, test_saturation_finite);
+    suite_add_tcase(s, tc);
+    return s;
 }
 
 MRNN_TEST_MAIN(make_suite)
