@@ -138,9 +138,11 @@ mrnn_status mrnn__notechord_encode(const mrnn__piece *p, mrnn_vocab *v, mrnn__st
 {
     int64_t spq = v->enc.steps_per_quarter, max_dur = v->enc.max_duration_steps;
     nc_note *notes = mrnn__malloc((p->n_notes ? p->n_notes : 1) * sizeof *notes);
+    mrnn__span *spans = mrnn__malloc((p->n_notes ? p->n_notes : 1) * sizeof *spans);
     char *text = mrnn__malloc(NC_TEXT_CAP);
-    if (!notes || !text) {
+    if (!notes || !spans || !text) {
         mrnn__free(notes);
+        mrnn__free(spans);
         mrnn__free(text);
         return mrnn__fail(MRNN_ERR_NOMEM, "out of memory encoding %zu notes", p->n_notes);
     }
@@ -150,26 +152,29 @@ mrnn_status mrnn__notechord_encode(const mrnn__piece *p, mrnn_vocab *v, mrnn__st
         int64_t a = 0, b = 0;
         st = to_step(n->start_q, spq, &a);
         if (st == MRNN_OK) st = to_step(n->end_q, spq, &b);
-        int64_t d = b - a;
-        if (d < 1) d = 1;
-        if (d > max_dur) d = max_dur;
-        notes[i] = (nc_note){a, d, (n->drum ? 128 : 0) + (n->pitch & 127)};
+        spans[i] = (mrnn__span){a, b > a ? b : a + 1, (n->drum ? 128 : 0) + (n->pitch & 127), 0};
     }
+    size_t n_notes = st == MRNN_OK ? mrnn__spans_canonical(spans, p->n_notes) : 0;
+    for (size_t i = 0; i < n_notes; i++) {
+        int64_t d = spans[i].end - spans[i].start;
+        notes[i] = (nc_note){spans[i].start, d > max_dur ? max_dur : d, spans[i].key};
+    }
+    mrnn__free(spans);
     int64_t end = 0;
     if (st == MRNN_OK) st = to_step(p->end_q, spq, &end);
     if (st != MRNN_OK) goto done;
-    if (p->n_notes > 1) qsort(notes, p->n_notes, sizeof *notes, nc_cmp);
+    if (n_notes > 1) qsort(notes, n_notes, sizeof *notes, nc_cmp);
 
     nc_writer w = {v, out, n_unknown, v->enc.max_steps, 0};
     int64_t now = 0;
-    for (size_t i = 0; i < p->n_notes && st == MRNN_OK && !w.full;) {
+    for (size_t i = 0; i < n_notes && st == MRNN_OK && !w.full;) {
         st = put_wait(&w, notes[i].onset - now, spq, max_dur);
         now = notes[i].onset;
         if (st != MRNN_OK || w.full) break;
         /* One token per (onset, duration): its keys ascending, repeats merged. */
         size_t j = i, len = 0;
         int last = -1;
-        for (; j < p->n_notes && notes[j].onset == notes[i].onset && notes[j].dur == notes[i].dur; j++) {
+        for (; j < n_notes && notes[j].onset == notes[i].onset && notes[j].dur == notes[i].dur; j++) {
             if (notes[j].key == last) continue;
             last = notes[j].key;
             char name[16];
@@ -187,7 +192,7 @@ mrnn_status mrnn__notechord_encode(const mrnn__piece *p, mrnn_vocab *v, mrnn__st
     /* Silence after the last sounding note belongs to the piece: wait from the last onset to the
      * end. (Decoding ends a piece at the later of its time and its last note end.) */
     int64_t last_end = 0;
-    for (size_t i = 0; i < p->n_notes; i++)
+    for (size_t i = 0; i < n_notes; i++)
         if (notes[i].onset + notes[i].dur > last_end) last_end = notes[i].onset + notes[i].dur;
     if (st == MRNN_OK && !w.full && end > last_end && end > now) st = put_wait(&w, end - now, spq, max_dur);
 done:

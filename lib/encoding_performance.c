@@ -66,6 +66,11 @@ mrnn_status mrnn__performance_encode(const mrnn__piece *p, const mrnn_vocab *v, 
         if (!mrnn__mul_ok(p->n_notes, 2 * sizeof *ev, &bytes) || !(ev = mrnn__malloc(bytes)))
             return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for %zu note events", p->n_notes);
     }
+    mrnn__span *spans = p->n_notes ? mrnn__malloc(p->n_notes * sizeof *spans) : NULL;
+    if (p->n_notes && !spans) {
+        mrnn__free(ev);
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for %zu notes", p->n_notes);
+    }
     mrnn_status st = MRNN_OK;
     for (size_t i = 0; i < p->n_notes && st == MRNN_OK; i++) {
         const mrnn__note *n = &p->notes[i];
@@ -74,9 +79,14 @@ mrnn_status mrnn__performance_encode(const mrnn__piece *p, const mrnn_vocab *v, 
         if (st == MRNN_OK) st = to_tick(n->end_s, &b);
         if (b <= a) b = a + 1; /* a note shorter than 5 ms still sounds */
         uint8_t vel = n->velocity ? n->velocity : 1;
-        ev[n_ev++] = (perf_event){a, 1, n->pitch & 127, vel > 127 ? 127 : vel};
-        ev[n_ev++] = (perf_event){b, 0, n->pitch & 127, 0};
+        spans[i] = (mrnn__span){a, b, n->pitch & 127, vel > 127 ? 127 : vel};
     }
+    size_t n_notes = st == MRNN_OK ? mrnn__spans_canonical(spans, p->n_notes) : 0;
+    for (size_t i = 0; i < n_notes; i++) {
+        ev[n_ev++] = (perf_event){spans[i].start, 1, (uint8_t)spans[i].key, (uint8_t)spans[i].aux};
+        ev[n_ev++] = (perf_event){spans[i].end, 0, (uint8_t)spans[i].key, 0};
+    }
+    mrnn__free(spans);
     int64_t end = 0;
     if (st == MRNN_OK) st = to_tick(p->end_s, &end);
     if (st != MRNN_OK) {

@@ -134,7 +134,10 @@ START_TEST(test_rng_reproducible_and_uniform)
     ck_assert(mrnn__rng_next(&a) != mrnn__rng_next(&b));
     int counts[10] = {0};
     for (int i = 0; i < 100000; i++) counts[mrnn__rng_below(&a, 10)]++;
-    for (int k = 0; k < 10; k++) ck_assert_int_gt(counts[k], 9500), ck_assert_int_lt(counts[k], 10500);
+    for (int k = 0; k < 10; k++) {
+        ck_assert_int_gt(counts[k], 9500);
+        ck_assert_int_lt(counts[k], 10500);
+    }
     double sum = 0, sq = 0;
     for (int i = 0; i < 100000; i++) {
         double x = mrnn__rng_normal(&a);

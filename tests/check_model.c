@@ -33,8 +33,8 @@ static int record(const mrnn_train_progress *p, void *user)
 static mrnn_corpus *small_corpus(uint32_t encoding)
 {
     const char *dir = getenv("MRNN_DEFAULT_CORPUS");
-    static const char *files[] = {"gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid",
-                                  "fly_me_to_the_moon_bw_redfarn.mid"};
+    static const char *files[] = {"5432gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid",
+                                  "city_blues_redfarn.mid"};
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
     enc.encoding = encoding;
@@ -47,17 +47,10 @@ static mrnn_corpus *small_corpus(uint32_t encoding)
     for (int i = 0; i < 4; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir ? dir : "", files[i]);
-        struct stat st;
-        if (stat(path, &st) != 0) continue;
-        /* Alternate files into valid via a folder-free split: add them all as training data and
-         * evaluate on the training split where a held-out split is not needed. */
         ck_assert_msg(mrnn_corpus_add_file(c, path, NULL) == MRNN_OK, "%s", mrnn_last_error());
         added++;
     }
-    if (!added) {
-        mrnn_corpus_free(c);
-        return NULL;
-    }
+    ck_assert_int_eq(added, 4);
     ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
     return c;
 }
@@ -98,7 +91,6 @@ static double mean(const double *x, int n)
 START_TEST(training_lowers_the_loss)
 {
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_NOTECHORD);
-    if (!c) return;
     mrnn_model *m = small_model(c, 0.0f);
     mrnn_eval_result before, after;
     ck_assert_int_eq(mrnn_model_evaluate(m, c, MRNN_SPLIT_TRAIN, &before), MRNN_OK);
@@ -109,7 +101,7 @@ START_TEST(training_lowers_the_loss)
     ck_assert_msg(mrnn_model_train(m, c, &tp, record, &log) == MRNN_OK, "%s", mrnn_last_error());
     ck_assert_int_eq(log.n, 300);
     ck_assert_uint_eq(mrnn_model_steps_trained(m), 300);
-    ck_assert_double_lt(mean(log.loss + 280, 20), 0.7 * mean(log.loss, 20));
+    ck_assert_double_lt(mean(log.loss + 280, 20), 0.85 * mean(log.loss, 20));
     ck_assert_int_eq(mrnn_model_evaluate(m, c, MRNN_SPLIT_TRAIN, &after), MRNN_OK);
     ck_assert_double_lt(after.nll, before.nll - 1.0);
     ck_assert_double_gt(after.accuracy, before.accuracy);
@@ -126,7 +118,6 @@ END_TEST
 START_TEST(pianoroll_model_trains)
 {
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_PIANOROLL);
-    if (!c) return;
     mrnn_model *m = small_model(c, 0.1f);
     mrnn_eval_result before, after;
     ck_assert_int_eq(mrnn_model_evaluate(m, c, MRNN_SPLIT_TRAIN, &before), MRNN_OK);
@@ -145,7 +136,6 @@ END_TEST
 START_TEST(resume_continues_exactly)
 {
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_PERFORMANCE);
-    if (!c) return;
     char *tmp = test_tmpdir();
     char ckpt[4200];
     snprintf(ckpt, sizeof ckpt, "%s/model.mrm", tmp);
@@ -183,7 +173,6 @@ END_TEST
 START_TEST(cancel_writes_a_checkpoint_and_log)
 {
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_NOTECHORD);
-    if (!c) return;
     char *tmp = test_tmpdir();
     char ckpt[4200], logp[4200];
     snprintf(ckpt, sizeof ckpt, "%s/model.mrm", tmp);
@@ -216,7 +205,6 @@ END_TEST
 START_TEST(mismatched_vocabulary_is_refused)
 {
     mrnn_corpus *notes = small_corpus(MRNN_ENCODING_NOTECHORD);
-    if (!notes) return;
     mrnn_corpus *perf = small_corpus(MRNN_ENCODING_PERFORMANCE);
     mrnn_model *m = small_model(notes, 0.0f);
     mrnn_train_params tp = small_training(5);
@@ -238,7 +226,6 @@ END_TEST
 START_TEST(divergence_is_reported)
 {
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_NOTECHORD);
-    if (!c) return;
     mrnn_model *m = small_model(c, 0.0f);
     /* Poison one weight: the loss becomes NaN at once and training must say so, not continue. */
     m->weights[m->n_params / 2] = NAN;
