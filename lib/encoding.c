@@ -1,6 +1,5 @@
 /* Dispatch to the three encodings, their fixed vocabularies, and seed-word parsing. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "encoding.h"
@@ -52,29 +51,6 @@ mrnn_status mrnn__encoding_fill_vocab(mrnn_vocab *v)
 }
 
 /* Cut to max_steps (notechord stops by itself, so that cut tokens are never interned). */
-static int span_cmp(const void *a, const void *b)
-{
-    const mrnn__span *x = a, *y = b;
-    if (x->key != y->key) return x->key < y->key ? -1 : 1;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
-    return (x->end < y->end) - (x->end > y->end); /* longest first */
-}
-
-size_t mrnn__spans_canonical(mrnn__span *s, size_t n)
-{
-    if (n > 1) qsort(s, n, sizeof *s, span_cmp);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (k > 0 && s[k - 1].key == s[i].key) {
-            mrnn__span *prev = &s[k - 1];
-            if (s[i].start == prev->start) continue;           /* same onset: the longest is kept */
-            if (s[i].start < prev->end) prev->end = s[i].start; /* cut at the next onset */
-        }
-        s[k++] = s[i];
-    }
-    return k;
-}
-
 static void cut_steps(mrnn__steps *s, uint32_t max_steps)
 {
     if (max_steps == 0 || s->n_steps <= max_steps) return;

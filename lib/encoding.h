@@ -40,20 +40,6 @@ mrnn_status mrnn__steps_from_flat(mrnn__steps *s, const uint32_t *ids, size_t n,
 #define MRNN__PERF_SHIFT_SECONDS 0.01
 #define MRNN__PERF_VELOCITY_BINS 32
 
-/* A note quantised to an encoding's grid: [start, end) in grid units, `key` a pitch (or any id
- * that must not overlap itself), `aux` carried along (velocity). */
-typedef struct mrnn__span {
-    int64_t start, end;
-    int key;
-    uint32_t aux;
-} mrnn__span;
-
-/* Once a piece is flattened to one voice per key, two overlapping notes of the same key cannot
- * be told apart (MIDI would merge or cut them differently on every round trip). Make the spans
- * canonical: of notes starting together the longest stays, and a note ends where the next note
- * of its key begins. Sorts by (key, start); returns the new count. */
-size_t mrnn__spans_canonical(mrnn__span *s, size_t n);
-
 /* Fill a new vocabulary's fixed tokens (performance: 388, pianoroll: 88; notechord: <unk>). */
 mrnn_status mrnn__encoding_fill_vocab(mrnn_vocab *v);
 

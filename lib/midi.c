@@ -240,6 +240,13 @@ static int wevent_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Spans back in the piece's order (aux is the note index). */
+static int span_time_cmp(const void *a, const void *b)
+{
+    const mrnn__span *x = a, *y = b;
+    return (x->aux > y->aux) - (x->aux < y->aux);
+}
+
 static int q_to_tick(double q, int ppqn, int *out)
 {
     if (!isfinite(q) || q < 0) return -1;
@@ -320,20 +327,32 @@ static mrnn_status build_smf(smf_t *smf, const mrnn__piece *p, const mrnn__midi_
     mrnn_status st = MRNN_OK;
     wevent *ev = NULL;
     size_t cap = 0;
+    mrnn__span *span = p->n_notes ? mrnn__malloc(p->n_notes * sizeof *span) : NULL;
+    if (p->n_notes && !span) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory writing MIDI events");
     for (unsigned ch = 0; ch < 16 && st == MRNN_OK; ch++) {
-        size_t n_ev = 0;
-        int cur_program = -1;
+        /* One channel cannot hold two notes of a pitch at once (a reader would pair the note-offs
+         * its own way), so overlaps are resolved here as every reader would: canonical spans. */
+        size_t n_span = 0;
         for (size_t i = 0; i < p->n_notes; i++) {
             const mrnn__note *n = &p->notes[i];
             if ((n->channel & 0x0Fu) != ch) continue;
+            int s = 0, e = 0;
+            (void)q_to_tick(n->start_q, ppqn, &s);
+            (void)q_to_tick(n->end_q, ppqn, &e);
+            span[n_span++] = (mrnn__span){s, e > s ? e : s + 1, n->pitch & 0x7F, (uint32_t)i};
+        }
+        n_span = mrnn__spans_canonical(span, n_span);
+        if (n_span > 1) qsort(span, n_span, sizeof *span, span_time_cmp);
+        size_t n_ev = 0;
+        int cur_program = -1;
+        for (size_t k = 0; k < n_span; k++) {
+            size_t i = span[k].aux;
+            const mrnn__note *n = &p->notes[i];
             if (mrnn__grow((void **)&ev, &cap, n_ev + 3, sizeof *ev) != 0) {
                 st = mrnn__fail(MRNN_ERR_NOMEM, "out of memory writing MIDI events");
                 break;
             }
-            int s = 0, e = 0;
-            (void)q_to_tick(n->start_q, ppqn, &s);
-            (void)q_to_tick(n->end_q, ppqn, &e);
-            if (e <= s) e = s + 1;
+            int s = (int)span[k].start, e = (int)span[k].end;
             uint8_t pitch = n->pitch & 0x7Fu, vel = n->velocity & 0x7Fu;
             if (vel == 0) vel = 1;
             int program = o && o->program >= 0 ? (o->program & 0x7F) : (n->program & 0x7F);
@@ -365,6 +384,7 @@ static mrnn_status build_smf(smf_t *smf, const mrnn__piece *p, const mrnn__midi_
             st = mrnn__fail(MRNN_ERR_MIDI, "cannot end track of channel %u", ch);
     }
     mrnn__free(ev);
+    mrnn__free(span);
     if (st == MRNN_OK && smf_track_add_eot_pulses(tempo_track, end_tick) != 0)
         st = mrnn__fail(MRNN_ERR_MIDI, "cannot end the tempo track");
     return st;

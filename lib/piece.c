@@ -202,3 +202,26 @@ int mrnn__piece_key_shift(const mrnn__piece *p, int *tonic, int *minor)
     if (shift > 6) shift -= 12; /* smallest move: -5..+6 */
     return shift;
 }
+
+static int span_cmp(const void *a, const void *b)
+{
+    const mrnn__span *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return (x->end < y->end) - (x->end > y->end); /* longest first */
+}
+
+size_t mrnn__spans_canonical(mrnn__span *s, size_t n)
+{
+    if (n > 1) qsort(s, n, sizeof *s, span_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && s[k - 1].key == s[i].key) {
+            mrnn__span *prev = &s[k - 1];
+            if (s[i].start == prev->start) continue;           /* same onset: the longest is kept */
+            if (s[i].start < prev->end) prev->end = s[i].start; /* cut at the next onset */
+        }
+        s[k++] = s[i];
+    }
+    return k;
+}

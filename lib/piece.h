@@ -57,4 +57,18 @@ void mrnn__piece_transpose(mrnn__piece *p, int semitones, int piano_only);
  * Returns the shift (-5..+6) that moves the piece to C major or A minor. */
 int mrnn__piece_key_shift(const mrnn__piece *p, int *tonic, int *minor);
 
+/* A note quantised to a grid (an encoding's steps, MIDI ticks): [start, end) in grid units, `key` a pitch (or any id
+ * that must not overlap itself), `aux` carried along (velocity). */
+typedef struct mrnn__span {
+    int64_t start, end;
+    int key;
+    uint32_t aux;
+} mrnn__span;
+
+/* Once a piece is flattened to one voice per key, two overlapping notes of the same key cannot
+ * be told apart (MIDI would merge or cut them differently on every round trip). Make the spans
+ * canonical: of notes starting together the longest stays, and a note ends where the next note
+ * of its key begins. Sorts by (key, start); returns the new count. */
+size_t mrnn__spans_canonical(mrnn__span *s, size_t n);
+
 #endif

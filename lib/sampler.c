@@ -39,7 +39,7 @@ typedef struct lane {
     double gen_start;  /* time at which generation began */
     double loglik;     /* of the generated steps */
     int done;
-    uint8_t on[128];   /* performance: notes sounding, per pitch */
+    uint8_t on[128];   /* performance: open notes per pitch (a NOTE_OFF ends the earliest) */
     uint32_t n_on;
     double ends[MAX_SOUNDING]; /* notechord: end times of sounding notes */
     uint32_t n_ends;
@@ -260,7 +260,7 @@ static void lane_advance_event(const mrnn_sampler *s, lane *l, uint32_t id)
         break;
     case MRNN__TOK_NOTES:
         if (s->vocab->enc.encoding == MRNN_ENCODING_PERFORMANCE) {
-            if (!l->on[t->pitch]++) l->n_on++;
+            if (l->on[t->pitch] < UINT8_MAX) l->on[t->pitch]++, l->n_on++;
         } else {
             notechord_sounding(l);
             for (uint32_t k = 0; k < t->n_notes && l->n_ends < MAX_SOUNDING; k++)
@@ -269,7 +269,7 @@ static void lane_advance_event(const mrnn_sampler *s, lane *l, uint32_t id)
         break;
     case MRNN__TOK_NOTE_OFF:
         if (l->on[t->pitch]) {
-            l->on[t->pitch] = 0;
+            l->on[t->pitch]--;
             l->n_on--;
         }
         break;
@@ -290,7 +290,7 @@ static int dynamic_ok(const mrnn_sampler *s, lane *l, uint32_t id)
     if (!s->p.max_polyphony) return 1;
     const mrnn__token_info *t = &s->info[id];
     if (t->kind != MRNN__TOK_NOTES) return 1;
-    if (s->vocab->enc.encoding == MRNN_ENCODING_PERFORMANCE) return l->on[t->pitch] || l->n_on < s->p.max_polyphony;
+    if (s->vocab->enc.encoding == MRNN_ENCODING_PERFORMANCE) return l->n_on < s->p.max_polyphony;
     return notechord_sounding(l) + t->n_notes <= s->p.max_polyphony;
 }
 

@@ -250,6 +250,102 @@ START_TEST(test_null_handles_model)
 }
 END_TEST
 
+START_TEST(test_null_handles_sampler)
+{
+    mrnn_sampler_params sp;
+    ck_assert_int_eq(mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION), MRNN_OK);
+    ASSERT_FAILS(mrnn_sampler_params_init(&sp, 99), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_params_init(NULL, MRNN_SAMPLER_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
+    mrnn_sampler_free(NULL);
+    mrnn_sampler *s = (mrnn_sampler *)1;
+    ASSERT_FAILS(mrnn_sampler_create(NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_create(&s, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(s);
+    const uint32_t *ids;
+    size_t n;
+    float probs[4];
+    double ll;
+    uint32_t id = 0;
+    ASSERT_FAILS(mrnn_sampler_reset(NULL, 1), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_prime_tokens(NULL, &id, 1), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_prime_text(NULL, "C4:q"), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_prime_midi(NULL, "x.mid", 0, 0), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_generate(NULL, 10, 0, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_uint_eq(mrnn_sampler_lane_count(NULL), 0);
+    ASSERT_FAILS(mrnn_sampler_tokens(NULL, 0, &ids, &n), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_distribution(NULL, 0, probs, 4), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_log_likelihood(NULL, 0, &ll), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_write_midi(NULL, 0, "/tmp/x.mid", 120, 0), MRNN_ERR_INVALID_ARG);
+
+    /* A real sampler on a tiny untrained model: out-of-range options and wrong calls. */
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PERFORMANCE;
+    mrnn_vocab *v;
+    ck_assert_int_eq(mrnn_vocab_create(&v, &enc), MRNN_OK);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.hidden_size = 8;
+    mp.embed_size = 4;
+    mrnn_model *m;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    sp.temperature = -1;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "temperature") != NULL);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.top_p = 0;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.style = 0; /* the model has no style labels */
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.min_pitch = 70;
+    sp.max_pitch = 60;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.n_lanes = 0;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.version = 7;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+
+    ck_assert_int_eq(mrnn_sampler_create(&s, m, NULL), MRNN_OK);
+    ASSERT_FAILS(mrnn_sampler_distribution(s, 0, probs, 4), MRNN_ERR_INVALID_ARG); /* too small */
+    float all[388];
+    ASSERT_FAILS(mrnn_sampler_distribution(s, 0, all, 388), MRNN_ERR_STATE);      /* nothing drawn */
+    ASSERT_FAILS(mrnn_sampler_prime_text(s, "NOTE_ON_60 BOGUS"), MRNN_ERR_UNKNOWN_TOKEN);
+    ck_assert(strstr(mrnn_last_error(), "BOGUS") != NULL);
+    id = 5000;
+    ASSERT_FAILS(mrnn_sampler_prime_tokens(s, &id, 1), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_prime_midi(s, "/nonexistent/primer.mid", 0, 0), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/primer.mid") != NULL);
+    ASSERT_FAILS(mrnn_sampler_generate(s, 4, -1.0, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_sampler_generate(s, 4, 0, NULL, NULL), MRNN_OK);
+    ASSERT_FAILS(mrnn_sampler_prime_text(s, "NOTE_ON_60"), MRNN_ERR_STATE); /* generation started */
+    ASSERT_FAILS(mrnn_sampler_tokens(s, 1, &ids, &n), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_tokens(s, 0, NULL, &n), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_log_likelihood(s, 0, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_write_midi(s, 0, NULL, 120, 0), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_sampler_write_midi(s, 0, "/nonexistent/dir/out.mid", 120, 0), MRNN_ERR_IO);
+    ASSERT_FAILS(mrnn_sampler_write_midi(s, 0, "/tmp/x.mid", 120, 300), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_sampler_reset(s, 3), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_prime_text(s, "NOTE_ON_60"), MRNN_OK); /* allowed again */
+    mrnn_sampler_free(s);
+    mrnn_model_free(m);
+
+    /* Beam search needs an event encoding. */
+    enc.encoding = MRNN_ENCODING_PIANOROLL;
+    mrnn_vocab_free(v);
+    ck_assert_int_eq(mrnn_vocab_create(&v, &enc), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.beam_width = 4;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_UNSUPPORTED);
+    mrnn_model_free(m);
+    mrnn_vocab_free(v);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("api");
@@ -262,6 +358,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_null_handles_vocab);
     tcase_add_test(tc, test_null_handles_corpus);
     tcase_add_test(tc, test_null_handles_model);
+    tcase_add_test(tc, test_null_handles_sampler);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -37,7 +37,7 @@ static mrnn_corpus *read_dir(const char *dir, uint32_t encoding, uint32_t spq, c
 static int *json_split(const char *json, const char *split, size_t *n_out)
 {
     char key[32];
-    snprintf(key, sizeof key, "\"%s\"", split);
+    TEST_PATH(key, "\"%s\"", split);
     const char *p = strstr(json, key);
     ck_assert_ptr_nonnull(p);
     p = strchr(p, '[');
@@ -69,8 +69,8 @@ START_TEST(jsb_pianoroll_frames_match_the_benchmark)
         return;
     }
     char dir[4096], json_path[4096];
-    snprintf(dir, sizeof dir, "%s/jsb-chorales", shared);
-    snprintf(json_path, sizeof json_path, "%s/jsb-chorales-quarter.json", dir);
+    TEST_PATH(dir, "%s/jsb-chorales", shared);
+    TEST_PATH(json_path, "%s/jsb-chorales-quarter.json", dir);
     mrnn_corpus_params cp;
     mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
     cp.style_from_folder = 0; /* train/valid/test are splits, not styles */
@@ -133,7 +133,7 @@ static void check_midi_round_trip(mrnn_corpus *c, const char *tmp, uint32_t max_
         ck_assert_int_eq(mrnn_corpus_piece_tokens(c, i, &ids, &n, NULL, &transpose), MRNN_OK);
         if (transpose != 0) continue;
         char path[4200];
-        snprintf(path, sizeof path, "%s/piece%u.mid", tmp, i);
+        TEST_PATH(path, "%s/piece%u.mid", tmp, i);
         ck_assert_msg(mrnn_tokens_write_midi(v, ids, n, path, 120.0, 0) == MRNN_OK, "%s", mrnn_last_error());
         mrnn_corpus_params cp;
         mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
@@ -202,14 +202,14 @@ static char *make_style_tree(void)
     char *tmp = test_tmpdir();
     static const char *files[] = {"5432gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid"};
     char a[4200], b[4200];
-    snprintf(a, sizeof a, "%s/jazz", tmp);
-    snprintf(b, sizeof b, "%s/blues", tmp);
+    TEST_PATH(a, "%s/jazz", tmp);
+    TEST_PATH(b, "%s/blues", tmp);
     ck_assert_int_eq(mkdir(a, 0755), 0);
     ck_assert_int_eq(mkdir(b, 0755), 0);
     for (int i = 0; i < 3; i++) {
         char from[4200], to[4200];
-        snprintf(from, sizeof from, "%s/%s", dir, files[i]);
-        snprintf(to, sizeof to, "%s/%s", i < 2 ? a : b, files[i]);
+        TEST_PATH(from, "%s/%s", dir, files[i]);
+        TEST_PATH(to, "%s/%s", i < 2 ? a : b, files[i]);
         copy_file(from, to);
     }
     return tmp;
@@ -290,18 +290,18 @@ START_TEST(bad_files_are_skipped_with_reasons)
 {
     char *tmp = test_tmpdir();
     char path[4200], from[4200];
-    snprintf(from, sizeof from, "%s/5432gone_redfarn.mid", default_corpus());
-    snprintf(path, sizeof path, "%s/good.mid", tmp);
+    TEST_PATH(from, "%s/5432gone_redfarn.mid", default_corpus());
+    TEST_PATH(path, "%s/good.mid", tmp);
     copy_file(from, path);
     size_t n;
     uint8_t *d = test_read(from, &n);
-    snprintf(path, sizeof path, "%s/truncated.mid", tmp);
+    TEST_PATH(path, "%s/truncated.mid", tmp);
     test_write(path, d, n / 2);
-    snprintf(path, sizeof path, "%s/empty.mid", tmp);
+    TEST_PATH(path, "%s/empty.mid", tmp);
     test_write(path, d, 0);
-    snprintf(path, sizeof path, "%s/text.mid", tmp);
+    TEST_PATH(path, "%s/text.mid", tmp);
     test_write(path, "this is not a MIDI file at all\n", 31);
-    snprintf(path, sizeof path, "%s/notes.txt", tmp); /* not .mid: never offered */
+    TEST_PATH(path, "%s/notes.txt", tmp); /* not .mid: never offered */
     test_write(path, "x", 1);
     free(d);
 
@@ -327,10 +327,10 @@ START_TEST(bad_files_are_skipped_with_reasons)
     ck_assert_int_eq(good, 1);
     ck_assert_int_eq(bad, 3);
     /* A single bad file offered directly fails with the file named. */
-    snprintf(path, sizeof path, "%s/truncated.mid", tmp);
+    TEST_PATH(path, "%s/truncated.mid", tmp);
     ck_assert_int_eq(mrnn_corpus_add_file(c, path, NULL), MRNN_ERR_MIDI);
     ck_assert_ptr_nonnull(strstr(mrnn_last_error(), "truncated.mid"));
-    snprintf(path, sizeof path, "%s/missing.mid", tmp);
+    TEST_PATH(path, "%s/missing.mid", tmp);
     ck_assert_int_eq(mrnn_corpus_add_file(c, path, NULL), MRNN_ERR_IO);
     ck_assert_ptr_nonnull(strstr(mrnn_last_error(), "missing.mid"));
     ck_assert_int_eq(mrnn_corpus_add_file(c, tmp, NULL), MRNN_ERR_IO); /* a folder is not a file */
@@ -355,7 +355,7 @@ START_TEST(corpus_file_round_trip_and_corruption)
     char *tmp = make_style_tree();
     mrnn_corpus *c = read_dir(tmp, MRNN_ENCODING_NOTECHORD, 4, NULL);
     char path[4200];
-    snprintf(path, sizeof path, "%s/songs.mrc", tmp);
+    TEST_PATH(path, "%s/songs.mrc", tmp);
     ck_assert_int_eq(mrnn_corpus_save(c, path), MRNN_OK);
     mrnn_corpus *l = NULL;
     ck_assert_int_eq(mrnn_corpus_load(&l, path), MRNN_OK);

@@ -46,7 +46,7 @@ static mrnn_corpus *small_corpus(uint32_t encoding)
     int added = 0;
     for (int i = 0; i < 4; i++) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/%s", dir ? dir : "", files[i]);
+        TEST_PATH(path, "%s/%s", dir ? dir : "", files[i]);
         ck_assert_msg(mrnn_corpus_add_file(c, path, NULL) == MRNN_OK, "%s", mrnn_last_error());
         added++;
     }
@@ -138,7 +138,7 @@ START_TEST(resume_continues_exactly)
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_PERFORMANCE);
     char *tmp = test_tmpdir();
     char ckpt[4200];
-    snprintf(ckpt, sizeof ckpt, "%s/model.mrm", tmp);
+    TEST_PATH(ckpt, "%s/model.mrm", tmp);
 
     mrnn_model *a = small_model(c, 0.2f); /* dropout: the RNG state must be restored too */
     mrnn_train_params tp = small_training(40);
@@ -175,8 +175,8 @@ START_TEST(cancel_writes_a_checkpoint_and_log)
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_NOTECHORD);
     char *tmp = test_tmpdir();
     char ckpt[4200], logp[4200];
-    snprintf(ckpt, sizeof ckpt, "%s/model.mrm", tmp);
-    snprintf(logp, sizeof logp, "%s/train.csv", tmp);
+    TEST_PATH(ckpt, "%s/model.mrm", tmp);
+    TEST_PATH(logp, "%s/train.csv", tmp);
     mrnn_model *m = small_model(c, 0.0f);
     mrnn_train_params tp = small_training(100);
     tp.checkpoint_path = ckpt;

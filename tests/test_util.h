@@ -12,6 +12,9 @@
 
 #include <musicrnn/musicrnn.h>
 
+/* snprintf into an array, failing the test if the text did not fit. */
+#define TEST_PATH(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
+
 /* A fresh folder under /tmp; the caller removes it with test_rmdir. */
 static inline char *test_tmpdir(void)
 {
@@ -24,7 +27,7 @@ static inline char *test_tmpdir(void)
 static inline void test_rmdir(char *dir)
 {
     char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    TEST_PATH(cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
     free(dir);
 }
@@ -73,7 +76,7 @@ static inline void test_corruptions(const char *good, test_loader load)
     uint8_t *data = test_read(good, &len);
     ck_assert_uint_gt(len, 16);
     char bad[4200];
-    snprintf(bad, sizeof bad, "%s.bad", good);
+    TEST_PATH(bad, "%s.bad", good);
     size_t cuts[] = {0, 1, 7, 8, 11, 12, len / 3, len / 2, len - 5, len - 4, len - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         test_write(bad, data, cuts[i]);
@@ -101,7 +104,7 @@ static inline void test_corruptions(const char *good, test_loader load)
     test_write(bad, data, len);
     ck_assert_int_eq(load(bad), MRNN_ERR_FORMAT);
     unlink(bad);
-    snprintf(bad, sizeof bad, "%s.missing", good);
+    TEST_PATH(bad, "%s.missing", good);
     ck_assert_int_eq(load(bad), MRNN_ERR_IO);
     ck_assert_ptr_nonnull(strstr(mrnn_last_error(), bad));
     free(data);
