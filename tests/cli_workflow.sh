@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The command-line workflow end to end on a few files of the default corpus: preprocess (with a
+# malformed file among them), train, eval, generate; the generated MIDI file must be readable by an
+# independent reader (python3-mido) and hold the notes the model wrote.
+#   cli_workflow.sh MUSICRNN PYTHON
+set -euo pipefail
+musicrnn="$1"; python="$2"
+corpus="${MRNN_DEFAULT_CORPUS:?}"
+work="$(mktemp -d /tmp/musicrnn-cli.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/midi"
+for f in 5432gone_redfarn be_sharp_bw_redfarn boogi_marabi_redfarn city_blues_redfarn; do
+    cp "$corpus/$f.mid" "$work/midi/"
+done
+head -c 100 "$corpus/moo_redfarn.mid" > "$work/midi/broken.mid"
+
+"$musicrnn" preprocess --encoding notechord --valid-fraction 0.25 -o "$work/c.mrc" "$work/midi" > "$work/pre.txt"
+grep -q "broken.mid" "$work/pre.txt" || { echo "the report does not name the broken file"; cat "$work/pre.txt"; exit 1; }
+grep -q "4 read, 1 skipped" "$work/pre.txt" || { echo "unexpected preprocess summary"; cat "$work/pre.txt"; exit 1; }
+
+"$musicrnn" train "$work/c.mrc" -o "$work/m.mrm" --hidden 32 --embed 16 --steps 30 --seq-len 16 --batch 8 \
+    --valid-every 10 --log "$work/train.csv" > /dev/null 2>&1
+[ "$(wc -l < "$work/train.csv")" -eq 31 ] || { echo "the training log should have a header and 30 rows"; exit 1; }
+"$musicrnn" eval "$work/m.mrm" "$work/c.mrc" --json | "$python" -c '
+import json, math, sys
+r = json.load(sys.stdin)
+assert r["split"] == "valid" and math.isfinite(r["nll"]) and r["scored"] > 0, r'
+
+"$musicrnn" generate "$work/m.mrm" -o "$work/g.mid" --seed "W:q" --length 300 --rng-seed 4 --tempo 90 \
+    --program 5 --print > "$work/tokens.txt" 2> "$work/gen.txt"
+grep -q "^W:q " "$work/tokens.txt" || { echo "the output does not start with the seed"; exit 1; }
+
+# Bad input: a clear message and a non-zero exit, no crash.
+if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --seed "NOT_A_TOKEN" 2> "$work/err.txt"; then
+    echo "an unknown seed token was accepted"; exit 1
+fi
+grep -q "NOT_A_TOKEN" "$work/err.txt" || { echo "the error does not name the bad token"; cat "$work/err.txt"; exit 1; }
+if "$musicrnn" generate "$work/midi/broken.mid" -o "$work/x.mid" 2> "$work/err.txt"; then
+    echo "a MIDI file was accepted as a model"; exit 1
+fi
+grep -q "broken.mid" "$work/err.txt" || { echo "the error does not name the file"; cat "$work/err.txt"; exit 1; }
+
+# The independent reader: tempo 90, program 5, notes present.
+"$python" - "$work/g.mid" <<'PY'
+import sys
+import mido
+f = mido.MidiFile(sys.argv[1])
+tempos = [m.tempo for t in f.tracks for m in t if m.type == "set_tempo"]
+programs = {m.program for t in f.tracks for m in t if m.type == "program_change"}
+notes = sum(1 for t in f.tracks for m in t if m.type == "note_on" and m.velocity > 0)
+assert tempos and abs(mido.tempo2bpm(tempos[0]) - 90) < 0.01, tempos
+assert programs == {5}, programs
+assert notes > 20, notes
+assert f.length > 1.0, f.length
+print(f"mido: {notes} notes, {f.length:.1f} s, {len(f.tracks)} tracks")
+PY
