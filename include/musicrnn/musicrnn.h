@@ -268,6 +268,7 @@ MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t versi
 /** Create a vocabulary for @p enc (NULL = defaults). Performance and pianoroll vocabularies are
  *  complete at once; a notechord vocabulary starts with `<unk>` only and grows as a corpus reads files.
  *  @param out receives the new vocabulary (caller frees with mrnn_vocab_free()); NULL on failure.
+ *  @param enc encoding parameters (copied), or NULL for defaults.
  *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (bad params), ::MRNN_ERR_NOMEM. */
 MRNN_API mrnn_status mrnn_vocab_create(mrnn_vocab **out, const mrnn_encoding_params *enc);
 
@@ -291,6 +292,9 @@ MRNN_API mrnn_status mrnn_vocab_token_id(const mrnn_vocab *v, const char *text, 
 /** Parse a seed text such as `"C4.E4.G4:q W:q G4:e"` into token ids.
  *  @param ids   output array of @p cap ids (may be NULL when @p cap is 0, to ask for the length).
  *  @param n_out receives the number of ids the full text needs (frame ends included for pianoroll).
+ *  @param v the vocabulary whose notation @p text uses.
+ *  @param text NUL-terminated seed text; tokens separated by white space.
+ *  @param cap capacity of @p ids in ids.
  *  @return ::MRNN_OK; ::MRNN_ERR_UNKNOWN_TOKEN naming the first unknown token and its position;
  *          ::MRNN_ERR_LIMIT if @p cap is too small (nothing useful is written; @p n_out is set). */
 MRNN_API mrnn_status mrnn_vocab_parse(const mrnn_vocab *v, const char *text, uint32_t *ids,
@@ -298,6 +302,11 @@ MRNN_API mrnn_status mrnn_vocab_parse(const mrnn_vocab *v, const char *text, uin
 
 /** Write the text of @p n ids into @p buf (NUL-terminated, tokens separated by spaces).
  *  @param needed receives the buffer size needed, terminator included (may be NULL).
+ *  @param v the vocabulary the ids belong to.
+ *  @param ids token ids (flat form; pianoroll frames end with ::MRNN_FRAME_END).
+ *  @param n number of @p ids.
+ *  @param buf output buffer of @p cap bytes.
+ *  @param cap size of @p buf in bytes.
  *  @return ::MRNN_OK; ::MRNN_ERR_LIMIT if @p cap is too small (buf holds a truncated prefix);
  *          ::MRNN_ERR_INVALID_ARG for an id out of range. */
 MRNN_API mrnn_status mrnn_vocab_format(const mrnn_vocab *v, const uint32_t *ids, size_t n, char *buf,
@@ -369,6 +378,7 @@ typedef struct mrnn_corpus_stats {
 
 /** Create an empty corpus with a new vocabulary for @p enc.
  *  @param enc encoding (NULL = defaults). @param params splitting and augmentation (NULL = defaults).
+ *  @param out receives the new corpus (caller frees with mrnn_corpus_free()); NULL on failure.
  *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM. */
 MRNN_API mrnn_status mrnn_corpus_create(mrnn_corpus **out, const mrnn_encoding_params *enc,
                                         const mrnn_corpus_params *params);
@@ -384,6 +394,8 @@ MRNN_API void mrnn_corpus_free(mrnn_corpus *c);
 
 /** Read one MIDI file. The outcome is also recorded in the file report.
  *  @param style style label for its pieces, or NULL for none.
+ *  @param c an unfinished corpus.
+ *  @param path the MIDI file to read.
  *  @return ::MRNN_OK; ::MRNN_ERR_IO / ::MRNN_ERR_MIDI / ::MRNN_ERR_LIMIT naming the file and reason
  *          (the corpus is unchanged); ::MRNN_ERR_STATE after mrnn_corpus_finish(). */
 MRNN_API mrnn_status mrnn_corpus_add_file(mrnn_corpus *c, const char *path, const char *style);
@@ -418,6 +430,8 @@ MRNN_API uint32_t mrnn_corpus_piece_count(const mrnn_corpus *c);
  *  @param ids receives a pointer into the corpus. @param n receives the number of ids.
  *  @param split receives the ::mrnn_split (may be NULL). @param transpose receives the
  *  augmentation shift in semitones (may be NULL).
+ *  @param c the corpus.
+ *  @param i piece index, 0 ≤ i < mrnn_corpus_piece_count().
  *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
 MRNN_API mrnn_status mrnn_corpus_piece_tokens(const mrnn_corpus *c, uint32_t i, const uint32_t **ids,
                                               size_t *n, uint32_t *split, int32_t *transpose);
@@ -439,6 +453,9 @@ MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path);
 /** Decode tokens with @p vocab's encoding and write them as a standard MIDI file.
  *  @param ids tokens as returned by mrnn_corpus_piece_tokens() or a sampler.
  *  @param tempo_bpm tempo of the file (≤ 0 = 120). @param program General MIDI program 0–127.
+ *  @param vocab vocabulary (and encoding) the ids belong to.
+ *  @param n number of @p ids.
+ *  @param path the MIDI file to write (atomically).
  *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_IO (names the file). */
 MRNN_API mrnn_status mrnn_tokens_write_midi(const mrnn_vocab *vocab, const uint32_t *ids, size_t n,
                                             const char *path, double tempo_bpm, uint32_t program);
@@ -498,6 +515,8 @@ typedef struct mrnn_eval_result {
  *  @param style_names labels the model can be conditioned on (copied), or NULL.
  *  @param n_styles number of @p style_names.
  *  @param params shape (NULL = defaults).
+ *  @param out receives the new model (caller frees with mrnn_model_free()); NULL on failure.
+ *  @param vocab the vocabulary the model predicts, e.g. mrnn_corpus_vocab() of a finished corpus.
  *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (names the bad field), ::MRNN_ERR_LIMIT, ::MRNN_ERR_NOMEM. */
 MRNN_API mrnn_status mrnn_model_create(mrnn_model **out, const mrnn_vocab *vocab,
                                        const char *const *style_names, uint32_t n_styles,
@@ -529,6 +548,9 @@ MRNN_API const char *mrnn_model_style_name(const mrnn_model *m, uint32_t i);
  *  (a checkpoint loaded with mrnn_model_load()), so a resumed run reproduces the losses of an
  *  uninterrupted one at 1 thread.
  *  @param cb progress callback (may be NULL). @param user_data passed to @p cb.
+ *  @param m the model to train (modified).
+ *  @param corpus a finished corpus with the model's vocabulary.
+ *  @param params training parameters, or NULL for defaults.
  *  @return ::MRNN_OK; ::MRNN_ERR_CANCELLED; ::MRNN_ERR_NUMERIC (diverged); ::MRNN_ERR_EMPTY (no
  *  training piece); ::MRNN_ERR_INVALID_ARG (vocabulary mismatch, bad params); ::MRNN_ERR_IO
  *  (checkpoint or log could not be written); ::MRNN_ERR_NOMEM. Not thread-safe with samplers. */
@@ -551,6 +573,8 @@ enum mrnn_save_flags {
 /** Save @p m to @p path: one self-describing checkpoint (configuration, encoding, vocabulary,
  *  weights, optionally training state, checksum), written atomically.
  *  @param flags a combination of ::mrnn_save_flags.
+ *  @param m the model.
+ *  @param path the checkpoint file to write.
  *  @return ::MRNN_OK, ::MRNN_ERR_IO (names the file). */
 MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint32_t flags);
 
@@ -662,6 +686,8 @@ MRNN_API mrnn_status mrnn_sampler_prime_text(mrnn_sampler *s, const char *text);
 
 /** Feed a MIDI file, encoded with the model's encoding. Tokens the vocabulary lacks become `<unk>`.
  *  @param track_mask bit t keeps track t (0 = all). @param channel_mask bit c keeps channel c (0 = all).
+ *  @param s a sampler that has not started generating.
+ *  @param path the MIDI file to continue.
  *  @return ::MRNN_OK; ::MRNN_ERR_IO / ::MRNN_ERR_MIDI / ::MRNN_ERR_LIMIT naming the file; ::MRNN_ERR_STATE. */
 MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, uint64_t track_mask,
                                              uint32_t channel_mask);
@@ -669,6 +695,9 @@ MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, 
 /** Generate up to @p max_steps further steps (tokens, or frames for pianoroll) in every lane, stopping a
  *  lane early once its music reaches @p max_seconds (at 120 bpm; 0 = no time limit). Can be called
  *  again to continue.
+ *  @param s the sampler.
+ *  @param max_steps most steps to add per lane.
+ *  @param max_seconds stop a lane once its generated part lasts this long (seconds at 120 bpm); 0 = no limit.
  *  @param cb streaming callback, or NULL. @param user_data passed to @p cb.
  *  @return ::MRNN_OK, ::MRNN_ERR_CANCELLED, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM. */
 MRNN_API mrnn_status mrnn_sampler_generate(mrnn_sampler *s, uint32_t max_steps, double max_seconds,
@@ -684,6 +713,9 @@ MRNN_API mrnn_status mrnn_sampler_tokens(const mrnn_sampler *s, uint32_t lane, c
 /** Copy the distribution the last generated step of @p lane was drawn from, after temperature,
  *  constraints, top-k and top-p (event encodings: one probability per token; pianoroll: 88 key
  *  probabilities). @param cap size of @p probs; must be at least mrnn_vocab_size() of the model.
+ *  @param s the sampler.
+ *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
+ *  @param probs receives the probabilities.
  *  @return ::MRNN_OK; ::MRNN_ERR_STATE if nothing was generated yet; ::MRNN_ERR_INVALID_ARG. */
 MRNN_API mrnn_status mrnn_sampler_distribution(const mrnn_sampler *s, uint32_t lane, float *probs, size_t cap);
 
