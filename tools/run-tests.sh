@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine (run as root):
 #   1. install the packages it needs,
 #   2. build with warnings as errors and the API manual (undocumented API fails the build),
-#   3. run every Check suite, the ABI and header tests (meson test),
+#   3. run every Check suite, the ABI and header tests and the CLI workflow (meson test), then the
+#      Check suites again under valgrind,
 #   4. install into a temporary prefix and build + run the examples against the installed
 #      library with pkg-config alone.
 set -euo pipefail
@@ -19,6 +20,10 @@ ninja -C "$build"
 echo "== unit, ABI and header tests"
 status=0
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
+
+echo "== the unit suites again under valgrind (errors and leaks fail)"
+meson test -C "$build" --setup valgrind --suite unit --print-errorlogs --num-processes 2 \
+    --logbase testlog-valgrind || status=1
 
 echo "== install into $prefix and build the examples against it"
 meson install -C "$build" --quiet
