@@ -354,6 +354,11 @@ static mrnn_status add_one(mrnn_corpus *c, const char *path, const char *rel, co
         mrnn__midi_select sel = {enc->track_mask, enc->channel_mask, enc->keep_drums, (size_t)c->params.max_file_bytes};
         st = mrnn__midi_read_file(path, &sel, &piece);
     }
+    if (st == MRNN_OK && c->vocab->enc.normalize_key) {
+        /* Every piece in C major / A minor: the model then learns harmony, not 24 keys of it. */
+        mrnn__piece_transpose(&piece, mrnn__piece_key_shift(&piece, NULL, NULL),
+                              c->vocab->enc.encoding == MRNN_ENCODING_PIANOROLL);
+    }
     if (st == MRNN_OK) {
         rep->n_notes = piece.n_notes;
         st = add_piece_variants(c, &piece, rep, index, style);

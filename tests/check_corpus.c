@@ -3,6 +3,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "encoding.h"
 #include "test_main.h"
 #include "test_util.h"
 
@@ -177,6 +178,82 @@ static void default_corpus_in(uint32_t encoding, uint32_t spq)
     test_rmdir(tmp);
     mrnn_corpus_free(c);
 }
+
+/* The benchmark's MIDI files round-trip in every encoding too. */
+START_TEST(jsb_round_trip_every_encoding)
+{
+    const char *shared = mrnn_test_shared_data();
+    if (!shared) {
+        fprintf(stderr, "jsb: ../shared/data is absent, round trips not checked\n");
+        return;
+    }
+    char dir[4096];
+    TEST_PATH(dir, "%s/jsb-chorales/valid", shared);
+    static const uint32_t encodings[] = {MRNN_ENCODING_NOTECHORD, MRNN_ENCODING_PERFORMANCE, MRNN_ENCODING_PIANOROLL};
+    for (int k = 0; k < 3; k++) {
+        mrnn_corpus *c = read_dir(dir, encodings[k], 4, NULL);
+        char *tmp = test_tmpdir();
+        check_midi_round_trip(c, tmp, 8);
+        test_rmdir(tmp);
+        mrnn_corpus_free(c);
+    }
+}
+END_TEST
+
+/* With normalize_key every piece comes out in C major or A minor by the same key estimate. */
+START_TEST(normalize_key_moves_pieces_to_c)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PERFORMANCE;
+    enc.normalize_key = 1;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, default_corpus()), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    int moved = 0, in_c = 0;
+    for (uint32_t i = 0; i < mrnn_corpus_piece_count(c); i++) {
+        const uint32_t *ids;
+        size_t n;
+        mrnn_corpus_piece_tokens(c, i, &ids, &n, NULL, NULL);
+        mrnn__steps steps;
+        mrnn__steps_init(&steps);
+        mrnn__piece p;
+        mrnn__piece_init(&p);
+        ck_assert_int_eq(mrnn__steps_from_flat(&steps, ids, n, 0), MRNN_OK);
+        ck_assert_int_eq(mrnn__decode(mrnn_corpus_vocab(c), &steps, &p), MRNN_OK);
+        int tonic, minor;
+        /* Re-estimated on the encoded notes (quantised, overlaps merged): a piece whose key was a
+         * near tie may flip, so most, not all, must land exactly. */
+        if (mrnn__piece_key_shift(&p, &tonic, &minor) == 0) {
+            ck_assert_int_eq(tonic, minor ? 9 : 0);
+            in_c++;
+        }
+        mrnn__piece_free(&p);
+        mrnn__steps_free(&steps);
+    }
+    ck_assert_msg(in_c >= 27, "only %d of 31 pieces are in C major / A minor", in_c);
+    /* ...and without it, most of these pieces are in other keys. */
+    mrnn_corpus *plain = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, NULL);
+    for (uint32_t i = 0; i < mrnn_corpus_piece_count(plain); i++) {
+        const uint32_t *ids;
+        size_t n;
+        mrnn_corpus_piece_tokens(plain, i, &ids, &n, NULL, NULL);
+        mrnn__steps steps;
+        mrnn__steps_init(&steps);
+        mrnn__piece p;
+        mrnn__piece_init(&p);
+        mrnn__steps_from_flat(&steps, ids, n, 0);
+        mrnn__decode(mrnn_corpus_vocab(plain), &steps, &p);
+        moved += mrnn__piece_key_shift(&p, NULL, NULL) != 0;
+        mrnn__piece_free(&p);
+        mrnn__steps_free(&steps);
+    }
+    ck_assert_int_gt(moved, 10);
+    mrnn_corpus_free(plain);
+    mrnn_corpus_free(c);
+}
+END_TEST
 
 START_TEST(default_corpus_notechord) { default_corpus_in(MRNN_ENCODING_NOTECHORD, 4); }
 END_TEST
@@ -392,6 +469,8 @@ static Suite *make_suite(void)
     TCase *t = tcase_create("corpus");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, jsb_pianoroll_frames_match_the_benchmark);
+    tcase_add_test(t, jsb_round_trip_every_encoding);
+    tcase_add_test(t, normalize_key_moves_pieces_to_c);
     tcase_add_test(t, default_corpus_notechord);
     tcase_add_test(t, default_corpus_performance);
     tcase_add_test(t, default_corpus_pianoroll);
