@@ -80,8 +80,8 @@ void mrnn__net_init(const mrnn__net_config *cfg, mrnn__net_params *p, mrnn__rng 
 {
     size_t E = cfg->embed, H = cfg->hidden;
     float k = (float)(1.0 / sqrt((double)H));
-    fill_normal(p->embed, (size_t)cfg->n_tokens * E, 0.1f, rng);
-    if (cfg->n_styles && p->style) fill_normal(p->style, (size_t)cfg->n_styles * E, 0.1f, rng);
+    fill_normal(p->embed, (size_t)cfg->n_tokens * E, 1.0f, rng);
+    if (cfg->n_styles && p->style) fill_normal(p->style, (size_t)cfg->n_styles * E, 1.0f, rng);
     for (uint32_t l = 0; l < cfg->layers; l++) {
         mrnn__lstm_weights *lw = &p->layer[l];
         fill_uniform(lw->w_ih, 4 * H * layer_in(cfg, l), k, rng);

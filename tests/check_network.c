@@ -124,20 +124,19 @@ static double check_block(net *m, const mrnn__batch *b, mrnn__net_workspace *ws,
     return max_err / max_num;
 }
 
-static void gradcheck(uint32_t loss, float dropout)
+static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H)
 {
-    const int T = 4, B = 3;
     net m;
-    net_make(&m, 6, 7, 3, 5, 4, 2, loss, dropout, 5 + loss);
+    net_make(&m, 6, 7, 3, E, H, 2, loss, dropout, 5 + loss);
     /* Larger biases than the initialiser so the gates are away from their linear regime. */
     mrnn__rng r;
     mrnn__rng_seed(&r, 9);
     for (uint32_t l = 0; l < 2; l++)
-        for (int j = 0; j < 16; j++) m.w.layer[l].b[j] += (float)(mrnn__rng_uniform(&r) - 0.5);
+        for (uint32_t j = 0; j < 4 * H; j++) m.w.layer[l].b[j] += (float)(mrnn__rng_uniform(&r) - 0.5);
     for (uint32_t j = 0; j < 7; j++) m.w.b_out[j] = (float)(mrnn__rng_uniform(&r) - 0.5);
-    for (size_t k = 0; k < 6 * 5; k++) m.w.embed[k] *= 5.0f;
+    for (size_t k = 0; k < 6 * E; k++) m.w.embed[k] *= 5.0f;
     for (uint32_t l = 0; l < 2; l++)
-        for (int k = 0; k < 16 * 4; k++) m.w.layer[l].w_hh[k] *= 3.0f; /* make the recurrence matter */
+        for (uint32_t k = 0; k < 4 * H * H; k++) m.w.layer[l].w_hh[k] *= 3.0f; /* make the recurrence matter */
     tbatch tb;
     batch_make(&tb, &m.cfg, T, B, 17 + loss);
     tb.mask[4] = 0.0f;
@@ -156,15 +155,15 @@ static void gradcheck(uint32_t loss, float dropout)
         float *p, *g;
         size_t n;
     } blocks[] = {
-        {"embed", m.w.embed, m.g.embed, 6 * 5},
-        {"style", m.w.style, m.g.style, 3 * 5},
-        {"w_ih0", m.w.layer[0].w_ih, m.g.layer[0].w_ih, 16 * 5},
-        {"w_hh0", m.w.layer[0].w_hh, m.g.layer[0].w_hh, 16 * 4},
-        {"b0", m.w.layer[0].b, m.g.layer[0].b, 16},
-        {"w_ih1", m.w.layer[1].w_ih, m.g.layer[1].w_ih, 16 * 4},
-        {"w_hh1", m.w.layer[1].w_hh, m.g.layer[1].w_hh, 16 * 4},
-        {"b1", m.w.layer[1].b, m.g.layer[1].b, 16},
-        {"w_out", m.w.w_out, m.g.w_out, 7 * 4},
+        {"embed", m.w.embed, m.g.embed, 6 * E},
+        {"style", m.w.style, m.g.style, 3 * E},
+        {"w_ih0", m.w.layer[0].w_ih, m.g.layer[0].w_ih, 4 * H * E},
+        {"w_hh0", m.w.layer[0].w_hh, m.g.layer[0].w_hh, 4 * H * H},
+        {"b0", m.w.layer[0].b, m.g.layer[0].b, 4 * H},
+        {"w_ih1", m.w.layer[1].w_ih, m.g.layer[1].w_ih, 4 * H * H},
+        {"w_hh1", m.w.layer[1].w_hh, m.g.layer[1].w_hh, 4 * H * H},
+        {"b1", m.w.layer[1].b, m.g.layer[1].b, 4 * H},
+        {"w_out", m.w.w_out, m.g.w_out, 7 * H},
         {"b_out", m.w.b_out, m.g.b_out, 7},
     };
     fprintf(stderr, "network gradcheck (%s, dropout %.1f):", loss ? "sigmoid" : "softmax", (double)dropout);
@@ -179,6 +178,19 @@ static void gradcheck(uint32_t loss, float dropout)
     batch_free(&tb);
     net_free(&m);
 }
+
+static void gradcheck(uint32_t loss, float dropout)
+{
+    gradcheck_shape(loss, dropout, 4, 3, 5, 4);
+}
+
+/* Longer windows, more lanes, embedding narrower than the hidden layer. */
+START_TEST(test_gradcheck_wider)
+{
+    gradcheck_shape(MRNN__LOSS_SIGMOID, 0.0f, 12, 5, 3, 7);
+    gradcheck_shape(MRNN__LOSS_SOFTMAX, 0.0f, 12, 5, 3, 7);
+}
+END_TEST
 
 START_TEST(test_gradcheck_softmax)
 {
@@ -548,6 +560,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_param_layout);
     tcase_add_test(tc, test_losses);
     tcase_add_test(tc, test_gradcheck_softmax);
+    tcase_add_test(tc, test_gradcheck_wider);
     tcase_add_test(tc, test_gradcheck_sigmoid);
     tcase_add_test(tc, test_gradcheck_dropout);
     tcase_add_test(tc, test_eval_carries_state);
