@@ -730,6 +730,135 @@ MRNN_API mrnn_status mrnn_sampler_write_midi(const mrnn_sampler *s, uint32_t lan
                                              double tempo_bpm, uint32_t program);
 /** @} */
 
+/* ------------------------------------------------------------------------------------------ */
+/** @defgroup musicstats Musical statistics
+ *  Statistics of a set of MIDI files — generated pieces or a held-out reference — and distances
+ *  between two sets, to judge generated music without listening to all of it. Every statistic is
+ *  first computed per piece (one file = one piece; drum-channel notes are ignored, all other
+ *  tracks and channels are read) and then summarised over the set. docs/QUALITY-STATISTICS.md
+ *  defines each one precisely.
+ *
+ *  @code
+ *  const char *ref[] = {"ref/a.mid", "ref/b.mid"}, *gen[] = {"gen/1.mid", "gen/2.mid"};
+ *  mrnn_music_stats r, g;
+ *  mrnn_music_stats_init(&r, MRNN_MUSIC_STATS_VERSION);
+ *  mrnn_music_stats_init(&g, MRNN_MUSIC_STATS_VERSION);
+ *  if (mrnn_music_stats_compute(ref, 2, &r) != MRNN_OK || mrnn_music_stats_compute(gen, 2, &g) != MRNN_OK) {
+ *      fprintf(stderr, "%s\n", mrnn_last_error());   // names the file that could not be read
+ *      return 1;
+ *  }
+ *  mrnn_music_distance d;
+ *  mrnn_music_distance_init(&d, MRNN_MUSIC_DISTANCE_VERSION);
+ *  mrnn_music_stats_compare(&r, &g, &d);
+ *  printf("pitch classes JS %.3f, in-key overlap %.3f\n", d.pitch_class_js, d.overlap[MRNN_MUSIC_IN_KEY]);
+ *  @endcode
+ *  @{ */
+
+/** Scalar statistics, computed per piece and summarised over a set (indices into the arrays of
+ *  ::mrnn_music_stats and ::mrnn_music_distance). New ones are only ever appended. */
+enum mrnn_music_feature {
+    MRNN_MUSIC_PITCH_MEAN = 0,        /**< Mean MIDI pitch of the notes. */
+    MRNN_MUSIC_PITCH_MIN = 1,         /**< Lowest MIDI pitch. */
+    MRNN_MUSIC_PITCH_MAX = 2,         /**< Highest MIDI pitch. */
+    MRNN_MUSIC_PITCH_SPAN = 3,        /**< Highest minus lowest pitch, in semitones. */
+    MRNN_MUSIC_NOTES_PER_SECOND = 4,  /**< Notes per second between the first onset and the last note end. */
+    MRNN_MUSIC_NOTES_PER_QUARTER = 5, /**< Notes per quarter note over the same stretch. */
+    MRNN_MUSIC_POLYPHONY_MEAN = 6,    /**< Time-weighted mean number of sounding notes while any sounds. */
+    MRNN_MUSIC_POLYPHONY_MAX = 7,     /**< Most notes sounding at once. */
+    MRNN_MUSIC_REPETITION = 8,        /**< Share of the 4-note windows of the top line that occur more than once. */
+    MRNN_MUSIC_BAR_SIMILARITY = 9,    /**< Mean cosine similarity of the pitch-class vectors of every pair of bars. */
+    MRNN_MUSIC_IN_KEY = 10,           /**< Share of notes in the scale of the estimated (Krumhansl–Schmuckler) key. */
+    MRNN_MUSIC_FEATURE_COUNT = 11     /**< Number of features this header describes. */
+};
+
+/** Capacity of the per-feature arrays (room for features added later without moving fields). */
+#define MRNN_MUSIC_FEATURE_CAP 32u
+/** Capacity of the inter-onset-interval histogram (room for a finer binning later). */
+#define MRNN_MUSIC_IOI_CAP 16u
+/** Version of ::mrnn_music_stats this header describes. */
+#define MRNN_MUSIC_STATS_VERSION 1u
+/** Version of ::mrnn_music_distance this header describes. */
+#define MRNN_MUSIC_DISTANCE_VERSION 1u
+
+/** Statistics of a set of pieces, filled by mrnn_music_stats_compute(). A plain struct with
+ *  fixed-size arrays: it may be copied, stored and compared later. */
+typedef struct mrnn_music_stats {
+    uint32_t version;       /**< Must be ::MRNN_MUSIC_STATS_VERSION (set by mrnn_music_stats_init()). */
+    uint32_t n_files;       /**< Files read. */
+    uint32_t n_empty;       /**< Files without any non-drum note; they are counted here and left out of every statistic. */
+    uint32_t n_features;    /**< Entries used in the per-feature arrays (::MRNN_MUSIC_FEATURE_COUNT). */
+    uint32_t n_ioi_bins;    /**< Entries used in @p ioi (see mrnn_music_ioi_bin_name()). */
+    uint32_t reserved;      /**< Zero; keeps the doubles aligned the same way on every ABI. */
+    uint64_t n_notes;       /**< Non-drum notes read in total. */
+    double pitch_class[12]; /**< Mean over pieces of each piece's pitch-class histogram (note counts,
+                                 normalised to sum 1); index 0 is C. Sums to 1. */
+    double ioi[MRNN_MUSIC_IOI_CAP]; /**< Mean over pieces (with at least two onsets) of each piece's
+                                 normalised histogram of inter-onset intervals; sums to 1, or all 0
+                                 when no piece has two onsets. */
+    double mean[MRNN_MUSIC_FEATURE_CAP];  /**< Mean over pieces of each ::mrnn_music_feature. */
+    double sd[MRNN_MUSIC_FEATURE_CAP];    /**< Sample standard deviation over pieces (0 for one piece). */
+    double min[MRNN_MUSIC_FEATURE_CAP];   /**< Smallest per-piece value. */
+    double max[MRNN_MUSIC_FEATURE_CAP];   /**< Largest per-piece value. */
+    uint32_t count[MRNN_MUSIC_FEATURE_CAP]; /**< Pieces for which the feature is defined (e.g. the
+                                 repetition needs at least five onsets); mean/sd/min/max are NaN when 0. */
+} mrnn_music_stats;
+
+/** How far apart two sets are, filled by mrnn_music_stats_compare(). Every distance is symmetric
+ *  and is 0 (overlaps 1) when a set is compared with itself. */
+typedef struct mrnn_music_distance {
+    uint32_t version;        /**< Must be ::MRNN_MUSIC_DISTANCE_VERSION (set by mrnn_music_distance_init()). */
+    uint32_t n_features;     /**< Entries used in the per-feature arrays. */
+    double pitch_class_js;   /**< Jensen–Shannon divergence of the pitch-class histograms, in bits (0–1). */
+    double pitch_class_tv;   /**< Total variation distance of the pitch-class histograms (0–1). */
+    double ioi_js;           /**< Jensen–Shannon divergence of the IOI histograms, in bits; NaN if either is empty. */
+    double ioi_tv;           /**< Total variation distance of the IOI histograms; NaN if either is empty. */
+    double overlap[MRNN_MUSIC_FEATURE_CAP];  /**< Overlapping area (0–1, 1 = identical) of normal
+                                  distributions fitted to the per-piece values of each feature, with
+                                  the standard deviation floored at a per-feature resolution. NaN
+                                  when the feature is undefined in either set. */
+    double abs_diff[MRNN_MUSIC_FEATURE_CAP]; /**< |mean of A − mean of B| of each feature; NaN when undefined. */
+} mrnn_music_distance;
+
+/** Zero @p s and set its version. Call before mrnn_music_stats_compute().
+ *  @param s the struct to initialise.
+ *  @param version must be ::MRNN_MUSIC_STATS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p s is NULL or the version is unknown. */
+MRNN_API mrnn_status mrnn_music_stats_init(mrnn_music_stats *s, uint32_t version);
+
+/** Zero @p d and set its version. Call before mrnn_music_stats_compare().
+ *  @param d the struct to initialise.
+ *  @param version must be ::MRNN_MUSIC_DISTANCE_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p d is NULL or the version is unknown. */
+MRNN_API mrnn_status mrnn_music_distance_init(mrnn_music_distance *d, uint32_t version);
+
+/** Read @p n MIDI files (through the same guarded reader as a corpus) and summarise them.
+ *  Nothing is kept between calls; memory use does not grow with @p n.
+ *  @param paths @p n paths of MIDI files (borrowed for the call).
+ *  @param n number of files, at least 1.
+ *  @param out initialised by mrnn_music_stats_init(); filled on success, left zeroed (version kept) on failure.
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO, ::MRNN_ERR_MIDI or ::MRNN_ERR_LIMIT naming the first file that
+ *  could not be read (one bad file fails the call: a set with a silent gap would mislead);
+ *  ::MRNN_ERR_EMPTY if @p n is 0 or no file has a non-drum note; ::MRNN_ERR_INVALID_ARG (NULL
+ *  pointer, version mismatch); ::MRNN_ERR_NOMEM. Thread-safe (no shared state). */
+MRNN_API mrnn_status mrnn_music_stats_compute(const char *const *paths, size_t n, mrnn_music_stats *out);
+
+/** Distances between two sets summarised by mrnn_music_stats_compute().
+ *  @param a one set. @param b the other (the order does not matter).
+ *  @param out initialised by mrnn_music_distance_init(); filled on success.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG for a NULL pointer or a version mismatch. Thread-safe. */
+MRNN_API mrnn_status mrnn_music_stats_compare(const mrnn_music_stats *a, const mrnn_music_stats *b,
+                                              mrnn_music_distance *out);
+
+/** @return the short name of feature @p feature (one of ::mrnn_music_feature), e.g. "pitch_mean",
+ *  as a static string; NULL if out of range. Thread-safe. */
+MRNN_API const char *mrnn_music_feature_name(uint32_t feature);
+
+/** @return a label for bin @p bin of the inter-onset-interval histogram in quarter notes, e.g.
+ *  "1/2" (an eighth note), as a static string; NULL if out of range. Bins are centred on powers of
+ *  two with edges at their geometric means: ≤1/8, 1/4, 1/2, 1, 2, 4, >4. Thread-safe. */
+MRNN_API const char *mrnn_music_ioi_bin_name(uint32_t bin);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif
