@@ -9,7 +9,8 @@
 # reference. Data: the JSB Chorales (../shared/data/jsb-chorales: train/ for training, test/ as
 # the reference) or, without ../shared, the openmsx corpus (every fourth file held out).
 # Knobs (environment): STEPS (training steps, default 600), COUNT (pieces per temperature,
-# default 32), BARS (length of a generated piece in 4/4 bars, default 12), THREADS (default 2).
+# default 32), BARS (length of a generated piece in 4/4 bars, default 12), THREADS (default 2),
+# REUSE_MODEL=1 (keep the model already in WORKDIR).
 # Definitions of the statistics: docs/QUALITY-STATISTICS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,15 +41,20 @@ else
     done
 fi
 
-start=$(date +%s)
 # The model: notechord (one token per onset, chords with durations), the training pieces only;
 # the corpus is small (about 27k tokens), so the model with the best validation loss is kept.
-"$mr" preprocess --quiet --encoding notechord --steps-per-quarter 4 --valid-fraction 0.1 \
-    -o "$work/train.mrc" "$train_dir" > "$work/preprocess.txt"
-"$mr" train "$work/train.mrc" -o "$work/last.mrm" --layers 2 --hidden 256 --embed 64 --dropout 0.2 \
-    --seq-len 64 --batch 32 --lr 0.003 --schedule cosine --warmup 100 --steps "$STEPS" --threads "$THREADS" \
-    --valid-every 50 --best "$work/model.mrm" --log "$work/train.csv" --quiet
-train_seconds=$(( $(date +%s) - start ))
+# REUSE_MODEL=1 keeps the model of an earlier run in WORKDIR (to redo only the statistics).
+if [ "${REUSE_MODEL:-0}" = 1 ] && [ -f "$work/model.mrm" ] && [ -f "$work/train.mrc" ]; then
+    train_seconds="(reused)"
+else
+    start=$(date +%s)
+    "$mr" preprocess --quiet --encoding notechord --steps-per-quarter 4 --valid-fraction 0.1 \
+        -o "$work/train.mrc" "$train_dir" > "$work/preprocess.txt"
+    "$mr" train "$work/train.mrc" -o "$work/last.mrm" --layers 2 --hidden 256 --embed 64 --dropout 0.2 \
+        --seq-len 64 --batch 32 --lr 0.003 --schedule cosine --warmup 100 --steps "$STEPS" --threads "$THREADS" \
+        --valid-every 50 --best "$work/model.mrm" --log "$work/train.csv" --quiet
+    train_seconds="$(( $(date +%s) - start ))"
+fi
 valid_nll=$("$mr" eval "$work/model.mrm" "$work/train.mrc" --json | "$python" -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["nll"])')
 
 # Generated pieces: COUNT lanes at once per temperature, each BARS bars long at 120 bpm.
@@ -92,17 +98,46 @@ for k in range(count):
 lib.mrnn_model_free(model)
 PY
 
+# A second baseline that keeps the chorale texture and randomises only the pitches: four notes a
+# quarter long on every quarter for BARS bars, each pitch drawn uniformly (without repeats within a
+# chord) from the reference's mean lowest to mean highest pitch. It separates what the model learnt
+# about harmony and line from what it learnt about texture.
+rm -rf "$work/random-notes"; mkdir -p "$work/random-notes"
+"$mr" eval --generated "$ref_dir" --reference "$ref_dir" --json > "$work/stats-reference.json"
+"$python" - "$work/stats-reference.json" "$work/random-notes" "$COUNT" "$BARS" <<'PY'
+import json, random, sys
+import mido
+feats = json.load(open(sys.argv[1]))["reference"]["features"]
+lo, hi = round(feats["pitch_min"]["mean"]), round(feats["pitch_max"]["mean"])
+out_dir, count, bars = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+rng = random.Random(7)
+for k in range(count):
+    f = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    f.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=500000, time=0))
+    for q in range(4 * bars):
+        chord = rng.sample(range(lo, hi + 1), 4)
+        for p in chord:
+            track.append(mido.Message("note_on", note=p, velocity=80, time=0))
+        for i, p in enumerate(chord):
+            track.append(mido.Message("note_off", note=p, velocity=0, time=480 if i == 0 else 0))
+    f.save(f"{out_dir}/random-notes-{k + 1}.mid")
+print(f"random notes: pitches {lo}..{hi}", file=sys.stderr)
+PY
+
 # Every set against the reference (the reference against itself gives its own statistics).
 sets="train:$train_dir reference:$ref_dir"
 for t in $temps; do sets="$sets T=$t:$work/gen-$t"; done
-sets="$sets random:$work/random"
+sets="$sets random:$work/random random-notes:$work/random-notes"
 for s in $sets; do
     "$mr" eval --generated "${s#*:}" --reference "$ref_dir" --json > "$work/stats-${s%%:*}.json"
 done
 
 echo "data: $data"
 echo "model: notechord, 2x256 LSTM, $STEPS steps in ${train_seconds} s on $(nproc) cores ($THREADS BLAS threads), validation NLL $valid_nll nats/token"
-echo "generated: $COUNT pieces of $BARS bars per temperature; random baseline: $COUNT pieces of $tokens_per_piece uniform tokens"
+echo "generated: $COUNT pieces of $BARS bars per temperature; random: $COUNT pieces of $tokens_per_piece uniform tokens;"
+echo "random-notes: $COUNT pieces of $BARS bars, four uniformly random pitches on every quarter"
 echo
 "$python" - "$work" $(for s in $sets; do echo "${s%%:*}"; done) <<'PY'
 import json, math, sys
