@@ -4,8 +4,8 @@
 #   bench/music_stats.sh [WORKDIR]
 #
 # Trains a small notechord model on the training pieces, generates COUNT pieces at each of four
-# temperatures, makes a random baseline, and prints one Markdown table: the statistics of the
-# training data, the held-out reference, every temperature and the baseline, with distances to the
+# temperatures, makes two random baselines, and prints one Markdown table: the statistics of the
+# training data, the held-out reference, every temperature and the baselines, with distances to the
 # reference. Data: the JSB Chorales (../shared/data/jsb-chorales: train/ for training, test/ as
 # the reference) or, without ../shared, the openmsx corpus (every fourth file held out).
 # Knobs (environment): STEPS (training steps, default 600), COUNT (pieces per temperature,
@@ -25,7 +25,7 @@ lib="$build/lib/libmusicrnn.so"
 
 work="${1:-$(mktemp -d /tmp/musicrnn-stats.XXXXXX)}"
 mkdir -p "$work"
-jsb=../shared/data/jsb-chorales
+jsb=${JSB_DIR:-../shared/data/jsb-chorales} # JSB_DIR=/nonexistent tries the openmsx fallback
 if [ -d "$jsb/train" ] && [ -d "$jsb/test" ]; then
     data="JSB Chorales (train: $jsb/train, reference: the test split)"
     train_dir="$(cd "$jsb/train" && pwd)"; ref_dir="$(cd "$jsb/test" && pwd)"
