@@ -271,7 +271,7 @@ int cmd_eval(int argc, char **argv)
                                          {0, 0, 0, 0}};
     uint32_t split = MRNN_SPLIT_VALID;
     const char *gen_dir = NULL, *ref_dir = NULL;
-    int json = 0, opt;
+    int json = 0, split_given = 0, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
@@ -280,6 +280,7 @@ int cmd_eval(int argc, char **argv)
             else if (strcmp(optarg, "valid") == 0) split = MRNN_SPLIT_VALID;
             else if (strcmp(optarg, "test") == 0) split = MRNN_SPLIT_TEST;
             else return cli_usage_error("eval", "--split is train, valid or test");
+            split_given = 1;
             break;
         case O_JSON: json = 1; break;
         case O_GEN: gen_dir = optarg; break;
@@ -290,7 +291,8 @@ int cmd_eval(int argc, char **argv)
     }
     if (gen_dir || ref_dir) {
         if (!gen_dir || !ref_dir) return cli_usage_error("eval", "--generated and --reference go together");
-        if (optind != argc) return cli_usage_error("eval", "no MODEL or CORPUS with --generated/--reference");
+        if (optind != argc || split_given)
+            return cli_usage_error("eval", "no MODEL, CORPUS or --split with --generated/--reference");
         return eval_stats(gen_dir, ref_dir, json);
     }
     if (optind != argc - 2) return cli_usage_error("eval", "expected MODEL.mrm CORPUS.mrc");
