@@ -32,8 +32,15 @@
 #ifndef MUSICRNN_H
 #define MUSICRNN_H
 
+/* Bindings generators: cffi's cdef() cannot parse the system headers' expansions (compiler
+ * attributes), but knows size_t and the <stdint.h> types already. So
+ *     cc -E -P -DMRNN_API= -DMRNN_NO_SYSTEM_INCLUDES -I<dir of musicrnn_version.h> musicrnn.h
+ * yields declarations ffi.cdef() accepts as they are (tested by the `cffi-cdef` test). C and C++
+ * programs never define this macro. */
+#ifndef MRNN_NO_SYSTEM_INCLUDES
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #include "musicrnn_version.h"
 
