@@ -15,12 +15,16 @@ def test_library_version_matches_package():
 
 
 def test_loaded_library_is_the_expected_one():
-    # run-tests.sh sets this when testing the installed package: the copy next to the package's
-    # _build_config.LIBDIR must be the one loaded, not some other libmusicrnn on the system.
-    expected = os.environ.get("MUSICRNN_EXPECT_LIBDIR")
-    if expected:
-        from musicrnn import _lib
-        assert os.path.dirname(_lib.lib._name) == expected
+    # run-tests.sh sets these when testing the installed package: the package under test must be
+    # the installed one, and it must load the library next to it (its _build_config.LIBDIR), not
+    # some other libmusicrnn on the system.
+    from musicrnn import _lib
+    package_dir = os.environ.get("MUSICRNN_EXPECT_PACKAGE_DIR")
+    if package_dir:
+        assert os.path.dirname(musicrnn.__file__) == package_dir
+    libdir = os.environ.get("MUSICRNN_EXPECT_LIBDIR")
+    if libdir:
+        assert os.path.dirname(_lib.lib._name) == libdir
 
 
 def test_corpus_reads_default_corpus(corpus, midi_files):
