@@ -1,7 +1,9 @@
 """Shared plumbing: handle lifetime, params from keyword arguments, token arrays, callbacks."""
 import ctypes as C
 import os
+import signal
 import sys
+import threading
 import weakref
 
 from ._lib import lib
@@ -165,21 +167,29 @@ class CallbackBridge:
     An exception raised by the callable is stored and the callback returns 1 ("stop"); after the
     C call returns, raise_pending() re-raises it. The CFUNCTYPE object lives as long as the
     bridge, which the caller keeps for the whole C call.
+
+    Ctrl-C needs care: Python runs signal handlers when the next Python code starts, i.e. on
+    entry to the callback, before any try block in it. An exception raised there escapes into
+    ctypes, which only prints it and hands C an undefined return value. So, used as a context
+    manager on the main thread, the bridge swaps in a SIGINT handler that merely sets a flag; the
+    callback then returns "stop" and raise_pending() raises KeyboardInterrupt.
     """
 
     def __init__(self, cfunctype, func, convert):
         self.error = None
         self.cancelled = False
+        self.interrupted = False
+        self._old_handler = None
         if func is None:
             self.c_func = cfunctype()  # NULL function pointer
             return
 
         def trampoline(ptr, _user_data):
-            if self.error is not None:
-                return 1
             try:
+                if self.error is not None or self.interrupted:
+                    return 1
                 stop = bool(func(convert(ptr.contents)))
-            except BaseException:  # noqa: B902 - KeyboardInterrupt must not unwind through C either
+            except BaseException:  # noqa: B902 - nothing may unwind through C
                 self.error = sys.exc_info()[1]
                 return 1
             if stop:
@@ -188,7 +198,24 @@ class CallbackBridge:
 
         self.c_func = cfunctype(trampoline)
 
+    def _on_sigint(self, signum, frame):
+        self.interrupted = True
+
+    def __enter__(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._old_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc):
+        if self._old_handler is not None:
+            signal.signal(signal.SIGINT, self._old_handler)
+            self._old_handler = None
+
     def raise_pending(self):
         if self.error is not None:
             err, self.error = self.error, None
             raise err
+        if self.interrupted:
+            self.interrupted = False
+            raise KeyboardInterrupt

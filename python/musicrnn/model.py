@@ -86,11 +86,14 @@ class Model(Handle):
         ``learning_rate=0.003``, ``log_path="train.csv"``, ...). ``progress(p)`` is called after
         every step with a Progress; return True from it to stop. Returns True if the run
         completed, False if the callback stopped it. An exception raised by ``progress`` stops
-        training and is re-raised here. The GIL is released while the C code trains.
+        training and is re-raised here. With a callback, Ctrl-C stops training after the current
+        step and raises KeyboardInterrupt here (without one, only once the C call returns).
+        The GIL is released while the C code trains.
         """
         p = make_params(S.TrainParams, "mrnn_train_params_init", S.TRAIN_PARAMS_VERSION, params)
-        bridge = CallbackBridge(S.TRAIN_CALLBACK, progress, _progress)
-        status = lib.mrnn_model_train(self._ptr, corpus._ptr, C.byref(p), bridge.c_func, None)
+        model_ptr, corpus_ptr = self._ptr, corpus._ptr
+        with CallbackBridge(S.TRAIN_CALLBACK, progress, _progress) as bridge:
+            status = lib.mrnn_model_train(model_ptr, corpus_ptr, C.byref(p), bridge.c_func, None)
         bridge.raise_pending()
         if bridge.cancelled and status == -10:  # MRNN_ERR_CANCELLED asked for by the callback
             return False

@@ -54,8 +54,9 @@ class Sampler(Handle):
         it to stop. Returns True if generation ran to its limit, False if the callback stopped it.
         An exception raised by ``on_event`` stops generation and is re-raised here.
         """
-        bridge = CallbackBridge(S.SAMPLE_CALLBACK, on_event, _event)
-        status = lib.mrnn_sampler_generate(self._ptr, max_steps, max_seconds, bridge.c_func, None)
+        ptr = self._ptr
+        with CallbackBridge(S.SAMPLE_CALLBACK, on_event, _event) as bridge:
+            status = lib.mrnn_sampler_generate(ptr, max_steps, max_seconds, bridge.c_func, None)
         bridge.raise_pending()
         if bridge.cancelled and status == -10:
             return False

@@ -71,3 +71,24 @@ def test_sample_callback_cancel_and_exception(model):
         with pytest.raises(Boom, match="step 0"):
             s.generate(100, on_event=bad)
         assert len(s.tokens()) == 1
+
+
+def test_ctrl_c_during_training_raises_keyboard_interrupt(corpus):
+    import os
+    import signal
+    import threading
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT is not handled by Python's default handler here")
+    # The signal arrives while C code trains; Python notices it on entry to the next callback,
+    # where an exception could not be caught. The bridge must turn it into a clean stop.
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    with small_model(corpus) as m:
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                m.train(corpus, progress=lambda p: None, max_steps=10**7, seq_len=16, batch_size=2, valid_every=0)
+        finally:
+            timer.cancel()
+        assert 0 < m.steps_trained < 10**7
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored

@@ -120,3 +120,28 @@ def test_evaluate_and_distribution(model, corpus):
         assert len(d) == len(model.vocab)
         assert abs(float(sum(d)) - 1.0) < 1e-4
         assert s.log_likelihood() < 0
+
+
+def test_borrowed_objects_keep_their_owner_alive(midi_files, corpus, tmp_path):
+    import gc
+    import weakref
+
+    c = musicrnn.Corpus()
+    c.add_file(midi_files[0])
+    c.finish()
+    owner = weakref.ref(c)
+    vocab = c.vocab
+    del c
+    gc.collect()
+    assert owner() is not None and len(vocab) > 1  # the corpus lives as long as its vocabulary view
+    del vocab
+    gc.collect()
+    assert owner() is None  # and is freed once nothing refers to it
+
+    path = tmp_path / "m.mrm"
+    m = musicrnn.Model(corpus.vocab, embed_size=8, hidden_size=8, num_layers=1)
+    m.save(path)
+    del m
+    s = musicrnn.Model.load(path).sampler(rng_seed=1)  # nothing else holds the model
+    gc.collect()
+    assert s.generate(5) and len(s.tokens()) == 5
