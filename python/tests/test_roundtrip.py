@@ -145,3 +145,29 @@ def test_borrowed_objects_keep_their_owner_alive(midi_files, corpus, tmp_path):
     s = musicrnn.Model.load(path).sampler(rng_seed=1)  # nothing else holds the model
     gc.collect()
     assert s.generate(5) and len(s.tokens()) == 5
+
+
+def test_works_without_numpy(tmp_path):
+    import subprocess
+    import sys
+
+    code = """
+import sys
+sys.modules["numpy"] = None  # makes `import numpy` fail, as on a system without it
+import musicrnn
+v = musicrnn.Vocab(encoding="performance")
+ids = v.parse("NOTE_ON_60 TIME_SHIFT_50 NOTE_OFF_60")
+assert ids == [v.token_id("NOTE_ON_60"), v.token_id("TIME_SHIFT_50"), v.token_id("NOTE_OFF_60")], ids
+v.write_midi(ids, sys.argv[1])
+m = musicrnn.Model(v, embed_size=8, hidden_size=8, num_layers=1)
+with m.sampler(rng_seed=3) as s:
+    s.prime_tokens(ids)
+    s.generate(4)
+    out, dist = s.tokens(), s.distribution()
+assert type(out) is list and out[:3] == ids and len(out) == 7, out
+assert type(dist) is list and len(dist) == 388 and abs(sum(dist) - 1) < 1e-4
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c4.mid")], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+    assert (tmp_path / "c4.mid").read_bytes()[:4] == b"MThd"
