@@ -15,6 +15,8 @@ meson setup "$root/build-main" --buildtype=release -Dtests=false >/dev/null 2>&1
 ninja -C "$root/build-main"
 meson install -C "$root/build-main" --quiet
 ldconfig
+# The Python package went to Debian's /usr/local site-packages with the library: check it imports.
+/usr/bin/python3 -c 'import musicrnn; print("Python: import musicrnn works (library", musicrnn.library_version + ")")'
 export PATH="/usr/local/bin:$PATH"
 
 echo "== preprocess $corpus_dir"

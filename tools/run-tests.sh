@@ -5,7 +5,7 @@
 #   3. run every Check suite, the ABI and header tests and the CLI workflow (meson test), then the
 #      Check suites again under valgrind,
 #   4. install into a temporary prefix and build + run the examples against the installed
-#      library with pkg-config alone.
+#      library with pkg-config alone, and run the Python tests against the installed package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -28,6 +28,18 @@ meson test -C "$build" --setup valgrind --suite unit --print-errorlogs --num-pro
 echo "== install into $prefix and build the examples against it"
 meson install -C "$build" --quiet
 bash examples/check-installed.sh "$prefix" || status=1
+
+echo "== the Python package as installed in $prefix (no MUSICRNN_LIBRARY: it must find its own library)"
+pkg="$(find "$prefix" -path '*-packages/musicrnn/_build_config.py' -printf '%h\n' | head -n 1)"
+if [ -z "$pkg" ]; then
+    echo "python: the musicrnn package was not installed into $prefix" >&2
+    status=1
+else
+    env -u MUSICRNN_LIBRARY PYTHONPATH="$(dirname "$pkg")" PYTHONDONTWRITEBYTECODE=1 \
+        MUSICRNN_EXPECT_PACKAGE_DIR="$pkg" MUSICRNN_EXPECT_LIBDIR="$prefix/lib" \
+        MUSICRNN_HEADER="$prefix/include/musicrnn/musicrnn.h" \
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider python/tests || status=1
+fi
 
 # One closing line for CI: totals over every test meson ran.
 /usr/bin/python3 - "$build/meson-logs/testlog.json" <<'PY'

@@ -32,8 +32,15 @@
 #ifndef MUSICRNN_H
 #define MUSICRNN_H
 
+/* Bindings generators: cffi's cdef() cannot parse the system headers' expansions (compiler
+ * attributes), but knows size_t and the <stdint.h> types already. So
+ *     cc -E -P -DMRNN_API= -DMRNN_NO_SYSTEM_INCLUDES -I<dir of musicrnn_version.h> musicrnn.h
+ * yields declarations ffi.cdef() accepts as they are (tested by the `cffi-cdef` test). C and C++
+ * programs never define this macro. */
+#ifndef MRNN_NO_SYSTEM_INCLUDES
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #include "musicrnn_version.h"
 
@@ -59,11 +66,15 @@ extern "C" {
  *  when a program runs against a newer shared library than it was built with.
  *  @{ */
 
-/** @return the runtime library version as `MAJOR*10000 + MINOR*100 + PATCH`.
- *  Thread-safe. Compare with ::MRNN_VERSION_NUMBER to detect a header/library mismatch. */
+/** The version of the library actually loaded, which may be newer than the header a program
+ *  was compiled with (compare with ::MRNN_VERSION_NUMBER to detect that).
+ *  @return `MAJOR*10000 + MINOR*100 + PATCH`. Cannot fail.
+ *  Thread safety: safe from any thread at any time. */
 MRNN_API uint32_t mrnn_version_number(void);
 
-/** @return the runtime library version as a static string such as "0.1.0". Never NULL. Thread-safe. */
+/** The version of the library actually loaded, as text.
+ *  @return a static string such as "0.1.0"; never NULL. Ownership: static, never freed.
+ *  Thread safety: safe from any thread at any time. */
 MRNN_API const char *mrnn_version_string(void);
 /** @} */
 
@@ -89,16 +100,22 @@ typedef enum mrnn_status {
     MRNN_ERR_EMPTY = -13          /**< There is no data to work on (e.g. a corpus with no training piece). */
 } mrnn_status;
 
-/** @return a short static description of @p status ("invalid argument", ...). Never NULL;
- *  unknown values give "unknown status". Thread-safe. */
+/** A short description of a status code, for messages.
+ *  @param status any value, known or not.
+ *  @return a static string ("invalid argument", ...); "unknown status" for values this library does
+ *  not know. Never NULL. Ownership: static, never freed.
+ *  Thread safety: safe from any thread at any time. */
 MRNN_API const char *mrnn_status_string(mrnn_status status);
 
-/** @return the detail message of the last failed call made *by this thread*, e.g.
- *  `"song.mid: track 2 has no End Of Track event"`. Never NULL (empty string if none). The
- *  pointer stays valid until this thread's next call into the library. */
+/** The detail message of the last failed call made *by this thread*, e.g.
+ *  `"song.mid: track 2 has no End Of Track event"`: it names the file or argument and the reason.
+ *  @return the message, or "" if this thread has none. Never NULL. Ownership: owned by the
+ *  library; valid until this thread's next call into the library (copy it to keep it).
+ *  Thread safety: each thread has its own message; safe from any thread. */
 MRNN_API const char *mrnn_last_error(void);
 
-/** Forget this thread's last error message. */
+/** Forget this thread's last error message (mrnn_last_error() then returns "").
+ *  Thread safety: affects only the calling thread. */
 MRNN_API void mrnn_clear_error(void);
 /** @} */
 
@@ -155,8 +172,12 @@ typedef struct mrnn_encoding_params {
     uint32_t max_duration_steps; /**< Notechord: durations and waits are clamped to this. Default 16 (4 quarters). */
 } mrnn_encoding_params;
 
-/** Fill @p p with defaults. @p version must be ::MRNN_ENCODING_PARAMS_VERSION.
- *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or the version is unknown. */
+/** Fill @p p with the defaults of every field and set its `version`. Call it before setting
+ *  fields, so that a program compiled against this header keeps working with later libraries.
+ *  @param p the struct to fill (caller-owned, typically on the stack).
+ *  @param version must be ::MRNN_ENCODING_PARAMS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
+ *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_encoding_params_init(mrnn_encoding_params *p, uint32_t version);
 
 /** Version of ::mrnn_corpus_params this header describes. */
@@ -177,7 +198,12 @@ typedef struct mrnn_corpus_params {
     uint64_t max_file_bytes;  /**< MIDI files larger than this are skipped. Default 16 MiB. */
 } mrnn_corpus_params;
 
-/** Fill @p p with defaults. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Fill @p p with the defaults of every field and set its `version`. Call it before setting
+ *  fields, so that a program compiled against this header keeps working with later libraries.
+ *  @param p the struct to fill (caller-owned, typically on the stack).
+ *  @param version must be ::MRNN_CORPUS_PARAMS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
+ *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_corpus_params_init(mrnn_corpus_params *p, uint32_t version);
 
 /** Version of ::mrnn_model_params this header describes. */
@@ -193,7 +219,12 @@ typedef struct mrnn_model_params {
     uint64_t init_seed;     /**< Seed of the weight initialisation. Default 1. */
 } mrnn_model_params;
 
-/** Fill @p p with defaults. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Fill @p p with the defaults of every field and set its `version`. Call it before setting
+ *  fields, so that a program compiled against this header keeps working with later libraries.
+ *  @param p the struct to fill (caller-owned, typically on the stack).
+ *  @param version must be ::MRNN_MODEL_PARAMS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
+ *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_model_params_init(mrnn_model_params *p, uint32_t version);
 
 /** Learning-rate schedules. */
@@ -237,7 +268,12 @@ typedef struct mrnn_train_params {
                                     appended here. Default NULL. */
 } mrnn_train_params;
 
-/** Fill @p p with defaults. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Fill @p p with the defaults of every field and set its `version`. Call it before setting
+ *  fields, so that a program compiled against this header keeps working with later libraries.
+ *  @param p the struct to fill (caller-owned, typically on the stack).
+ *  @param version must be ::MRNN_TRAIN_PARAMS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
+ *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version);
 /** @} */
 
@@ -252,6 +288,11 @@ MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t versi
  *
  *  Tokens are separated by white space. MIDI 60 is `C4`; sharps are written `#`, flats `b` are accepted.
  *
+ *  Ownership: a vocabulary from mrnn_vocab_create() or mrnn_vocab_load() is the caller's; those from
+ *  mrnn_corpus_vocab() and mrnn_model_vocab() are borrowed and must never be freed. Strings a
+ *  vocabulary returns live as long as it does. Threads: every function here only reads the
+ *  vocabulary, so many threads may share one (but not while a corpus still adds files to it).
+ *
  *  @code
  *  mrnn_vocab *v = NULL;
  *  mrnn_encoding_params enc;
@@ -261,63 +302,105 @@ MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t versi
  *  uint32_t id;
  *  mrnn_vocab_token_id(v, "NOTE_ON_60", &id);       // id == 60
  *  printf("%s\n", mrnn_vocab_token_text(v, id));   // NOTE_ON_60
+ *  uint32_t ids[16];
+ *  size_t n;
+ *  if (mrnn_vocab_parse(v, "NOTE_ON_60 TIME_SHIFT_50 NOTE_OFF_60", ids, 16, &n) == MRNN_OK)
+ *      mrnn_tokens_write_midi(v, ids, n, "c4.mid", 120.0, 0);   // half a second of middle C
  *  mrnn_vocab_free(v);
  *  @endcode
  *  @{ */
 
-/** Create a vocabulary for @p enc (NULL = defaults). Performance and pianoroll vocabularies are
- *  complete at once; a notechord vocabulary starts with `<unk>` only and grows as a corpus reads files.
- *  @param out receives the new vocabulary (caller frees with mrnn_vocab_free()); NULL on failure.
- *  @param enc encoding parameters (copied), or NULL for defaults.
- *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (bad params), ::MRNN_ERR_NOMEM. */
+/** Create a vocabulary for an encoding. Performance and pianoroll vocabularies are complete at
+ *  once; a notechord vocabulary starts with `<unk>` only and grows as a corpus reads files.
+ *  @param out receives the new vocabulary; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_vocab_free().
+ *  @param enc encoding parameters (copied; not kept), or NULL for the defaults.
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (NULL @p out, or a bad field, named in
+ *  mrnn_last_error()), ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread; the new handle belongs to the calling thread until shared. */
 MRNN_API mrnn_status mrnn_vocab_create(mrnn_vocab **out, const mrnn_encoding_params *enc);
 
-/** Free @p v. NULL is a no-op. */
+/** Free a vocabulary created by mrnn_vocab_create() or mrnn_vocab_load().
+ *  @param v the vocabulary, or NULL (then nothing happens). Never pass a borrowed vocabulary
+ *  (from mrnn_corpus_vocab() or mrnn_model_vocab()): its corpus or model owns it.
+ *  Thread safety: no other thread may use @p v during or after the call. */
 MRNN_API void mrnn_vocab_free(mrnn_vocab *v);
 
-/** @return the number of tokens (0 if @p v is NULL). */
+/** The number of tokens.
+ *  @param v the vocabulary (borrowed for the call).
+ *  @return the number of token ids (`<unk>` included), or 0 if @p v is NULL. Cannot fail.
+ *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API uint32_t mrnn_vocab_size(const mrnn_vocab *v);
 
-/** Copy the encoding parameters of @p v into @p out (whose `version` must be set by init).
- *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Copy the encoding parameters of a vocabulary.
+ *  @param v the vocabulary (borrowed for the call).
+ *  @param out receives the parameters; its `version` must have been set by
+ *  mrnn_encoding_params_init(). Caller-owned.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG (NULL pointer, version mismatch).
+ *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API mrnn_status mrnn_vocab_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out);
 
-/** @return the text of token @p id (borrowed, valid while @p v lives), or NULL if @p id is out of range. */
+/** The text of a token id, e.g. `C4.E4.G4:q` or `NOTE_ON_60`.
+ *  @param v the vocabulary.
+ *  @param id the token id, 0 ≤ id < mrnn_vocab_size().
+ *  @return the text, or NULL if @p v is NULL or @p id is out of range. Ownership: borrowed from
+ *  @p v; valid while @p v lives and is not modified.
+ *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API const char *mrnn_vocab_token_text(const mrnn_vocab *v, uint32_t id);
 
-/** Look up the id of token @p text.
- *  @return ::MRNN_OK, ::MRNN_ERR_UNKNOWN_TOKEN (message names the token), ::MRNN_ERR_INVALID_ARG. */
+/** Look up the id of a token text.
+ *  @param v the vocabulary.
+ *  @param text one token in the vocabulary's notation (see above), NUL-terminated.
+ *  @param id receives the id on success (caller-owned).
+ *  @return ::MRNN_OK, ::MRNN_ERR_UNKNOWN_TOKEN (the message names the token),
+ *  ::MRNN_ERR_INVALID_ARG (NULL pointer).
+ *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API mrnn_status mrnn_vocab_token_id(const mrnn_vocab *v, const char *text, uint32_t *id);
 
-/** Parse a seed text such as `"C4.E4.G4:q W:q G4:e"` into token ids.
- *  @param ids   output array of @p cap ids (may be NULL when @p cap is 0, to ask for the length).
- *  @param n_out receives the number of ids the full text needs (frame ends included for pianoroll).
+/** Parse a seed text such as `"C4.E4.G4:q W:q G4:e"` into token ids. Call it once with
+ *  @p cap 0 to learn the length, then again with a buffer that large.
  *  @param v the vocabulary whose notation @p text uses.
  *  @param text NUL-terminated seed text; tokens separated by white space.
- *  @param cap capacity of @p ids in ids.
+ *  @param ids caller-owned output array of @p cap ids (may be NULL when @p cap is 0).
+ *  @param cap capacity of @p ids, in ids.
+ *  @param n_out receives the number of ids the full text needs (pianoroll frame ends included),
+ *  on success and on ::MRNN_ERR_LIMIT (may be NULL).
  *  @return ::MRNN_OK; ::MRNN_ERR_UNKNOWN_TOKEN naming the first unknown token and its position;
- *          ::MRNN_ERR_LIMIT if @p cap is too small (nothing useful is written; @p n_out is set). */
+ *  ::MRNN_ERR_LIMIT if @p cap is too small (the contents of @p ids are then unspecified);
+ *  ::MRNN_ERR_INVALID_ARG (NULL pointer).
+ *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API mrnn_status mrnn_vocab_parse(const mrnn_vocab *v, const char *text, uint32_t *ids,
                                       size_t cap, size_t *n_out);
 
-/** Write the text of @p n ids into @p buf (NUL-terminated, tokens separated by spaces).
- *  @param needed receives the buffer size needed, terminator included (may be NULL).
+/** Write the text of token ids into a buffer (tokens separated by spaces, NUL-terminated).
+ *  Call it once with @p cap 0 to learn the size, then again with a buffer that large.
  *  @param v the vocabulary the ids belong to.
- *  @param ids token ids (flat form; pianoroll frames end with ::MRNN_FRAME_END).
+ *  @param ids token ids (flat form; pianoroll frames end with ::MRNN_FRAME_END); borrowed for the call.
  *  @param n number of @p ids.
- *  @param buf output buffer of @p cap bytes.
+ *  @param buf caller-owned output buffer of @p cap bytes (may be NULL when @p cap is 0).
  *  @param cap size of @p buf in bytes.
- *  @return ::MRNN_OK; ::MRNN_ERR_LIMIT if @p cap is too small (buf holds a truncated prefix);
- *          ::MRNN_ERR_INVALID_ARG for an id out of range. */
+ *  @param needed receives the buffer size needed, terminator included (may be NULL).
+ *  @return ::MRNN_OK; ::MRNN_ERR_LIMIT if @p cap is too small (@p buf then holds a truncated,
+ *  terminated prefix); ::MRNN_ERR_INVALID_ARG for an id out of range or a NULL pointer.
+ *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API mrnn_status mrnn_vocab_format(const mrnn_vocab *v, const uint32_t *ids, size_t n, char *buf,
                                        size_t cap, size_t *needed);
 
-/** Save @p v to @p path (versioned binary, written atomically).
- *  @return ::MRNN_OK, ::MRNN_ERR_IO (message names the file). */
+/** Save a vocabulary to a file (versioned binary with checksum, written atomically: a crash
+ *  leaves the old file or the new one).
+ *  @param v the vocabulary.
+ *  @param path the file to write.
+ *  @return ::MRNN_OK, ::MRNN_ERR_IO (names the file), ::MRNN_ERR_NOMEM, ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API mrnn_status mrnn_vocab_save(const mrnn_vocab *v, const char *path);
 
-/** Load a vocabulary saved by mrnn_vocab_save().
- *  @return ::MRNN_OK, ::MRNN_ERR_IO, ::MRNN_ERR_FORMAT (corrupt/truncated), ::MRNN_ERR_VERSION. */
+/** Load a vocabulary written by mrnn_vocab_save().
+ *  @param out receives the vocabulary; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_vocab_free().
+ *  @param path the file to read.
+ *  @return ::MRNN_OK, ::MRNN_ERR_IO, ::MRNN_ERR_FORMAT (corrupt or truncated),
+ *  ::MRNN_ERR_VERSION (newer format) — each naming the file — ::MRNN_ERR_NOMEM, ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: safe from any thread. */
 MRNN_API mrnn_status mrnn_vocab_load(mrnn_vocab **out, const char *path);
 /** @} */
 
@@ -326,21 +409,34 @@ MRNN_API mrnn_status mrnn_vocab_load(mrnn_vocab **out, const char *path);
  *  Reads MIDI files into token sequences, keeps a report of every file, splits pieces into
  *  train/valid/test and saves the result.
  *
+ *  Ownership: the corpus owns its vocabulary, reports and tokens; what its getters return is
+ *  borrowed until mrnn_corpus_free(). Threads: building (add, finish, save) needs the corpus to
+ *  itself; a finished corpus may be read by several threads, e.g. trained on while evaluated.
+ *
  *  @code
  *  mrnn_corpus *c = NULL;
  *  mrnn_encoding_params enc;
  *  mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
  *  enc.encoding = MRNN_ENCODING_PIANOROLL;
  *  enc.steps_per_quarter = 1;
- *  mrnn_corpus_create(&c, &enc, NULL);
- *  mrnn_corpus_add_dir(c, "chorales/");          // skipped files are in the report, not fatal
+ *  mrnn_corpus_params cp;
+ *  mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+ *  cp.valid_fraction = 0.15;
+ *  if (mrnn_corpus_create(&c, &enc, &cp) != MRNN_OK) { fprintf(stderr, "%s\n", mrnn_last_error()); return 1; }
+ *  if (mrnn_corpus_add_dir(c, "chorales/") != MRNN_OK)  // only fails if the folder cannot be listed;
+ *      fprintf(stderr, "%s\n", mrnn_last_error());    // skipped files are in the report, not fatal
  *  for (uint32_t i = 0; i < mrnn_corpus_file_count(c); i++) {
  *      mrnn_file_report r;
  *      mrnn_corpus_file_report(c, i, &r);
  *      if (r.status != MRNN_OK) fprintf(stderr, "skipped %s: %s\n", r.path, r.reason);
  *  }
  *  mrnn_corpus_finish(c);                        // fixes the vocabulary
- *  mrnn_corpus_save(c, "chorales.mrc");
+ *  const uint32_t *ids;
+ *  size_t n;
+ *  uint32_t split;
+ *  mrnn_corpus_piece_tokens(c, 0, &ids, &n, &split, NULL);   // borrowed from c
+ *  mrnn_tokens_write_midi(mrnn_corpus_vocab(c), ids, n, "piece0.mid", 0.0, 0);  // listen to what the model will see
+ *  if (mrnn_corpus_save(c, "chorales.mrc") != MRNN_OK) fprintf(stderr, "%s\n", mrnn_last_error());
  *  mrnn_corpus_free(c);
  *  @endcode
  *  @{ */
@@ -376,87 +472,145 @@ typedef struct mrnn_corpus_stats {
     uint32_t n_styles;       /**< Distinct style labels. */
 } mrnn_corpus_stats;
 
-/** Create an empty corpus with a new vocabulary for @p enc.
- *  @param enc encoding (NULL = defaults). @param params splitting and augmentation (NULL = defaults).
- *  @param out receives the new corpus (caller frees with mrnn_corpus_free()); NULL on failure.
- *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM. */
+/** Create an empty corpus with a new vocabulary.
+ *  @param out receives the corpus; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_corpus_free().
+ *  @param enc encoding parameters (copied), or NULL for the defaults.
+ *  @param params splitting and augmentation (copied), or NULL for the defaults.
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (names the bad field), ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread. */
 MRNN_API mrnn_status mrnn_corpus_create(mrnn_corpus **out, const mrnn_encoding_params *enc,
                                         const mrnn_corpus_params *params);
 
 /** Create an empty corpus that encodes with a copy of an existing, fixed vocabulary (e.g. a
  *  model's, to evaluate it on new files). Tokens the vocabulary lacks become `<unk>`.
- *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM. */
+ *  @param out receives the corpus; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_corpus_free().
+ *  @param vocab the vocabulary to copy; not kept after the call.
+ *  @param params splitting and augmentation (copied), or NULL for the defaults.
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread; @p vocab is only read. */
 MRNN_API mrnn_status mrnn_corpus_create_with_vocab(mrnn_corpus **out, const mrnn_vocab *vocab,
                                                    const mrnn_corpus_params *params);
 
-/** Free @p c. NULL is a no-op. */
+/** Free a corpus, its vocabulary and every string it lent (file reports, style names, piece tokens).
+ *  @param c the corpus, or NULL (then nothing happens).
+ *  Thread safety: no other thread may use @p c, or anything borrowed from it, during or after the call. */
 MRNN_API void mrnn_corpus_free(mrnn_corpus *c);
 
-/** Read one MIDI file. The outcome is also recorded in the file report.
- *  @param style style label for its pieces, or NULL for none.
+/** Read one MIDI file into the corpus. The outcome is also recorded in the file report.
  *  @param c an unfinished corpus.
  *  @param path the MIDI file to read.
+ *  @param style style label for its pieces (copied), or NULL for none.
  *  @return ::MRNN_OK; ::MRNN_ERR_IO / ::MRNN_ERR_MIDI / ::MRNN_ERR_LIMIT naming the file and reason
- *          (the corpus is unchanged); ::MRNN_ERR_STATE after mrnn_corpus_finish(). */
+ *  (the corpus is then unchanged apart from the report); ::MRNN_ERR_STATE after mrnn_corpus_finish();
+ *  ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
+ *  Thread safety: one thread at a time per corpus. */
 MRNN_API mrnn_status mrnn_corpus_add_file(mrnn_corpus *c, const char *path, const char *style);
 
-/** Read every `.mid`/`.midi` file below @p dir, recursively, in sorted order. Files that fail are
- *  skipped and recorded in the report; they do not make this call fail.
- *  @return ::MRNN_OK; ::MRNN_ERR_IO if @p dir cannot be listed; ::MRNN_ERR_STATE after finish. */
+/** Read every `.mid`/`.midi` file below a folder, recursively, in sorted order. Files that
+ *  fail are skipped and recorded in the report; they do not make this call fail.
+ *  @param c an unfinished corpus.
+ *  @param dir the folder.
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO if @p dir cannot be listed (names it); ::MRNN_ERR_STATE after
+ *  mrnn_corpus_finish(); ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
+ *  Thread safety: one thread at a time per corpus. */
 MRNN_API mrnn_status mrnn_corpus_add_dir(mrnn_corpus *c, const char *dir);
 
 /** Fix the vocabulary (apply `min_count`, order tokens by frequency) and renumber tokens. After
  *  this the corpus is read-only. Calling it twice is harmless.
- *  @return ::MRNN_OK, ::MRNN_ERR_NOMEM. */
+ *  @param c the corpus.
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM.
+ *  Thread safety: one thread at a time per corpus. */
 MRNN_API mrnn_status mrnn_corpus_finish(mrnn_corpus *c);
 
-/** @return the corpus vocabulary (borrowed). Ids are final only after mrnn_corpus_finish(). */
+/** The corpus vocabulary. Its ids are final only after mrnn_corpus_finish().
+ *  @param c the corpus.
+ *  @return the vocabulary, or NULL if @p c is NULL. Ownership: borrowed from @p c (never free
+ *  it); valid until @p c is freed.
+ *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API const mrnn_vocab *mrnn_corpus_vocab(const mrnn_corpus *c);
 
-/** Fill @p out with totals. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Totals of the corpus.
+ *  @param c the corpus.
+ *  @param out receives the totals (caller-owned).
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_stats *out);
 
-/** @return the number of files offered to the corpus (read or skipped). */
+/** The number of files offered to the corpus, read or skipped.
+ *  @param c the corpus.
+ *  @return the count, or 0 if @p c is NULL. Cannot fail.
+ *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API uint32_t mrnn_corpus_file_count(const mrnn_corpus *c);
 
-/** Fill @p out with the report of file @p i (0 ≤ i < mrnn_corpus_file_count()).
- *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** What happened to one input file.
+ *  @param c the corpus.
+ *  @param i file index, 0 ≤ i < mrnn_corpus_file_count().
+ *  @param out receives the report (caller-owned); its strings are borrowed from @p c and valid
+ *  until @p c is freed.
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (index out of range, NULL pointer).
+ *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out);
 
-/** @return the number of pieces (all splits, transposed copies included). */
+/** The number of pieces in all splits, transposed copies included.
+ *  @param c the corpus.
+ *  @return the count, or 0 if @p c is NULL. Cannot fail.
+ *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API uint32_t mrnn_corpus_piece_count(const mrnn_corpus *c);
 
-/** Borrow the tokens of piece @p i. For pianoroll each frame ends with ::MRNN_FRAME_END.
- *  @param ids receives a pointer into the corpus. @param n receives the number of ids.
- *  @param split receives the ::mrnn_split (may be NULL). @param transpose receives the
- *  augmentation shift in semitones (may be NULL).
+/** Borrow the tokens of one piece. For pianoroll each frame ends with ::MRNN_FRAME_END.
  *  @param c the corpus.
  *  @param i piece index, 0 ≤ i < mrnn_corpus_piece_count().
- *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+ *  @param ids receives a pointer into the corpus: borrowed, valid until @p c is freed or changed.
+ *  @param n receives the number of ids.
+ *  @param split receives the ::mrnn_split (may be NULL).
+ *  @param transpose receives the augmentation shift in semitones (may be NULL).
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (index out of range, NULL @p ids or @p n).
+ *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API mrnn_status mrnn_corpus_piece_tokens(const mrnn_corpus *c, uint32_t i, const uint32_t **ids,
                                               size_t *n, uint32_t *split, int32_t *transpose);
 
-/** @return the number of distinct style labels. */
+/** The number of distinct style labels.
+ *  @param c the corpus.
+ *  @return the count, or 0 if @p c is NULL. Cannot fail.
+ *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API uint32_t mrnn_corpus_style_count(const mrnn_corpus *c);
 
-/** @return style label @p i (borrowed), or NULL if out of range. */
+/** A style label.
+ *  @param c the corpus.
+ *  @param i label index, 0 ≤ i < mrnn_corpus_style_count().
+ *  @return the label, or NULL if out of range. Ownership: borrowed from @p c, valid until it is freed.
+ *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API const char *mrnn_corpus_style_name(const mrnn_corpus *c, uint32_t i);
 
-/** Save to @p path (finishes the corpus first). Written atomically: a crash leaves either the old
- *  file or the new one. @return ::MRNN_OK, ::MRNN_ERR_IO, ::MRNN_ERR_NOMEM. */
+/** Save the corpus to a file; finishes it first (see mrnn_corpus_finish()). Written atomically:
+ *  a crash leaves either the old file or the new one.
+ *  @param c the corpus.
+ *  @param path the file to write.
+ *  @return ::MRNN_OK, ::MRNN_ERR_IO (names the file), ::MRNN_ERR_NOMEM, ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: one thread at a time per corpus. */
 MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path);
 
-/** Load a corpus saved by mrnn_corpus_save(). The result is finished.
- *  @return ::MRNN_OK, ::MRNN_ERR_IO, ::MRNN_ERR_FORMAT, ::MRNN_ERR_VERSION, ::MRNN_ERR_NOMEM. */
+/** Load a corpus written by mrnn_corpus_save(). The result is finished.
+ *  @param out receives the corpus; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_corpus_free().
+ *  @param path the file to read.
+ *  @return ::MRNN_OK, ::MRNN_ERR_IO, ::MRNN_ERR_FORMAT, ::MRNN_ERR_VERSION — each naming the file —
+ *  ::MRNN_ERR_NOMEM, ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: safe from any thread. */
 MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path);
 
-/** Decode tokens with @p vocab's encoding and write them as a standard MIDI file.
- *  @param ids tokens as returned by mrnn_corpus_piece_tokens() or a sampler.
- *  @param tempo_bpm tempo of the file (≤ 0 = 120). @param program General MIDI program 0–127.
+/** Decode tokens with a vocabulary's encoding and write them as a standard MIDI file.
  *  @param vocab vocabulary (and encoding) the ids belong to.
+ *  @param ids tokens as returned by mrnn_corpus_piece_tokens() or a sampler; borrowed for the call.
  *  @param n number of @p ids.
  *  @param path the MIDI file to write (atomically).
- *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_IO (names the file). */
+ *  @param tempo_bpm tempo of the file (≤ 0 = 120; at most 1000).
+ *  @param program General MIDI program 0–127.
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (id out of range, bad program or tempo), ::MRNN_ERR_IO (names
+ *  the file), ::MRNN_ERR_NOMEM.
+ *  Thread safety: only reads @p vocab; safe alongside other readers. */
 MRNN_API mrnn_status mrnn_tokens_write_midi(const mrnn_vocab *vocab, const uint32_t *ids, size_t n,
                                             const char *path, double tempo_bpm, uint32_t program);
 /** @} */
@@ -466,20 +620,38 @@ MRNN_API mrnn_status mrnn_tokens_write_midi(const mrnn_vocab *vocab, const uint3
  *  An embedding, a stack of LSTM layers and an output layer (softmax over the vocabulary, or 88
  *  sigmoids for pianoroll), trained with Adam by truncated back-propagation through time.
  *
+ *  Ownership: a model keeps its own copy of the vocabulary it was created for, so the corpus may be
+ *  freed once training is over. Samplers borrow the model. Threads: training needs the model to
+ *  itself; evaluation, saving and any number of samplers may read it concurrently.
+ *
  *  @code
+ *  static int on_progress(const mrnn_train_progress *p, void *user_data)
+ *  {
+ *      if (p->step % 100 == 0) fprintf(stderr, "step %llu loss %.3f\n", (unsigned long long)p->step, p->train_loss);
+ *      return *(volatile int *)user_data;          // set by a signal handler: non-zero stops training
+ *  }
+ *
  *  mrnn_model *m = NULL;
  *  mrnn_model_params mp;
  *  mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
  *  mp.hidden_size = 512;
- *  mrnn_model_create(&m, mrnn_corpus_vocab(corpus), NULL, 0, &mp);
+ *  if (mrnn_model_create(&m, mrnn_corpus_vocab(corpus), NULL, 0, &mp) != MRNN_OK) { fprintf(stderr, "%s\n", mrnn_last_error()); return 1; }
  *  mrnn_train_params tp;
  *  mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
- *  tp.checkpoint_path = "model.mrm";
- *  if (mrnn_model_train(m, corpus, &tp, NULL, NULL) != MRNN_OK)
- *      fprintf(stderr, "%s\n", mrnn_last_error());
+ *  tp.max_steps = 5000;
+ *  tp.checkpoint_path = "model.ckpt";              // resumable: weights + optimiser state
+ *  tp.log_path = "train.csv";
+ *  mrnn_status st = mrnn_model_train(m, corpus, &tp, on_progress, &stop_requested);
+ *  if (st != MRNN_OK && st != MRNN_ERR_CANCELLED) fprintf(stderr, "%s\n", mrnn_last_error());
  *  mrnn_eval_result r;
- *  mrnn_model_evaluate(m, corpus, MRNN_SPLIT_VALID, &r);
- *  printf("valid NLL %.3f\n", r.nll);
+ *  if (mrnn_model_evaluate(m, corpus, MRNN_SPLIT_VALID, &r) == MRNN_OK)
+ *      printf("valid NLL %.3f, perplexity %.1f\n", r.nll, r.perplexity);
+ *  mrnn_model_save(m, "model.mrm", MRNN_SAVE_WEIGHTS_ONLY);
+ *  mrnn_model_free(m);
+ *
+ *  // Later, maybe in another program: continue the interrupted run exactly where it stopped.
+ *  mrnn_model_load(&m, "model.ckpt");
+ *  mrnn_model_train(m, corpus, &tp, NULL, NULL);    // counts from mrnn_model_steps_trained(m)
  *  mrnn_model_free(m);
  *  @endcode
  *  @{ */
@@ -511,56 +683,90 @@ typedef struct mrnn_eval_result {
     uint32_t n_pieces;   /**< Pieces evaluated. */
 } mrnn_eval_result;
 
-/** Create an untrained model for @p vocab (copied into the model).
+/** Create an untrained model for a vocabulary.
+ *  @param out receives the model; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_model_free().
+ *  @param vocab the vocabulary the model predicts, e.g. mrnn_corpus_vocab() of a finished corpus.
+ *  Copied: the model does not keep @p vocab.
  *  @param style_names labels the model can be conditioned on (copied), or NULL.
  *  @param n_styles number of @p style_names.
- *  @param params shape (NULL = defaults).
- *  @param out receives the new model (caller frees with mrnn_model_free()); NULL on failure.
- *  @param vocab the vocabulary the model predicts, e.g. mrnn_corpus_vocab() of a finished corpus.
- *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (names the bad field), ::MRNN_ERR_LIMIT, ::MRNN_ERR_NOMEM. */
+ *  @param params shape (copied), or NULL for the defaults.
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (names the bad field), ::MRNN_ERR_LIMIT, ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread; @p vocab is only read. */
 MRNN_API mrnn_status mrnn_model_create(mrnn_model **out, const mrnn_vocab *vocab,
                                        const char *const *style_names, uint32_t n_styles,
                                        const mrnn_model_params *params);
 
-/** Free @p m. NULL is a no-op. No sampler may still borrow it. */
+/** Free a model.
+ *  @param m the model, or NULL (then nothing happens). Free every sampler that borrows it first.
+ *  Thread safety: no other thread may use @p m, or anything borrowed from it, during or after the call. */
 MRNN_API void mrnn_model_free(mrnn_model *m);
 
-/** @return the model's vocabulary (borrowed). */
+/** The model's vocabulary.
+ *  @param m the model.
+ *  @return the vocabulary, or NULL if @p m is NULL. Ownership: borrowed from @p m (never free it);
+ *  valid until @p m is freed.
+ *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API const mrnn_vocab *mrnn_model_vocab(const mrnn_model *m);
 
-/** Copy the shape of @p m into @p out (version set by init). @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Copy the shape of a model.
+ *  @param m the model.
+ *  @param out receives the shape; its `version` must have been set by mrnn_model_params_init().
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (NULL pointer, version mismatch).
+ *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API mrnn_status mrnn_model_get_params(const mrnn_model *m, mrnn_model_params *out);
 
-/** @return the number of trainable parameters (0 if @p m is NULL). */
+/** The number of trainable parameters.
+ *  @param m the model.
+ *  @return the count, or 0 if @p m is NULL. Cannot fail.
+ *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API uint64_t mrnn_model_param_count(const mrnn_model *m);
 
-/** @return optimiser steps trained so far (0 if @p m is NULL). */
+/** Optimiser steps trained so far, over every run (resumed ones included).
+ *  @param m the model.
+ *  @return the count, or 0 if @p m is NULL. Cannot fail.
+ *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API uint64_t mrnn_model_steps_trained(const mrnn_model *m);
 
-/** @return the number of style labels. */
+/** The number of style labels.
+ *  @param m the model.
+ *  @return the count, or 0 if @p m is NULL. Cannot fail.
+ *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API uint32_t mrnn_model_style_count(const mrnn_model *m);
 
-/** @return style label @p i (borrowed) or NULL if out of range. */
+/** A style label.
+ *  @param m the model.
+ *  @param i label index, 0 ≤ i < mrnn_model_style_count().
+ *  @return the label, or NULL if out of range. Ownership: borrowed from @p m, valid until it is freed.
+ *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API const char *mrnn_model_style_name(const mrnn_model *m, uint32_t i);
 
-/** Train @p m on the training split of @p corpus (which must use the same vocabulary, e.g. the one
- *  the model was created from). Continues from the model's optimiser state when it has one
- *  (a checkpoint loaded with mrnn_model_load()), so a resumed run reproduces the losses of an
- *  uninterrupted one at 1 thread.
- *  @param cb progress callback (may be NULL). @param user_data passed to @p cb.
+/** Train a model on the training split of a corpus. Continues from the model's optimiser state
+ *  when it has one (a checkpoint loaded with mrnn_model_load()), so a resumed run reproduces the
+ *  losses of an uninterrupted one at 1 thread.
  *  @param m the model to train (modified).
- *  @param corpus a finished corpus with the model's vocabulary.
- *  @param params training parameters, or NULL for defaults.
- *  @return ::MRNN_OK; ::MRNN_ERR_CANCELLED; ::MRNN_ERR_NUMERIC (diverged); ::MRNN_ERR_EMPTY (no
- *  training piece); ::MRNN_ERR_INVALID_ARG (vocabulary mismatch, bad params); ::MRNN_ERR_IO
- *  (checkpoint or log could not be written); ::MRNN_ERR_NOMEM. Not thread-safe with samplers. */
+ *  @param corpus a finished corpus with the model's vocabulary, e.g. the one the model was
+ *  created from; only read, and only during the call.
+ *  @param params training parameters, or NULL for the defaults. Its path strings are borrowed for the call.
+ *  @param cb progress callback called after every step on the calling thread, or NULL.
+ *  @param user_data passed to @p cb unchanged.
+ *  @return ::MRNN_OK; ::MRNN_ERR_CANCELLED (the callback asked to stop); ::MRNN_ERR_NUMERIC
+ *  (diverged); ::MRNN_ERR_EMPTY (no training piece); ::MRNN_ERR_INVALID_ARG (vocabulary mismatch,
+ *  bad params); ::MRNN_ERR_IO (checkpoint or log could not be written, names the file);
+ *  ::MRNN_ERR_NOMEM.
+ *  Thread safety: nothing else may use @p m meanwhile — no sampler, no other call; other threads may
+ *  read @p corpus. */
 MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus,
                                       const mrnn_train_params *params, mrnn_train_callback cb,
                                       void *user_data);
 
-/** Score split @p split of @p corpus, running each piece from its start.
+/** Score one split of a corpus, running each piece from its start.
+ *  @param m the model.
+ *  @param corpus a finished corpus with the model's vocabulary.
+ *  @param split one of ::mrnn_split.
+ *  @param out receives the result (caller-owned).
  *  @return ::MRNN_OK, ::MRNN_ERR_EMPTY (no piece in that split), ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM.
- *  Thread-safe with other readers of @p m. */
+ *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API mrnn_status mrnn_model_evaluate(const mrnn_model *m, const mrnn_corpus *corpus, uint32_t split,
                                          mrnn_eval_result *out);
 
@@ -570,17 +776,22 @@ enum mrnn_save_flags {
     MRNN_SAVE_TRAINING_STATE = 1   /**< Also optimiser moments, step and RNG state, to resume exactly. */
 };
 
-/** Save @p m to @p path: one self-describing checkpoint (configuration, encoding, vocabulary,
- *  weights, optionally training state, checksum), written atomically.
- *  @param flags a combination of ::mrnn_save_flags.
+/** Save a model: one self-describing checkpoint (configuration, encoding, vocabulary, weights,
+ *  optionally training state, checksum), written atomically.
  *  @param m the model.
  *  @param path the checkpoint file to write.
- *  @return ::MRNN_OK, ::MRNN_ERR_IO (names the file). */
+ *  @param flags a combination of ::mrnn_save_flags.
+ *  @return ::MRNN_OK, ::MRNN_ERR_IO (names the file), ::MRNN_ERR_NOMEM, ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint32_t flags);
 
 /** Load a checkpoint written by mrnn_model_save().
+ *  @param out receives the model; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_model_free().
+ *  @param path the checkpoint file.
  *  @return ::MRNN_OK, ::MRNN_ERR_IO, ::MRNN_ERR_FORMAT (corrupt, truncated, bad checksum),
- *  ::MRNN_ERR_VERSION (newer format), ::MRNN_ERR_LIMIT, ::MRNN_ERR_NOMEM. */
+ *  ::MRNN_ERR_VERSION (newer format) — each naming the file — ::MRNN_ERR_LIMIT, ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread. */
 MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
 /** @} */
 
@@ -589,6 +800,10 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
  *  Generation: a sampler borrows a trained model (read-only) and owns everything that changes
  *  while composing — recurrent state, random generator, scratch memory and the output tokens —
  *  so several samplers may run on one model in parallel threads.
+ *
+ *  Ownership: the sampler borrows its model, which must outlive it and must not be trained
+ *  meanwhile; everything a sampler returns (mrnn_sampler_tokens()) is borrowed until its next call.
+ *  Threads: one thread per sampler; samplers of one model may run in parallel threads.
  *
  *  A sampler runs `n_lanes` independent pieces at once (batch sampling). Each lane is primed with
  *  the same seed, has its own random stream, and is read back with mrnn_sampler_tokens().
@@ -604,9 +819,13 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
  *  mrnn_sampler *s = NULL;
  *  if (mrnn_sampler_create(&s, model, &sp) != MRNN_OK) { fprintf(stderr, "%s\n", mrnn_last_error()); return 1; }
  *  mrnn_sampler_prime_text(s, "C4.E4.G4:q W:q");  // or mrnn_sampler_prime_midi(s, "primer.mid", 0, 0)
- *  mrnn_sampler_generate(s, 512, 0.0, NULL, NULL);
- *  mrnn_sampler_write_midi(s, 0, "out.mid", 100.0, 0);
- *  mrnn_sampler_free(s);
+ *  mrnn_sampler_generate(s, 512, 0.0, on_step, NULL);   // on_step(event, user_data) sees each step at once
+ *  const uint32_t *ids;
+ *  size_t n;
+ *  mrnn_sampler_tokens(s, 0, &ids, &n);           // borrowed until the next call on s
+ *  printf("%zu tokens\n", n);
+ *  if (mrnn_sampler_write_midi(s, 0, "out.mid", 100.0, 0) != MRNN_OK) fprintf(stderr, "%s\n", mrnn_last_error());
+ *  mrnn_sampler_free(s);                          // before the model
  *  @endcode
  *  @{ */
 
@@ -641,7 +860,12 @@ typedef struct mrnn_sampler_params {
     int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
 } mrnn_sampler_params;
 
-/** Fill @p p with defaults. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Fill @p p with the defaults of every field and set its `version`. Call it before setting
+ *  fields, so that a program compiled against this header keeps working with later libraries.
+ *  @param p the struct to fill (caller-owned, typically on the stack).
+ *  @param version must be ::MRNN_SAMPLER_PARAMS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
+ *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_sampler_params_init(mrnn_sampler_params *p, uint32_t version);
 
 /** One generated step, passed to an ::mrnn_sample_callback as soon as it is drawn. */
@@ -660,72 +884,114 @@ typedef struct mrnn_sample_event {
  *  returns ::MRNN_ERR_CANCELLED; the tokens drawn so far are kept). Runs on the caller's thread. */
 typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_data);
 
-/** Create a sampler over @p model, which it borrows: the model must outlive the sampler and not be
- *  trained or freed meanwhile.
+/** Create a sampler over a model.
+ *  @param out receives the sampler; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_sampler_free() before @p model is freed.
+ *  @param model the model, borrowed: it must outlive the sampler and not be trained meanwhile.
+ *  @param params sampling parameters (copied), or NULL for the defaults.
  *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG naming a bad field (e.g. a style out of range, a
  *  constraint that excludes every token); ::MRNN_ERR_UNSUPPORTED (beam search on pianoroll);
- *  ::MRNN_ERR_NOMEM. Thread-safe with other samplers on the same model. */
+ *  ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe alongside other samplers on the same model. */
 MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *model,
                                          const mrnn_sampler_params *params);
 
-/** Free @p s. NULL is a no-op. */
+/** Free a sampler (not its model).
+ *  @param s the sampler, or NULL (then nothing happens).
+ *  Thread safety: no other thread may use @p s during or after the call. */
 MRNN_API void mrnn_sampler_free(mrnn_sampler *s);
 
-/** Forget the primer, the output and the recurrent state; re-seed the random generator with
- *  @p rng_seed. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Forget the primer, the output and the recurrent state, and re-seed the random generator.
+ *  @param s the sampler.
+ *  @param rng_seed the new seed (the same seed gives the same output again).
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: one thread at a time per sampler; other samplers of the same model may run meanwhile. */
 MRNN_API mrnn_status mrnn_sampler_reset(mrnn_sampler *s, uint64_t rng_seed);
 
-/** Feed token ids (flat form: pianoroll frames end with ::MRNN_FRAME_END) through the network.
- *  May be called several times before generating.
- *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG (id out of range); ::MRNN_ERR_STATE after generation started. */
+/** Feed token ids through the network before generating. May be called several times.
+ *  @param s a sampler that has not started generating.
+ *  @param ids token ids in flat form (pianoroll frames end with ::MRNN_FRAME_END); read during the call.
+ *  @param n number of @p ids.
+ *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG (id out of range); ::MRNN_ERR_STATE after generation
+ *  started (see mrnn_sampler_reset()); ::MRNN_ERR_NOMEM.
+ *  Thread safety: one thread at a time per sampler; other samplers of the same model may run meanwhile. */
 MRNN_API mrnn_status mrnn_sampler_prime_tokens(mrnn_sampler *s, const uint32_t *ids, size_t n);
 
 /** Feed a seed text in the vocabulary's notation (see @ref vocab), e.g. `"C4.E4.G4:q W:q G4:e"`.
- *  @return ::MRNN_OK; ::MRNN_ERR_UNKNOWN_TOKEN naming the word and its position; ::MRNN_ERR_STATE. */
+ *  @param s a sampler that has not started generating.
+ *  @param text NUL-terminated seed text; borrowed for the call.
+ *  @return ::MRNN_OK; ::MRNN_ERR_UNKNOWN_TOKEN naming the word and its position; ::MRNN_ERR_STATE;
+ *  ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
+ *  Thread safety: one thread at a time per sampler; other samplers of the same model may run meanwhile. */
 MRNN_API mrnn_status mrnn_sampler_prime_text(mrnn_sampler *s, const char *text);
 
 /** Feed a MIDI file, encoded with the model's encoding. Tokens the vocabulary lacks become `<unk>`.
- *  @param track_mask bit t keeps track t (0 = all). @param channel_mask bit c keeps channel c (0 = all).
  *  @param s a sampler that has not started generating.
  *  @param path the MIDI file to continue.
- *  @return ::MRNN_OK; ::MRNN_ERR_IO / ::MRNN_ERR_MIDI / ::MRNN_ERR_LIMIT naming the file; ::MRNN_ERR_STATE. */
+ *  @param track_mask bit t keeps track t (0 = all).
+ *  @param channel_mask bit c keeps channel c (0 = all).
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO / ::MRNN_ERR_MIDI / ::MRNN_ERR_LIMIT naming the file;
+ *  ::MRNN_ERR_STATE; ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
+ *  Thread safety: one thread at a time per sampler; other samplers of the same model may run meanwhile. */
 MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, uint64_t track_mask,
                                              uint32_t channel_mask);
 
-/** Generate up to @p max_steps further steps (tokens, or frames for pianoroll) in every lane, stopping a
- *  lane early once its music reaches @p max_seconds (at 120 bpm; 0 = no time limit). Can be called
- *  again to continue.
+/** Generate further steps (tokens, or frames for pianoroll) in every lane, stopping a lane early
+ *  once its music reaches @p max_seconds. Can be called again to continue.
  *  @param s the sampler.
  *  @param max_steps most steps to add per lane.
  *  @param max_seconds stop a lane once its generated part lasts this long (seconds at 120 bpm); 0 = no limit.
- *  @param cb streaming callback, or NULL. @param user_data passed to @p cb.
- *  @return ::MRNN_OK, ::MRNN_ERR_CANCELLED, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM. */
+ *  @param cb streaming callback called on the calling thread for every step, or NULL.
+ *  @param user_data passed to @p cb unchanged.
+ *  @return ::MRNN_OK, ::MRNN_ERR_CANCELLED (the callback asked to stop; the steps drawn so far
+ *  are kept), ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_NOMEM.
+ *  Thread safety: one thread at a time per sampler; other samplers of the same model may run meanwhile. */
 MRNN_API mrnn_status mrnn_sampler_generate(mrnn_sampler *s, uint32_t max_steps, double max_seconds,
                                            mrnn_sample_callback cb, void *user_data);
 
-/** @return the number of lanes (1 with beam search). */
+/** The number of lanes (pieces generated at once).
+ *  @param s the sampler.
+ *  @return `n_lanes`, 1 with beam search, 0 if @p s is NULL. Cannot fail.
+ *  Thread safety: only reads @p s; not while another thread generates with @p s. */
 MRNN_API uint32_t mrnn_sampler_lane_count(const mrnn_sampler *s);
 
-/** Borrow the output of @p lane (flat form; primer included if `include_primer`). Valid until the next
- *  call on @p s. @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
-MRNN_API mrnn_status mrnn_sampler_tokens(const mrnn_sampler *s, uint32_t lane, const uint32_t **ids, size_t *n);
-
-/** Copy the distribution the last generated step of @p lane was drawn from, after temperature,
- *  constraints, top-k and top-p (event encodings: one probability per token; pianoroll: 88 key
- *  probabilities). @param cap size of @p probs; must be at least mrnn_vocab_size() of the model.
+/** Borrow the output of one lane (flat form; primer included if `include_primer`).
  *  @param s the sampler.
  *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
- *  @param probs receives the probabilities.
- *  @return ::MRNN_OK; ::MRNN_ERR_STATE if nothing was generated yet; ::MRNN_ERR_INVALID_ARG. */
+ *  @param ids receives a pointer into the sampler: borrowed, valid until the next call on @p s.
+ *  @param n receives the number of ids.
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (lane out of range, NULL pointer).
+ *  Thread safety: only reads @p s; not while another thread generates with @p s. */
+MRNN_API mrnn_status mrnn_sampler_tokens(const mrnn_sampler *s, uint32_t lane, const uint32_t **ids, size_t *n);
+
+/** Copy the distribution the last generated step of a lane was drawn from, after temperature,
+ *  constraints, top-k and top-p (event encodings: one probability per token; pianoroll: 88 key
+ *  probabilities).
+ *  @param s the sampler.
+ *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
+ *  @param probs caller-owned array that receives the probabilities.
+ *  @param cap size of @p probs; must be at least mrnn_vocab_size() of the model.
+ *  @return ::MRNN_OK; ::MRNN_ERR_STATE if nothing was generated yet; ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: only reads @p s; not while another thread generates with @p s. */
 MRNN_API mrnn_status mrnn_sampler_distribution(const mrnn_sampler *s, uint32_t lane, float *probs, size_t cap);
 
-/** Log-likelihood (nats) of the generated steps of @p lane under the model at temperature 1 without
- *  constraints: how probable the model finds what was generated.
- *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG. */
+/** Log-likelihood (nats) of the generated steps of a lane under the model at temperature 1
+ *  without constraints: how probable the model finds what was generated.
+ *  @param s the sampler.
+ *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
+ *  @param out receives the log-likelihood (caller-owned).
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: only reads @p s; not while another thread generates with @p s. */
 MRNN_API mrnn_status mrnn_sampler_log_likelihood(const mrnn_sampler *s, uint32_t lane, double *out);
 
-/** Write the output of @p lane as a standard MIDI file (see mrnn_tokens_write_midi()).
- *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_IO naming the file. */
+/** Write the output of a lane as a standard MIDI file (see mrnn_tokens_write_midi()).
+ *  @param s the sampler.
+ *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
+ *  @param path the MIDI file to write (atomically).
+ *  @param tempo_bpm tempo of the file (≤ 0 = 120).
+ *  @param program General MIDI program 0–127.
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_IO naming the file, ::MRNN_ERR_NOMEM.
+ *  Thread safety: only reads @p s; not while another thread generates with @p s. */
 MRNN_API mrnn_status mrnn_sampler_write_midi(const mrnn_sampler *s, uint32_t lane, const char *path,
                                              double tempo_bpm, uint32_t program);
 /** @} */
