@@ -88,7 +88,10 @@ static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_model **out)
     }
     for (uint32_t i = 0; i < n_styles && !b->bad; i++) styles[i] = mrnn__rbuf_str(b, MAX_STYLE_TEXT);
     mrnn_model *m = NULL;
-    if (b->bad) {
+    if (b->nomem) {
+        mrnn_vocab_free(v);
+        st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory reading style labels", path);
+    } else if (b->bad) {
         mrnn_vocab_free(v);
         st = corrupt(path, "bad style labels");
     } else {
@@ -153,12 +156,12 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path)
         mrnn__free(data);
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn model file (bad magic)", path);
     }
-    mrnn__rbuf tail = {data + len - 4, 4, 0, 0};
+    mrnn__rbuf tail = {data + len - 4, 4, 0, 0, 0};
     if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
         mrnn__free(data);
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
     }
-    mrnn__rbuf b = {data, len - 4, 8, 0};
+    mrnn__rbuf b = {data, len - 4, 8, 0, 0};
     uint32_t format = mrnn__rbuf_u32(&b);
     if (format == 0 || format > MODEL_FORMAT) {
         mrnn__free(data);

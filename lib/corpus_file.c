@@ -179,6 +179,7 @@ static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
     *out = c;
     return MRNN_OK;
 corrupt:
+    if (b->nomem) goto nomem;
     mrnn_corpus_free(c);
     return bad(path, "inconsistent or truncated contents");
 nomem:
@@ -200,12 +201,12 @@ MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path)
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn corpus file (bad magic)", path);
     }
     /* The checksum comes first: a damaged version field must read as corruption, not as "newer". */
-    mrnn__rbuf tail = {data + len - 4, 4, 0, 0};
+    mrnn__rbuf tail = {data + len - 4, 4, 0, 0, 0};
     if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
         mrnn__free(data);
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
     }
-    mrnn__rbuf b = {data, len - 4, 8, 0};
+    mrnn__rbuf b = {data, len - 4, 8, 0, 0};
     uint32_t format = mrnn__rbuf_u32(&b);
     if (format > CORPUS_FORMAT || format == 0) {
         mrnn__free(data);
