@@ -25,7 +25,9 @@ static void encode_and_decode(const mrnn__piece *p, uint32_t encoding)
     mrnn__steps steps;
     mrnn__steps_init(&steps);
     uint64_t unknown = 0;
-    if (mrnn__encode(p, v, &steps, &unknown) == MRNN_OK) {
+    mrnn_status st = mrnn__encode(p, v, &steps, &unknown);
+    fuzz_check(st);
+    if (st == MRNN_OK) {
         mrnn__piece back;
         mrnn__piece_init(&back);
         if (mrnn__decode(v, &steps, &back) != MRNN_OK) abort(); /* our own tokens always decode */
@@ -40,10 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mrnn__midi_select sel = {0, 0, 1, 0};
     mrnn__piece p;
     mrnn__piece_init(&p);
-    mrnn_clear_error();
+    fuzz_begin();
     mrnn_status st = mrnn__midi_read_memory(data, size, "fuzz.mid", &sel, &p);
+    fuzz_check(st);
     if (st != MRNN_OK) {
-        if (mrnn_last_error()[0] == '\0') abort();
         mrnn__piece_free(&p);
         return 0;
     }

@@ -13,11 +13,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     fuzz_fix_crc(buf, size);
     mrnn_model *m = NULL;
-    mrnn_clear_error();
+    fuzz_begin();
     mrnn_status st = mrnn_model_load(&m, fuzz_memfile(buf, size));
     free(buf);
+    fuzz_check(st);
     if (st != MRNN_OK) {
-        if (m != NULL || mrnn_last_error()[0] == '\0') abort();
+        if (m != NULL) abort(); /* failures leave NULL */
         return 0;
     }
     mrnn_model_params p;
@@ -26,9 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (uint32_t i = 0; i < mrnn_model_style_count(m); i++)
         if (!mrnn_model_style_name(m, i)) abort();
     mrnn_sampler *s = NULL;
-    if (mrnn_sampler_create(&s, m, NULL) == MRNN_OK) {
-        st = mrnn_sampler_generate(s, 4, 0, NULL, NULL);
-        if (st != MRNN_OK && mrnn_last_error()[0] == '\0') abort();
+    st = mrnn_sampler_create(&s, m, NULL);
+    fuzz_check(st);
+    if (st == MRNN_OK) {
+        fuzz_check(mrnn_sampler_generate(s, 4, 0, NULL, NULL));
         mrnn_sampler_free(s);
     }
     mrnn_model_free(m);

@@ -11,7 +11,36 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <musicrnn/musicrnn.h>
+
+#include "alloc.h"
 #include "fileio.h"
+
+/* No input of the seed corpora's size has a reason to need one allocation of more than this: the
+ * file loaders only allocate what the file's own bytes back, and the harnesses cut long pieces. */
+#define FUZZ_MAX_ALLOC ((size_t)256 << 20)
+
+/* Call at the start of each input: larger allocations fail inside the library... */
+static inline void fuzz_begin(void)
+{
+    mrnn__alloc_limit(FUZZ_MAX_ALLOC);
+    mrnn_clear_error();
+}
+
+/* ...and a call that ran out of memory is a finding (a hostile size that is not capped). Any other
+ * failure must come with a message. */
+static inline void fuzz_check(mrnn_status st)
+{
+    if (st == MRNN_ERR_NOMEM) {
+        fprintf(stderr, "finding: a small input needed more than %zu bytes at once: %s\n", FUZZ_MAX_ALLOC,
+                mrnn_last_error());
+        abort();
+    }
+    if (st != MRNN_OK && mrnn_last_error()[0] == '\0') {
+        fprintf(stderr, "finding: status %d without a message\n", (int)st);
+        abort();
+    }
+}
 
 /* Replace the contents of a process-wide memfd with data and return a path that opens it. */
 static inline const char *fuzz_memfile(const uint8_t *data, size_t len)

@@ -25,7 +25,11 @@ for t in "${targets[@]}"; do
     log="$out/$t.log"
     # -timeout: one input taking 10 s is a hang; -rss_limit_mb: 2 GB is far above any legitimate
     # use of these small inputs, so reaching it is a finding (a hostile size that is not capped).
-    if "$build/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
+    # The reproducers of past findings are read with the seeds, so each run first re-checks them
+    # with clang's sanitizers (which catch more than gcc's in the ordinary replay tests).
+    repro=()
+    [ -d "tests/data/fuzz/$t" ] && repro=("tests/data/fuzz/$t")
+    if "$build/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" "${repro[@]}" -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/$t-" >"$log" 2>&1; then
         execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
         cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)

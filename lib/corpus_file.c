@@ -150,7 +150,11 @@ static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
         p->first_id = id_total;
         if (b->bad || p->split > 2 || p->file >= n_files || p->style < -1 || p->style >= (int32_t)n_styles ||
             p->transpose < -12 || p->transpose > 12 || p->n_steps < 1 || p->n_ids > UINT32_MAX ||
-            (!c->multi_hot && p->n_ids != p->n_steps))
+            (!c->multi_hot && p->n_ids != p->n_steps) ||
+            /* Every frame ends with MRNN_FRAME_END, so a pianoroll piece has at least as many ids as
+             * frames. Checked here, before the step index of n_steps entries is allocated (a tiny
+             * file declaring 2^32 frames made the loader allocate 32 GB; found by fuzz_corpus_file). */
+            (c->multi_hot && p->n_ids < p->n_steps))
             goto corrupt;
         id_total += p->n_ids;
         c->n_pieces++;
