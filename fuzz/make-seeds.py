@@ -77,7 +77,8 @@ def header(fmt, ntracks, division=96):
 
 
 EOT = b"\x00\xff\x2f\x00"
-NOTE = b"\x00\x90\x3c\x40\x60\x80\x3c\x00"
+# Two notes (a piece needs at least two steps), the second ended by a note-off with velocity.
+NOTE = b"\x00\x90\x3c\x40\x60\x80\x3c\x00\x00\x90\x40\x50\x30\x80\x40\x40"
 RUNNING = b"\x00\x90\x3c\x40\x60\x3c\x00\x00\x3e\x40\x60\x3e\x00"  # running status, note-on vel 0
 
 malformed = {
