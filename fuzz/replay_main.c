@@ -76,7 +76,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "no such file or folder: %s\n", argv[i]);
             return 1;
         }
-        int n = S_ISDIR(st.st_mode) ? run_dir(argv[i]) : run_file(argv[i]) == 0;
+        int n = S_ISDIR(st.st_mode) ? run_dir(argv[i]) : (run_file(argv[i]) == 0 ? 1 : -1);
         if (n < 0) return 1;
         total += n;
     }
