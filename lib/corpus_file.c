@@ -153,7 +153,7 @@ static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
             (!c->multi_hot && p->n_ids != p->n_steps) ||
             /* Every frame ends with MRNN_FRAME_END, so a pianoroll piece has at least as many ids as
              * frames. Checked here, before the step index of n_steps entries is allocated (a tiny
-             * file declaring 2^32 frames made the loader allocate 32 GB; found by fuzz_corpus_file). */
+             * file declaring 2^30 frames made the loader allocate 8 GB; found by fuzz_corpus_file). */
             (c->multi_hot && p->n_ids < p->n_steps))
             goto corrupt;
         id_total += p->n_ids;
