@@ -7,6 +7,12 @@
 
 /* Process-wide, only touched by tests; atomic so that a threaded test stays well-defined. */
 static _Atomic long fail_after = -1;
+static _Atomic size_t max_bytes = SIZE_MAX;
+
+static int should_fail_size(size_t bytes)
+{
+    return bytes > max_bytes;
+}
 
 static int should_fail(void)
 {
@@ -22,22 +28,27 @@ void mrnn__alloc_fail_after(long n)
     fail_after = n;
 }
 
+void mrnn__alloc_limit(size_t bytes)
+{
+    max_bytes = bytes ? bytes : SIZE_MAX;
+}
+
 void *mrnn__malloc(size_t n)
 {
-    if (should_fail()) return NULL;
+    if (should_fail_size(n) || should_fail()) return NULL;
     return malloc(n ? n : 1);
 }
 
 void *mrnn__calloc(size_t count, size_t size)
 {
-    if (should_fail()) return NULL;
+    if ((size && count > max_bytes / size) || should_fail()) return NULL;
     if (count == 0 || size == 0) return calloc(1, 1);
     return calloc(count, size);
 }
 
 void *mrnn__realloc(void *p, size_t n)
 {
-    if (should_fail()) return NULL;
+    if (should_fail_size(n) || should_fail()) return NULL;
     return realloc(p, n ? n : 1);
 }
 

@@ -21,4 +21,8 @@ int mrnn__grow(void **array, size_t *cap, size_t need, size_t elem_size);
 /* Test hook: after `n` more successful allocations, every allocation fails (n < 0: never). */
 void mrnn__alloc_fail_after(long n);
 
+/* Test hook: every single allocation larger than `bytes` fails (0: no limit). The fuzz harnesses use
+ * it to turn "a small input made the library allocate gigabytes" into a finding. */
+void mrnn__alloc_limit(size_t bytes);
+
 #endif

@@ -62,6 +62,18 @@ static mrnn_status corrupt(const char *path, const char *what)
     return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt model file: %s", path, what);
 }
 
+/* 1 if the rest of the file is too short for the weights of the declared shape. Checked before the
+ * model is allocated: an 11 KB file declaring 67 million parameters made the loader allocate 270 MB
+ * before noticing (found by fuzz_model_file). A shape the configuration refuses is left to
+ * mrnn__model_alloc, which names the bad field. */
+static int weights_missing(const mrnn__rbuf *b, const mrnn_vocab *v, uint32_t n_styles, const mrnn_model_params *p)
+{
+    mrnn__net_config cfg;
+    if (mrnn__model_config(v, n_styles, p, &cfg) != MRNN_OK) return 0;
+    uint64_t need = 16 + 4 * (uint64_t)mrnn__net_param_count(&cfg); /* step, count, weights */
+    return need > b->len - b->pos;
+}
+
 static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_model **out)
 {
     mrnn_model_params p;
@@ -88,9 +100,15 @@ static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_model **out)
     }
     for (uint32_t i = 0; i < n_styles && !b->bad; i++) styles[i] = mrnn__rbuf_str(b, MAX_STYLE_TEXT);
     mrnn_model *m = NULL;
-    if (b->bad) {
+    if (b->nomem) {
+        mrnn_vocab_free(v);
+        st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory reading style labels", path);
+    } else if (b->bad) {
         mrnn_vocab_free(v);
         st = corrupt(path, "bad style labels");
+    } else if (weights_missing(b, v, n_styles, &p)) {
+        mrnn_vocab_free(v);
+        st = corrupt(path, "the file is too short for the weights of its declared shape");
     } else {
         st = mrnn__model_alloc(&m, v, (const char *const *)styles, n_styles, &p); /* takes v */
         if (st == MRNN_ERR_INVALID_ARG) st = corrupt(path, mrnn_last_error());
@@ -153,12 +171,12 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path)
         mrnn__free(data);
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn model file (bad magic)", path);
     }
-    mrnn__rbuf tail = {data + len - 4, 4, 0, 0};
+    mrnn__rbuf tail = {data + len - 4, 4, 0, 0, 0};
     if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
         mrnn__free(data);
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
     }
-    mrnn__rbuf b = {data, len - 4, 8, 0};
+    mrnn__rbuf b = {data, len - 4, 8, 0, 0};
     uint32_t format = mrnn__rbuf_u32(&b);
     if (format == 0 || format > MODEL_FORMAT) {
         mrnn__free(data);

@@ -150,7 +150,11 @@ static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
         p->first_id = id_total;
         if (b->bad || p->split > 2 || p->file >= n_files || p->style < -1 || p->style >= (int32_t)n_styles ||
             p->transpose < -12 || p->transpose > 12 || p->n_steps < 1 || p->n_ids > UINT32_MAX ||
-            (!c->multi_hot && p->n_ids != p->n_steps))
+            (!c->multi_hot && p->n_ids != p->n_steps) ||
+            /* Every frame ends with MRNN_FRAME_END, so a pianoroll piece has at least as many ids as
+             * frames. Checked here, before the step index of n_steps entries is allocated (a tiny
+             * file declaring 2^30 frames made the loader allocate 8 GB; found by fuzz_corpus_file). */
+            (c->multi_hot && p->n_ids < p->n_steps))
             goto corrupt;
         id_total += p->n_ids;
         c->n_pieces++;
@@ -179,6 +183,7 @@ static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
     *out = c;
     return MRNN_OK;
 corrupt:
+    if (b->nomem) goto nomem;
     mrnn_corpus_free(c);
     return bad(path, "inconsistent or truncated contents");
 nomem:
@@ -200,12 +205,12 @@ MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path)
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn corpus file (bad magic)", path);
     }
     /* The checksum comes first: a damaged version field must read as corruption, not as "newer". */
-    mrnn__rbuf tail = {data + len - 4, 4, 0, 0};
+    mrnn__rbuf tail = {data + len - 4, 4, 0, 0, 0};
     if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
         mrnn__free(data);
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
     }
-    mrnn__rbuf b = {data, len - 4, 8, 0};
+    mrnn__rbuf b = {data, len - 4, 8, 0, 0};
     uint32_t format = mrnn__rbuf_u32(&b);
     if (format > CORPUS_FORMAT || format == 0) {
         mrnn__free(data);

@@ -321,6 +321,7 @@ char *mrnn__rbuf_str(mrnn__rbuf *b, size_t max_len)
     char *s = mrnn__malloc((size_t)n + 1);
     if (!s) {
         b->bad = 1;
+        b->nomem = 1;
         return NULL;
     }
     memcpy(s, p, n);

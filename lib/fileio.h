@@ -47,6 +47,7 @@ typedef struct mrnn__rbuf {
     const uint8_t *data;
     size_t len, pos;
     int bad;
+    int nomem; /* set (with bad) when a string could not be allocated: not the file's fault */
 } mrnn__rbuf;
 
 void mrnn__rbuf_bytes(mrnn__rbuf *b, void *out, size_t n);

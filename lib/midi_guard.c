@@ -199,7 +199,9 @@ static void emit_track(mrnn__wbuf *w, const guard_state *g, size_t t, const guar
     put_be32(w, 0);
     uint32_t last = 0, end = tr->end_tick;
     size_t i = 0, j = 0;
-    const guard_event *own = g->ev + tr->first;
+    /* A track may have no stored event at all (only End Of Track), and then g->ev may be NULL:
+     * NULL + 0 is undefined behaviour (found by fuzz_midi). */
+    const guard_event *own = tr->count ? g->ev + tr->first : NULL;
     while (i < tr->count || j < n_extra) {
         /* Both lists are in tick order; the merged tempo changes go first on equal ticks. */
         if (j < n_extra && (i >= tr->count || extra[j].tick <= own[i].tick))

@@ -297,6 +297,7 @@ mrnn_status mrnn__vocab_read(mrnn__rbuf *b, mrnn_vocab **out, const char *file)
         if (!t || b->bad) {
             mrnn__free(t);
             mrnn_vocab_free(v);
+            if (b->nomem) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory reading the vocabulary", file);
             return corrupt(file, "truncated token list");
         }
         /* Fixed vocabularies must hold exactly their tokens; notechord ones a unique list that
@@ -502,9 +503,9 @@ MRNN_API mrnn_status mrnn_vocab_load(mrnn_vocab **out, const char *path)
     } else if (len < 16) {
         st = mrnn__fail(MRNN_ERR_FORMAT, "%s: truncated vocabulary file", path);
     } else {
-        mrnn__rbuf hb = {data, len, 8, 0};
+        mrnn__rbuf hb = {data, len, 8, 0, 0};
         uint32_t version = mrnn__rbuf_u32(&hb);
-        mrnn__rbuf cb = {data, len, len - 4, 0};
+        mrnn__rbuf cb = {data, len, len - 4, 0, 0};
         uint32_t crc = mrnn__rbuf_u32(&cb);
         if (version > VOCAB_FORMAT) {
             st = mrnn__fail(MRNN_ERR_VERSION, "%s: vocabulary format version %u is newer than this library's %u", path,
@@ -514,7 +515,7 @@ MRNN_API mrnn_status mrnn_vocab_load(mrnn_vocab **out, const char *path)
         } else if (crc != mrnn__crc32(0, data, len - 4)) {
             st = mrnn__fail(MRNN_ERR_FORMAT, "%s: vocabulary checksum mismatch (corrupt or truncated file)", path);
         } else {
-            mrnn__rbuf b = {data, len - 4, 12, 0};
+            mrnn__rbuf b = {data, len - 4, 12, 0, 0};
             st = mrnn__vocab_read(&b, out, path);
             if (st == MRNN_OK && b.pos != b.len) {
                 mrnn_vocab_free(*out);

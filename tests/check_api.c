@@ -8,6 +8,7 @@
 #include <musicrnn/musicrnn.h>
 
 #include "test_main.h"
+#include "test_util.h"
 
 #define ASSERT_FAILS(call, code)                                                                        \
     do {                                                                                                \
@@ -346,6 +347,64 @@ START_TEST(test_null_handles_sampler)
 }
 END_TEST
 
+/* Calls in the wrong order: a model made from the vocabulary of a corpus that was not finished yet
+ * (finishing renumbers the tokens) cannot train or evaluate on it; asking for a distribution before
+ * any step, or writing ids the vocabulary does not have. Each is an error with a message. */
+START_TEST(test_wrong_order)
+{
+    char *dir = test_tmpdir();
+    char midi[4200];
+    TEST_PATH(midi, "%s/a.mid", dir);
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PERFORMANCE;
+    mrnn_vocab *perf;
+    ck_assert_int_eq(mrnn_vocab_create(&perf, &enc), MRNN_OK);
+    uint32_t ids[16];
+    size_t n;
+    ck_assert_int_eq(mrnn_vocab_parse(perf, "NOTE_ON_60 TIME_SHIFT_50 NOTE_OFF_60 NOTE_ON_64 NOTE_ON_67 "
+                                      "TIME_SHIFT_100 NOTE_OFF_64 NOTE_OFF_67", ids, 16, &n), MRNN_OK);
+    ck_assert_int_eq(mrnn_tokens_write_midi(perf, ids, n, midi, 120, 0), MRNN_OK);
+    ids[1] = 5000;
+    ASSERT_FAILS(mrnn_tokens_write_midi(perf, ids, n, midi, 120, 0), MRNN_ERR_INVALID_ARG);
+    mrnn_vocab_free(perf);
+
+    mrnn_corpus *c;
+    ck_assert_int_eq(mrnn_corpus_create(&c, NULL, NULL), MRNN_OK); /* notechord: the vocabulary grows */
+    ck_assert_int_eq(mrnn_corpus_add_file(c, midi, NULL), MRNN_OK);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.hidden_size = 4;
+    mp.embed_size = 2;
+    mrnn_model *m;
+    ck_assert_int_eq(mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+    ASSERT_FAILS(mrnn_model_train(m, c, NULL, NULL, NULL), MRNN_ERR_STATE); /* not finished */
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    mrnn_train_params tp;
+    mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
+    tp.max_steps = 1;
+    ASSERT_FAILS(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "vocabulary") != NULL);
+    mrnn_eval_result r;
+    ASSERT_FAILS(mrnn_model_evaluate(m, c, MRNN_SPLIT_TRAIN, &r), MRNN_ERR_INVALID_ARG);
+    mrnn_model_free(m);
+
+    /* With the finished vocabulary everything works, and a distribution needs a generated step. */
+    ck_assert_int_eq(mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_OK);
+    mrnn_sampler *s;
+    ck_assert_int_eq(mrnn_sampler_create(&s, m, NULL), MRNN_OK);
+    float probs[64];
+    ASSERT_FAILS(mrnn_sampler_distribution(s, 0, probs, 64), MRNN_ERR_STATE);
+    ck_assert_int_eq(mrnn_sampler_generate(s, 3, 0, NULL, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_distribution(s, 0, probs, 64), MRNN_OK);
+    mrnn_sampler_free(s);
+    mrnn_model_free(m);
+    mrnn_corpus_free(c);
+    test_rmdir(dir);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("api");
@@ -359,6 +418,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_null_handles_corpus);
     tcase_add_test(tc, test_null_handles_model);
     tcase_add_test(tc, test_null_handles_sampler);
+    tcase_add_test(tc, test_wrong_order);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -52,7 +52,7 @@ START_TEST(test_wbuf_rbuf_round_trip)
     ck_assert_uint_eq(w.data[1], 0xEF);
     ck_assert_uint_eq(w.data[4], 0xDE);
 
-    mrnn__rbuf r = {w.data, w.len, 0, 0};
+    mrnn__rbuf r = {w.data, w.len, 0, 0, 0};
     ck_assert_uint_eq(mrnn__rbuf_u8(&r), 7);
     ck_assert_uint_eq(mrnn__rbuf_u32(&r), 0xDEADBEEFu);
     ck_assert(mrnn__rbuf_u64(&r) == UINT64_C(0x0123456789ABCDEF));
@@ -77,7 +77,7 @@ END_TEST
 START_TEST(test_rbuf_rejects_oversized_string)
 {
     uint8_t data[8] = {0xFF, 0xFF, 0xFF, 0x7F, 'a', 'b', 'c', 'd'};
-    mrnn__rbuf r = {data, sizeof data, 0, 0};
+    mrnn__rbuf r = {data, sizeof data, 0, 0, 0};
     ck_assert_ptr_null(mrnn__rbuf_str(&r, 1000));
     ck_assert(r.bad);
 }

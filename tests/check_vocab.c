@@ -224,7 +224,7 @@ START_TEST(test_clone_equal_embedded)
     mrnn__wbuf b = {0};
     mrnn__vocab_write(v, &b);
     ck_assert(!b.failed);
-    mrnn__rbuf r = {b.data, b.len, 0, 0};
+    mrnn__rbuf r = {b.data, b.len, 0, 0, 0};
     mrnn_vocab *back = NULL;
     ck_assert_int_eq(mrnn__vocab_read(&r, &back, "mem"), MRNN_OK);
     ck_assert_uint_eq(r.pos, b.len);
@@ -232,7 +232,7 @@ START_TEST(test_clone_equal_embedded)
     ck_assert_uint_eq(back->count[1], 2);
     /* Every truncation of the embedded form is a format error. */
     for (size_t cut = 0; cut < b.len; cut++) {
-        mrnn__rbuf t = {b.data, cut, 0, 0};
+        mrnn__rbuf t = {b.data, cut, 0, 0, 0};
         mrnn_vocab *x = (mrnn_vocab *)1;
         ck_assert_int_eq(mrnn__vocab_read(&t, &x, "mem"), MRNN_ERR_FORMAT);
         ck_assert_ptr_null(x);

@@ -59,6 +59,55 @@ if "$musicrnn" generate "$work/midi/broken.mid" -o "$work/x.mid" 2> "$work/err.t
 fi
 grep -q "broken.mid" "$work/err.txt" || { echo "the error does not name the file"; cat "$work/err.txt"; exit 1; }
 
+# The malformed-MIDI set through `musicrnn preprocess` (under ASan+UBSan in tools/run-tests.sh): the
+# hazard files of the fuzz seeds, the reproducers of fuzz findings, and truncations and byte flips of
+# a real file. Alone, each file is read (exit 0) or refused (exit 1, the file named); any other exit
+# or a sanitizer report fails. Given the folder, exactly the refused files are skipped, each with its
+# reason.
+src="$(dirname "$0")/.."
+mkdir "$work/bad"
+cp "$src"/fuzz/corpus/midi/*.mid "$work/bad/"
+[ -d "$src/tests/data/fuzz/midi" ] && for f in "$src"/tests/data/fuzz/midi/*; do cp "$f" "$work/bad/repro-$(basename "$f" .mid).mid"; done
+"$python" - "$corpus/be_sharp_bw_redfarn.mid" "$work/bad" <<'PY'
+import random, sys
+data = open(sys.argv[1], "rb").read()
+rng = random.Random(3)
+for k in range(40):
+    cut = 1 + k * (len(data) - 2) // 40
+    open(f"{sys.argv[2]}/cut-{cut}.mid", "wb").write(data[:cut])
+for k in range(40):
+    flipped = bytearray(data)
+    for _ in range(1 + k % 4):
+        flipped[rng.randrange(14, len(data))] ^= 1 << rng.randrange(8)
+    open(f"{sys.argv[2]}/flip-{k}.mid", "wb").write(bytes(flipped))
+PY
+refused=0
+total=0
+for f in "$work"/bad/*.mid; do
+    total=$((total + 1))
+    rc=0
+    "$musicrnn" preprocess -o "$work/one.mrc" "$f" > "$work/one.txt" 2> "$work/one.err" || rc=$?
+    if grep -qE "Sanitizer|runtime error" "$work/one.err" || [ "$rc" -gt 1 ]; then
+        echo "preprocess crashed on $f (exit $rc):"; head -20 "$work/one.err"; exit 1
+    fi
+    if [ "$rc" -eq 1 ]; then
+        refused=$((refused + 1))
+        grep -qF "$f" "$work/one.txt" "$work/one.err" || { echo "the refusal does not name $f"; exit 1; }
+        echo "$f" >> "$work/refused.txt"
+    fi
+done
+[ "$refused" -ge 20 ] || { echo "only $refused of $total malformed files were refused"; exit 1; }
+rc=0
+"$musicrnn" preprocess -o "$work/bad.mrc" "$work/bad" > "$work/bad.txt" 2> "$work/bad.err" || rc=$?
+if [ "$rc" -ne 0 ] || grep -qE "Sanitizer|runtime error" "$work/bad.err"; then
+    echo "preprocess of the malformed folder failed (exit $rc)"; head -20 "$work/bad.err"; exit 1
+fi
+grep -q "$((total - refused)) read, $refused skipped" "$work/bad.txt" || { echo "unexpected summary"; tail -8 "$work/bad.txt"; exit 1; }
+while read -r f; do
+    grep -qE "^skipped +$f: ." "$work/bad.txt" || { echo "the folder report does not skip $f with a reason"; exit 1; }
+done < "$work/refused.txt"
+echo "malformed MIDI: $refused of $total files refused alone and skipped with their reason in a folder"
+
 # The independent reader: tempo 90, program 5, notes present.
 "$python" - "$work/g.mid" <<'PY'
 import sys

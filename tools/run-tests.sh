@@ -3,7 +3,8 @@
 #   1. install the packages it needs,
 #   2. build with warnings as errors and the API manual (undocumented API fails the build),
 #   3. run every Check suite, the ABI and header tests and the CLI workflow (meson test), then the
-#      Check suites again under valgrind,
+#      Check suites again under valgrind, the whole suite under ASan+UBSan, the thread tests under
+#      ThreadSanitizer, and each libFuzzer harness for a bounded time (MRNN_FUZZ_SECONDS, default 45),
 #   4. install into a temporary prefix and build + run the examples against the installed
 #      library with pkg-config alone, and run the Python tests against the installed package.
 set -euo pipefail
@@ -24,6 +25,34 @@ meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 echo "== the unit suites again under valgrind (errors and leaks fail)"
 meson test -C "$build" --setup valgrind --suite unit --print-errorlogs --num-processes 2 \
     --logbase testlog-valgrind || status=1
+
+# ---- reliability: sanitizers and fuzzing (docs/RELIABILITY.md) ----------------------------------
+# Every finding fails the run: an ASan/UBSan/TSan report, a leak, a fuzzer crash, hang or
+# out-of-memory. OpenBLAS is not instrumented; one BLAS thread keeps its own threads out of the way.
+echo "== the whole meson suite again under ASan+UBSan (cli workflow included: preprocess of malformed MIDI)"
+san="$root/build-asan"
+rm -rf "$san"
+meson setup "$san" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Ddocs=disabled \
+    -Dexamples=false -Dpython=disabled >/dev/null
+ninja -C "$san" >/dev/null
+# A Python test would load the instrumented library into an uninstrumented interpreter: not here.
+OPENBLAS_NUM_THREADS=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+    meson test -C "$san" --print-errorlogs --num-processes 2 --no-suite python --logbase testlog-asan || status=1
+
+echo "== samplers sharing one model in parallel threads under ThreadSanitizer"
+tsan="$root/build-tsan"
+rm -rf "$tsan"
+meson setup "$tsan" -Db_sanitize=thread -Db_lundef=false -Ddocs=disabled -Dexamples=false \
+    -Dpython=disabled >/dev/null
+ninja -C "$tsan" tests/check_threads >/dev/null
+# No suppressions: with one BLAS thread every access TSan sees is made by our threads.
+OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    meson test -C "$tsan" --no-rebuild --suite threads --print-errorlogs --logbase testlog-tsan || status=1
+
+echo "== each fuzzer for ${MRNN_FUZZ_SECONDS:=45} s (clang, ASan+UBSan; past reproducers re-checked first)"
+FUZZ_BUILD="$root/build-fuzz" FUZZ_OUT="$(mktemp -d /tmp/musicrnn-fuzz.XXXXXX)" \
+    bash fuzz/run.sh "$MRNN_FUZZ_SECONDS" || status=1
+# ---- end reliability ------------------------------------------------------------------------------
 
 echo "== install into $prefix and build the examples against it"
 meson install -C "$build" --quiet

@@ -1,0 +1,182 @@
+/* The thread-safety promises of the public header, through the shared library only. Built and run
+ * normally, and under ThreadSanitizer by tools/run-tests.sh (suite "threads"), where any data race
+ * between the threads below fails the run:
+ *  - N samplers on one shared model in N threads give exactly the pieces they give one at a time;
+ *  - evaluation runs alongside them on the same model;
+ *  - read-only getters of one vocabulary are called from every thread at once;
+ *  - mrnn_last_error() is per thread: threads failing at the same time each see their own message. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <musicrnn/musicrnn.h>
+
+#include "test_main.h"
+
+#define N_THREADS 4
+#define N_STEPS 200
+
+typedef struct sampler_job {
+    const mrnn_model *m;
+    uint64_t seed;
+    uint32_t ids[N_STEPS + 8];
+    size_t n;
+    mrnn_status status;
+} sampler_job;
+
+static void *sample(void *arg)
+{
+    sampler_job *j = arg;
+    mrnn_sampler_params sp;
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.rng_seed = j->seed;
+    sp.top_p = 0.9f;
+    mrnn_sampler *s = NULL;
+    j->status = mrnn_sampler_create(&s, j->m, &sp);
+    if (j->status != MRNN_OK) return NULL;
+    j->status = mrnn_sampler_prime_text(s, "VELOCITY_20 NOTE_ON_60 TIME_SHIFT_10");
+    if (j->status == MRNN_OK) j->status = mrnn_sampler_generate(s, N_STEPS, 0, NULL, NULL);
+    const uint32_t *ids;
+    if (j->status == MRNN_OK) j->status = mrnn_sampler_tokens(s, 0, &ids, &j->n);
+    if (j->status == MRNN_OK && j->n <= sizeof j->ids / sizeof *j->ids) memcpy(j->ids, ids, j->n * sizeof *ids);
+    mrnn_sampler_free(s);
+    return NULL;
+}
+
+/* A small performance model: its vocabulary is complete without a corpus. */
+static mrnn_model *small_model(void)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PERFORMANCE;
+    mrnn_vocab *v = NULL;
+    ck_assert_int_eq(mrnn_vocab_create(&v, &enc), MRNN_OK);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 16;
+    mp.hidden_size = 32;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    mrnn_vocab_free(v);
+    return m;
+}
+
+START_TEST(samplers_on_one_model_in_parallel_threads)
+{
+    mrnn_model *m = small_model();
+    static sampler_job alone[N_THREADS], together[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        alone[i] = (sampler_job){.m = m, .seed = 7 + (uint64_t)i};
+        together[i] = alone[i];
+        sample(&alone[i]);
+        ck_assert_int_eq(alone[i].status, MRNN_OK);
+    }
+    pthread_t th[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) ck_assert_int_eq(pthread_create(&th[i], NULL, sample, &together[i]), 0);
+    for (int i = 0; i < N_THREADS; i++) ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < N_THREADS; i++) {
+        ck_assert_int_eq(together[i].status, MRNN_OK);
+        ck_assert_uint_eq(together[i].n, alone[i].n);
+        ck_assert_uint_ge(together[i].n, N_STEPS);
+        ck_assert_mem_eq(together[i].ids, alone[i].ids, alone[i].n * sizeof(uint32_t));
+    }
+    /* Different seeds must give different pieces, or the comparison above proves little. */
+    ck_assert(memcmp(alone[0].ids, alone[1].ids, alone[0].n * sizeof(uint32_t)) != 0);
+    mrnn_model_free(m);
+}
+END_TEST
+
+typedef struct vocab_job {
+    const mrnn_vocab *v;
+    int ok;
+} vocab_job;
+
+static void *read_vocab(void *arg)
+{
+    vocab_job *j = arg;
+    j->ok = 1;
+    for (uint32_t round = 0; round < 20; round++) {
+        for (uint32_t id = 0; id < mrnn_vocab_size(j->v); id++) {
+            const char *text = mrnn_vocab_token_text(j->v, id);
+            uint32_t back;
+            if (!text || mrnn_vocab_token_id(j->v, text, &back) != MRNN_OK || back != id) j->ok = 0;
+        }
+        uint32_t ids[8];
+        size_t n;
+        char buf[128];
+        if (mrnn_vocab_parse(j->v, "NOTE_ON_60 TIME_SHIFT_5 NOTE_OFF_60", ids, 8, &n) != MRNN_OK || n != 3 ||
+            mrnn_vocab_format(j->v, ids, n, buf, sizeof buf, NULL) != MRNN_OK ||
+            strcmp(buf, "NOTE_ON_60 TIME_SHIFT_5 NOTE_OFF_60") != 0)
+            j->ok = 0;
+    }
+    return NULL;
+}
+
+START_TEST(vocabulary_getters_from_many_threads)
+{
+    mrnn_model *m = small_model();
+    vocab_job jobs[N_THREADS];
+    pthread_t th[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        jobs[i] = (vocab_job){mrnn_model_vocab(m), 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, read_vocab, &jobs[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_msg(jobs[i].ok, "thread %d read a wrong token", i);
+    }
+    mrnn_model_free(m);
+}
+END_TEST
+
+typedef struct error_job {
+    int index;
+    int wrong; /* times this thread saw a message that was not its own */
+} error_job;
+
+static void *fail_repeatedly(void *arg)
+{
+    error_job *j = arg;
+    char path[64], mine[64];
+    snprintf(path, sizeof path, "/nonexistent/thread-%d.mrm", j->index);
+    snprintf(mine, sizeof mine, "thread-%d.mrm", j->index);
+    for (int k = 0; k < 300; k++) {
+        mrnn_model *m = NULL;
+        if (mrnn_model_load(&m, path) != MRNN_ERR_IO || !strstr(mrnn_last_error(), mine)) j->wrong++;
+        /* Clearing in one thread must not clear another's message. */
+        if (k % 3 == 0) {
+            mrnn_clear_error();
+            if (mrnn_last_error()[0] != '\0') j->wrong++;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(last_error_is_per_thread_under_contention)
+{
+    error_job jobs[N_THREADS];
+    pthread_t th[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        jobs[i] = (error_job){i, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, fail_repeatedly, &jobs[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_msg(jobs[i].wrong == 0, "thread %d saw %d messages that were not its own", i, jobs[i].wrong);
+    }
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("threads");
+    TCase *t = tcase_create("threads");
+    tcase_set_timeout(t, 600);
+    tcase_add_test(t, samplers_on_one_model_in_parallel_threads);
+    tcase_add_test(t, vocabulary_getters_from_many_threads);
+    tcase_add_test(t, last_error_is_per_thread_under_contention);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+MRNN_TEST_MAIN(make_suite)
