@@ -6,7 +6,9 @@
  * Forward: the input projection of the whole window is one GEMM (X · W_ihᵀ), then each step adds
  * one recurrent GEMM (h_{t-1} · W_hhᵀ) and runs the fused element-wise gate math.
  * Backward mirrors it: per-step recurrent GEMM for dh, then dW_ih, dW_hh and dX each as one GEMM
- * over the whole window. Batch-1 inference uses sgemv (OpenBLAS sgemm with M=1 is ~4x slower). */
+ * over the whole window. The gate gradients overwrite the cached gate activations (each is read
+ * once, just before its gradient is written), so backward needs no window-sized scratch.
+ * Batch-1 inference uses sgemv (OpenBLAS sgemm with M=1 is ~4x slower). */
 #ifndef MRNN_LSTM_H
 #define MRNN_LSTM_H
 
@@ -19,11 +21,11 @@ typedef struct mrnn__lstm_weights {
     float *b;    /* [4H] */
 } mrnn__lstm_weights;
 
-/* Activations of one window, kept for backward. Caller allocates with the sizes below. */
+/* Activations of one window, kept for backward. Caller allocates with the sizes below.
+ * tanh(c) is not kept: backward recomputes it, which is cheaper than a sixth more memory. */
 typedef struct mrnn__lstm_cache {
     float *gates; /* [T*B x 4H] gate activations after the nonlinearity (i, f, g, o) */
     float *c;     /* [T*B x H] cell state */
-    float *tanh_c;/* [T*B x H] */
     float *h;     /* [T*B x H] output */
 } mrnn__lstm_cache;
 
@@ -40,11 +42,13 @@ void mrnn__lstm_forward(const mrnn__lstm_weights *w, const float *x, int T, int 
 
 /* Backward over a window. dh: [T*B x H] loss gradient w.r.t. each step's output h (modified in
  * place: it accumulates the recurrent gradient). Gradients are ADDED into g (same layout as w).
+ * Consumes the cache: cache->gates is overwritten with the pre-activation gradients, so a second
+ * backward needs a fresh forward.
  * dx: [T*B x I] receives the gradient w.r.t. x (overwritten), or NULL if not needed.
  * dh_last/dc_last: gradient flowing into the final state from later windows, or NULL.
  * scratch: mrnn__lstm_backward_scratch_floats floats. */
 void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, const float *x, int T, int B,
-                         const float *h0, const float *c0, const mrnn__lstm_cache *cache, float *dh,
+                         const float *h0, const float *c0, mrnn__lstm_cache *cache, float *dh,
                          float *dx, float *scratch);
 
 /* One inference step for B lanes: x [B x I]; h, c [B x H] updated in place. scratch: 4*H*B floats.
