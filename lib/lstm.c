@@ -219,9 +219,15 @@ void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, NI, 1.0f, x, NI, w->w_ih, NI, 0.0f, scratch, G);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, h, H, w->w_hh, H, 1.0f, scratch, G);
     }
+    mrnn__lstm_step_gates(w, B, scratch, h, c);
+}
+
+void mrnn__lstm_step_gates(const mrnn__lstm_weights *w, int B, float *gates, float *h, float *c)
+{
+    const int H = w->n_hidden;
     for (int b = 0; b < B; b++) {
         float *hb = h + (size_t)b * (size_t)H, *cb = c + (size_t)b * (size_t)H;
-        cell_ptrs p = {scratch + (size_t)b * (size_t)G, w->b, cb, cb, hb};
+        cell_ptrs p = {gates + (size_t)b * 4u * (size_t)H, w->b, cb, cb, hb};
         lstm_cell(&p, H);
     }
 }

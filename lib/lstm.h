@@ -55,4 +55,8 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, con
  * Uses sgemv when B == 1. */
 void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *h, float *c, float *scratch);
 
+/* The element-wise half of mrnn__lstm_step, for callers that computed the pre-activations
+ * (without bias) themselves: gates [B x 4H] in (overwritten), h and c [B x H] updated. */
+void mrnn__lstm_step_gates(const mrnn__lstm_weights *w, int B, float *gates, float *h, float *c);
+
 #endif
