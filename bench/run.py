@@ -35,6 +35,25 @@ def run_json(cmd, threads):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def paired(ours_cmd, ref_cmd, threads, rounds):
+    """Alternate the two programs `rounds` times, so that a change of the machine's load hits both
+    sides alike; the per-repetition rates of all rounds are pooled (peak RSS: the largest)."""
+    runs = ([], [])
+    for _ in range(rounds):
+        for side, cmd in enumerate((ours_cmd, ref_cmd)):
+            runs[side].append(run_json(cmd, threads))
+    pooled = []
+    for side in runs:
+        merged = dict(side[0])
+        for key in ("tokens_per_s", "seconds"):
+            if key in merged:
+                merged[key] = [x for r in side for x in r[key]]
+        if "peak_rss_kib" in merged:
+            merged["peak_rss_kib"] = max(r["peak_rss_kib"] for r in side)
+        pooled.append(merged)
+    return pooled
+
+
 class Bench:
     def __init__(self, build, quick):
         self.build = build
@@ -47,11 +66,11 @@ class Bench:
     def log(self, msg):
         print(msg, file=sys.stderr, flush=True)
 
-    def train(self, name, cfg, threads, steps, reps):
+    def train(self, name, cfg, threads, steps, reps, rounds=2):
         E, H, L, T, B = cfg
         args = [str(a) for a in (V, E, H, L, T, B, steps, reps)]
-        ours = run_json([self.exe("bench_train"), "train"] + args, threads)
-        ref = run_json([PY, os.path.join(HERE, "torch_bench.py"), "train"] + args, threads)
+        ours, ref = paired([self.exe("bench_train"), "train"] + args,
+                           [PY, os.path.join(HERE, "torch_bench.py"), "train"] + args, threads, rounds)
         row = {"config": name, "shape": cfg, "threads": threads,
                "ours": statistics.median(ours["tokens_per_s"]), "torch": statistics.median(ref["tokens_per_s"]),
                "ours_runs": ours["tokens_per_s"], "torch_runs": ref["tokens_per_s"],
@@ -70,18 +89,17 @@ class Bench:
         for name, threads in plan:
             cfg = CONFIGS[name]
             steps = 1 if name != "small" else 8
-            reps = (3 if name == "main" else 2) if quick else (5 if name == "main" else 3)
-            self.results["train"].append(self.train(name, cfg, threads, steps, reps))
+            reps = 2 if quick else (3 if name == "main" else 2)  # per round; 2 rounds (quick: 1)
+            self.results["train"].append(self.train(name, cfg, threads, steps, reps, 1 if quick else 2))
         for threads in (1, 2):
             E, H, L, T, B = CONFIGS["main"]
             args = [str(a) for a in (V, E, H, L, T, B, 3 if quick else 5)]
-            g = run_json([self.exe("bench_train"), "gemm"] + args, threads)
+            g = run_json([self.exe("bench_train"), "ceiling"] + args, threads)
             g["threads"] = threads
-            ours = next(r for r in self.results["train"] if r["config"] == "main" and r["threads"] == threads)
-            g["ours"] = ours["ours"]
-            g["percent_of_ceiling"] = 100.0 * ours["ours"] / g["ceiling_tokens_per_s"]
+            g["percent_of_ceiling"] = 100.0 * g["tokens_per_s"] / g["ceiling_tokens_per_s"]
             self.results["ceiling"].append(g)
-            self.log(f"ceiling {threads}t: {g['ceiling_tokens_per_s']:.0f} tok/s ({g['gflops']:.1f} GFLOP/s)")
+            self.log(f"ceiling {threads}t: {g['ceiling_tokens_per_s']:.0f} tok/s ({g['gflops']:.1f} GFLOP/s), "
+                     f"steps alternating with it {g['tokens_per_s']:.0f}")
 
     def run_sampling(self):
         names = ["main", "small"] if self.quick else ["main", "perf-rnn 3x512", "small"]
@@ -91,13 +109,13 @@ class Bench:
                 for threads in (1, 2):
                     if self.quick and threads == 2 and name != "main":
                         continue
-                    reps = 3 if self.quick else 5
+                    reps = 3
                     ours_steps = 400 if lanes == 1 else 100
                     ref_steps = 100 if lanes == 1 else 50
-                    ours = run_json([self.exe("bench_sampling")] + [str(a) for a in (E, H, L, lanes, ours_steps, reps)],
-                                    threads)
-                    ref = run_json([PY, os.path.join(HERE, "torch_bench.py"), "sampling"] +
-                                   [str(a) for a in (E, H, L, lanes, ref_steps, reps)], threads)
+                    ours, ref = paired([self.exe("bench_sampling")] + [str(a) for a in (E, H, L, lanes, ours_steps, reps)],
+                                       [PY, os.path.join(HERE, "torch_bench.py"), "sampling"] +
+                                       [str(a) for a in (E, H, L, lanes, ref_steps, reps)], threads,
+                                       1 if self.quick else 2)
                     row = {"config": name, "lanes": lanes, "threads": threads,
                            "ours": statistics.median(ours["tokens_per_s"]), "torch": statistics.median(ref["tokens_per_s"]),
                            "ours_runs": ours["tokens_per_s"], "torch_runs": ref["tokens_per_s"]}
@@ -114,9 +132,10 @@ class Bench:
         for name, root in sets:
             files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
                            if f.lower().endswith((".mid", ".midi")))
-            reps = 3 if self.quick else 5
-            ours = run_json([self.exe("bench_preprocess"), str(reps)] + files, 1)
-            ref = run_json([PY, os.path.join(HERE, "torch_bench.py"), "mido", str(reps)] + files, 1)
+            reps = 3
+            ours, ref = paired([self.exe("bench_preprocess"), str(reps)] + files,
+                               [PY, os.path.join(HERE, "torch_bench.py"), "mido", str(reps)] + files, 1,
+                               1 if self.quick else 2)
             t_ours, t_ref = statistics.median(ours["seconds"]), statistics.median(ref["seconds"])
             row = {"corpus": name, "files": len(files), "events": ref["events"], "notes": ours["notes"],
                    "skipped_ours": ours["skipped"], "seconds_ours": t_ours, "seconds_mido": t_ref,
@@ -138,7 +157,7 @@ class Bench:
                 cfg[index[axis]] = value
                 E, H, L, T, B = cfg
                 steps = max(1, int(2 * 64 * 32 * (512 / H) ** 2 / (T * B)))
-                row = self.train(f"{axis}={value}", tuple(cfg), 1, steps, 2)
+                row = self.train(f"{axis}={value}", tuple(cfg), 1, steps, 2, 1)
                 row["axis"], row["value"] = axis, value
                 self.results["scaling"].append(row)
 
@@ -203,13 +222,14 @@ def markdown(res):
             "| config | threads | libmusicrnn | PyTorch | ratio |", "|---|---|---|---|---|"]
     for r in res["train"]:
         out.append(f"| {r['config']} | {r['threads']} | {fmt(r['ours'])} | {fmt(r['torch'])} | {r['ratio']:.2f}× |")
-    out += ["", "### GEMM-bound ceiling, main config", "",
+    out += ["", "### GEMM-bound ceiling, main config (training steps alternating with the step's GEMMs alone; "
+            "median)", "",
             "| threads | sgemm GFLOP/s at the step's shapes | GFLOP per token | ceiling tokens/s | libmusicrnn | % of ceiling |",
             "|---|---|---|---|---|---|"]
     E, H, L, T, B = CONFIGS["main"]
     for g in res["ceiling"]:
         out.append(f"| {g['threads']} | {g['gflops']:.1f} | {g['flops_per_step'] / (T * B) * 1e-9:.4f} | "
-                   f"{fmt(g['ceiling_tokens_per_s'])} | {fmt(g['ours'])} | {g['percent_of_ceiling']:.0f} % |")
+                   f"{fmt(g['ceiling_tokens_per_s'])} | {fmt(g['tokens_per_s'])} | {g['percent_of_ceiling']:.0f} % |")
     out += ["", "### Peak RSS while training (VmHWM of the process)", "",
             "| config | threads | libmusicrnn MiB | PyTorch MiB (after `import torch`) | ratio |", "|---|---|---|---|---|"]
     for r in res["train"]:
