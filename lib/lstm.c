@@ -138,8 +138,9 @@ void mrnn__lstm_forward(const mrnn__lstm_weights *w, const float *x, int T, int 
     const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
     const size_t n = (size_t)T * (size_t)B;
     if (n == 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, G, NI, 1.0f, x, NI, w->w_ih, NI, 0.0f,
-                cache->gates, G);
+    if (x)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, G, NI, 1.0f, x, NI, w->w_ih, NI, 0.0f,
+                    cache->gates, G);
     for (int t = 0; t < T; t++) {
         size_t row = (size_t)t * (size_t)B;
         float *a = cache->gates + row * (size_t)G;
@@ -196,7 +197,7 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, con
                         w->w_hh, H, 1.0f, dh + (row - (size_t)B) * (size_t)H, H);
     }
 
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, NI, (int)n, 1.0f, dgates, G, x, NI, 1.0f, g->w_ih, NI);
+    if (x) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, NI, (int)n, 1.0f, dgates, G, x, NI, 1.0f, g->w_ih, NI);
     /* dW_hh pairs step t's gate gradients with h_{t-1}: rows B.. of dgates with rows ..n-B of h
      * (both contiguous in the step-major layout), plus step 0 with h0 when there is one. */
     if (T > 1)

@@ -36,14 +36,16 @@ size_t mrnn__lstm_backward_scratch_floats(int T, int B, int H);
 void mrnn__lstm_cache_bind(mrnn__lstm_cache *c, float *mem, int T, int B, int H);
 
 /* Forward over a window. x: [T*B x I]. h0, c0: [B x H] initial state or NULL for zeros.
- * Fills cache; the final state is cache->h / cache->c at step T-1. */
+ * Fills cache; the final state is cache->h / cache->c at step T-1. x == NULL: the caller has
+ * already put the input projection x · W_ihᵀ (no bias) into cache->gates (see embed_proj.h). */
 void mrnn__lstm_forward(const mrnn__lstm_weights *w, const float *x, int T, int B, const float *h0,
                         const float *c0, mrnn__lstm_cache *cache);
 
 /* Backward over a window. dh: [T*B x H] loss gradient w.r.t. each step's output h (modified in
  * place: it accumulates the recurrent gradient). Gradients are ADDED into g (same layout as w).
  * Consumes the cache: cache->gates is overwritten with the pre-activation gradients, so a second
- * backward needs a fresh forward.
+ * backward needs a fresh forward. x == NULL: dW_ih is left to the caller (from those gradients)
+ * and dx must be NULL.
  * dx: [T*B x I] receives the gradient w.r.t. x (overwritten), or NULL if not needed.
  * dh_last/dc_last: gradient flowing into the final state from later windows, or NULL.
  * scratch: mrnn__lstm_backward_scratch_floats floats. */
