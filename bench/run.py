@@ -147,7 +147,7 @@ class Bench:
 
     def run_scaling(self):
         base = (256, 512, 2, 64, 32)
-        sweeps = {"hidden": [128, 256, 512, 768, 1024], "seq": [32, 64, 128, 256], "batch": [8, 16, 32, 64, 128]}
+        sweeps = {"hidden": [128, 256, 512, 1024], "seq": [32, 64, 128, 256], "batch": [8, 32, 128]}
         if self.quick:
             sweeps = {"hidden": [128, 512, 1024], "seq": [32, 128], "batch": [8, 64]}
         index = {"hidden": 1, "seq": 3, "batch": 4}
