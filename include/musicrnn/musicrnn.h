@@ -661,7 +661,8 @@ typedef struct mrnn_sample_event {
 typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_data);
 
 /** Create a sampler over @p model, which it borrows: the model must outlive the sampler and not be
- *  trained or freed meanwhile.
+ *  trained or freed meanwhile. The sampler keeps its own copy of the LSTM and output weights, laid
+ *  out for its per-step products (as many bytes again as those weights).
  *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG naming a bad field (e.g. a style out of range, a
  *  constraint that excludes every token); ::MRNN_ERR_UNSUPPORTED (beam search on pianoroll);
  *  ::MRNN_ERR_NOMEM. Thread-safe with other samplers on the same model. */
