@@ -1,6 +1,7 @@
 """Runs every benchmark of this library and of PyTorch in one go and writes the tables.
 
     python3 bench/run.py BUILD_DIR [--quick]
+    python3 bench/run.py --report          re-print the tables of bench/results.json
 
 Each measurement runs in its own process (so that peak RSS is that of one job), the library's side
 first, then PyTorch's, with the same OpenBLAS thread count. Figures are medians over repetitions
@@ -256,7 +257,40 @@ def markdown(res):
     return "\n".join(out) + "\n"
 
 
+def targets(res):
+    """The targets of issue #7, each with the figure of this run that decides it."""
+    rows = []
+
+    def add(figure, target, value, ok):
+        rows.append(f"| {figure} | {target} | {value} | {'yes' if ok else '**no**'} |")
+
+    for r in res["train"]:
+        if r["config"] == "main":
+            goal = 1.2 if r["threads"] == 1 else 1.6
+            add(f"training main, {r['threads']} thread(s)", f"≥ {goal}× PyTorch", f"{r['ratio']:.2f}×", r["ratio"] >= goal)
+    for g in res["ceiling"]:
+        if g["threads"] == 1:
+            add("training main, 1 thread", "≥ 85 % of the GEMM ceiling", f"{g['percent_of_ceiling']:.0f} %",
+                g["percent_of_ceiling"] >= 85)
+    for r in res["sampling"]:
+        goal = 5.0 if r["lanes"] == 1 else 2.0
+        add(f"sampling {r['config']}, {r['lanes']} lane(s), {r['threads']} thread(s)", f"≥ {goal:.0f}× PyTorch",
+            f"{r['ratio']:.1f}×", r["ratio"] >= goal)
+    for r in res["train"]:
+        if r["config"] == "main":
+            q = r["ours_rss_kib"] / r["torch_rss_kib"]
+            add(f"peak RSS training main, {r['threads']} thread(s)", "≤ 0.5× PyTorch", f"{q:.2f}×", q <= 0.5)
+    for r in res["preprocess"]:
+        add(f"preprocessing {r['corpus']}", "≥ 20× mido", f"{r['ratio']:.1f}×", r["ratio"] >= 20)
+    return "\n".join(["| figure | target | this run | holds |", "|---|---|---|---|"] + rows) + "\n"
+
+
 def main():
+    if sys.argv[1:2] == ["--report"]:  # re-render the tables of the last run
+        with open(os.path.join(HERE, "results.json")) as f:
+            res = json.load(f)
+        print(markdown(res) + "\n### Targets\n\n" + targets(res))
+        return
     build = sys.argv[1]
     quick = "--quick" in sys.argv[2:]
     t0 = time.time()
@@ -271,7 +305,7 @@ def main():
     res["machine"]["seconds"] = time.time() - t0
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
-    md = markdown(res)
+    md = markdown(res) + "\n### Targets (issue #7)\n\n" + targets(res)
     with open(os.path.join(HERE, "results.md"), "w") as f:
         f.write(md)
     b.plot(os.path.join(HERE, "scaling.png"))
