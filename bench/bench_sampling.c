@@ -1,8 +1,10 @@
-/* Sampling speed: tokens per second and latency per step at batch 1 (sgemv) and with 16 lanes
- * (sgemm), for the benchmark configurations (Performance vocabulary of 388 events). Untrained
- * weights: speed does not depend on what the weights are.
+/* Sampling speed through the public API: mrnn_sampler_generate on an untrained model of the
+ * Performance vocabulary (388 events); speed does not depend on what the weights are.
+ * OpenBLAS threads come from OPENBLAS_NUM_THREADS.
  *
- *   bench_sampling [STEPS]        prints one Markdown table row per configuration */
+ *   bench_sampling E H L LANES STEPS REPS   one JSON line: tokens/s of each repetition
+ *
+ * One lane goes through sgemv per layer, several lanes through one small GEMM per layer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -15,17 +17,6 @@ static double now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct config {
-    const char *name;
-    uint32_t embed, hidden, layers;
-} config;
 
 static double run(mrnn_model *m, uint32_t lanes, uint32_t steps)
 {
@@ -44,39 +35,38 @@ static double run(mrnn_model *m, uint32_t lanes, uint32_t steps)
 
 int main(int argc, char **argv)
 {
-    uint32_t steps = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 400;
-    static const config configs[] = {
-        {"small (2x256, embed 128)", 128, 256, 2},
-        {"main (2x512, embed 256)", 256, 512, 2},
-        {"performance-rnn (3x512)", 256, 512, 3},
-    };
+    if (argc != 7) {
+        fprintf(stderr, "usage: bench_sampling E H L LANES STEPS REPS\n");
+        return 2;
+    }
+    uint32_t a[6];
+    for (int i = 0; i < 6; i++) a[i] = (uint32_t)strtoul(argv[1 + i], NULL, 10);
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
     enc.encoding = MRNN_ENCODING_PERFORMANCE;
     mrnn_vocab *v = NULL;
     if (mrnn_vocab_create(&v, &enc) != MRNN_OK) return 1;
-    printf("| configuration | lanes | tokens/s (median of 5) | ms per step |\n|---|---|---|---|\n");
-    for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
-        mrnn_model_params mp;
-        mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
-        mp.embed_size = configs[c].embed;
-        mp.hidden_size = configs[c].hidden;
-        mp.num_layers = configs[c].layers;
-        mrnn_model *m = NULL;
-        if (mrnn_model_create(&m, v, NULL, 0, &mp) != MRNN_OK) {
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = a[0];
+    mp.hidden_size = a[1];
+    mp.num_layers = a[2];
+    mrnn_model *m = NULL;
+    if (mrnn_model_create(&m, v, NULL, 0, &mp) != MRNN_OK) {
+        fprintf(stderr, "bench_sampling: %s\n", mrnn_last_error());
+        return 1;
+    }
+    printf("{\"mode\":\"sampling\",\"vocab\":%u,\"tokens_per_s\":[", mrnn_vocab_size(v));
+    for (uint32_t r = 0; r < a[5]; r++) {
+        double tps = run(m, a[3], a[4]);
+        if (tps < 0) {
             fprintf(stderr, "bench_sampling: %s\n", mrnn_last_error());
             return 1;
         }
-        static const uint32_t lanes[] = {1, 16};
-        for (int l = 0; l < 2; l++) {
-            double r[5];
-            for (int k = 0; k < 5; k++) r[k] = run(m, lanes[l], lanes[l] == 1 ? steps : steps / 4);
-            qsort(r, 5, sizeof r[0], cmp_double);
-            printf("| %s | %u | %.0f | %.3f |\n", configs[c].name, lanes[l], r[2], 1e3 * lanes[l] / r[2]);
-            fflush(stdout);
-        }
-        mrnn_model_free(m);
+        printf("%s%.1f", r ? "," : "", tps);
     }
+    printf("]}\n");
+    mrnn_model_free(m);
     mrnn_vocab_free(v);
     return 0;
 }

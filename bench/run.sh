@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# Build (release) and run the benchmarks, printing Markdown tables.
-#   bench/run.sh            all OpenBLAS thread counts of interest (1 and 2)
+# Build (release) and run every benchmark, this library and PyTorch side by side in one run.
+#   bash bench/run.sh           full run (22 minutes measured on 2 cores shared with other jobs)
+#   bash bench/run.sh --quick   fewer configurations and repetitions (a few minutes)
+# Prints Markdown tables; writes bench/results.json, bench/results.md and bench/scaling.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/install-deps.sh build
+bash tools/install-deps.sh bench
 build=build-bench
 [ -d "$build" ] || meson setup "$build" --buildtype=release -Dtests=false -Ddocs=disabled >/dev/null
-ninja -C "$build" bench/bench_sampling >/dev/null
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "libmusicrnn $("$build/tools/musicrnn" --version | awk '{print $2}'), OpenBLAS $(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null || echo '?')"
-for threads in 1 2; do
-    echo
-    echo "## Sampling, OPENBLAS_NUM_THREADS=$threads"
-    OPENBLAS_NUM_THREADS=$threads "$build/bench/bench_sampling"
-done
+ninja -C "$build" bench/bench_train bench/bench_sampling bench/bench_preprocess >/dev/null
+exec /usr/bin/python3 bench/run.py "$build" "$@"

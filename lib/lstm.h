@@ -6,7 +6,9 @@
  * Forward: the input projection of the whole window is one GEMM (X · W_ihᵀ), then each step adds
  * one recurrent GEMM (h_{t-1} · W_hhᵀ) and runs the fused element-wise gate math.
  * Backward mirrors it: per-step recurrent GEMM for dh, then dW_ih, dW_hh and dX each as one GEMM
- * over the whole window. Batch-1 inference uses sgemv (OpenBLAS sgemm with M=1 is ~4x slower). */
+ * over the whole window. The gate gradients overwrite the cached gate activations (each is read
+ * once, just before its gradient is written), so backward needs no window-sized scratch.
+ * Batch-1 inference uses sgemv (OpenBLAS sgemm with M=1 is ~4x slower). */
 #ifndef MRNN_LSTM_H
 #define MRNN_LSTM_H
 
@@ -19,11 +21,11 @@ typedef struct mrnn__lstm_weights {
     float *b;    /* [4H] */
 } mrnn__lstm_weights;
 
-/* Activations of one window, kept for backward. Caller allocates with the sizes below. */
+/* Activations of one window, kept for backward. Caller allocates with the sizes below.
+ * tanh(c) is not kept: backward recomputes it, which is cheaper than a sixth more memory. */
 typedef struct mrnn__lstm_cache {
     float *gates; /* [T*B x 4H] gate activations after the nonlinearity (i, f, g, o) */
     float *c;     /* [T*B x H] cell state */
-    float *tanh_c;/* [T*B x H] */
     float *h;     /* [T*B x H] output */
 } mrnn__lstm_cache;
 
@@ -34,21 +36,29 @@ size_t mrnn__lstm_backward_scratch_floats(int T, int B, int H);
 void mrnn__lstm_cache_bind(mrnn__lstm_cache *c, float *mem, int T, int B, int H);
 
 /* Forward over a window. x: [T*B x I]. h0, c0: [B x H] initial state or NULL for zeros.
- * Fills cache; the final state is cache->h / cache->c at step T-1. */
+ * Fills cache; the final state is cache->h / cache->c at step T-1. x == NULL: the caller has
+ * already put the input projection x · W_ihᵀ (no bias) into cache->gates (see embed_proj.h). */
 void mrnn__lstm_forward(const mrnn__lstm_weights *w, const float *x, int T, int B, const float *h0,
                         const float *c0, mrnn__lstm_cache *cache);
 
 /* Backward over a window. dh: [T*B x H] loss gradient w.r.t. each step's output h (modified in
  * place: it accumulates the recurrent gradient). Gradients are ADDED into g (same layout as w).
+ * Consumes the cache: cache->gates is overwritten with the pre-activation gradients, so a second
+ * backward needs a fresh forward. x == NULL: dW_ih is left to the caller (from those gradients)
+ * and dx must be NULL.
  * dx: [T*B x I] receives the gradient w.r.t. x (overwritten), or NULL if not needed.
  * dh_last/dc_last: gradient flowing into the final state from later windows, or NULL.
  * scratch: mrnn__lstm_backward_scratch_floats floats. */
 void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, const float *x, int T, int B,
-                         const float *h0, const float *c0, const mrnn__lstm_cache *cache, float *dh,
+                         const float *h0, const float *c0, mrnn__lstm_cache *cache, float *dh,
                          float *dx, float *scratch);
 
 /* One inference step for B lanes: x [B x I]; h, c [B x H] updated in place. scratch: 4*H*B floats.
  * Uses sgemv when B == 1. */
 void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *h, float *c, float *scratch);
+
+/* The element-wise half of mrnn__lstm_step, for callers that computed the pre-activations
+ * (without bias) themselves: gates [B x 4H] in (overwritten), h and c [B x H] updated. */
+void mrnn__lstm_step_gates(const mrnn__lstm_weights *w, int B, float *gates, float *h, float *c);
 
 #endif

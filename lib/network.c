@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "embed_proj.h"
 #include "loss.h"
 
 struct mrnn__net_workspace {
@@ -23,6 +24,7 @@ struct mrnn__net_workspace {
     float *dh[2];                           /* [rows x H] gradient ping-pong */
     float *dx0;                             /* [rows x E] gradient into the input rows */
     float *scratch;                         /* LSTM backward scratch */
+    float *table;                           /* layer 0's projected embedding table (embed_proj.h) */
     uint32_t *target;                       /* [rows] softmax target per row */
     float *mem;
 };
@@ -121,6 +123,7 @@ mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T,
                     + 2 * rows * H          /* dh ping-pong */
                     + rows * E              /* dx0 */
                     + mrnn__lstm_backward_scratch_floats(T, B, (int)H)
+                    + mrnn__embed_proj_floats(cfg)
                     + rows;                 /* targets (uint32, same size as float) */
     size_t bytes;
     if (!mrnn__mul_ok(floats, sizeof(float), &bytes)) return NULL;
@@ -155,6 +158,8 @@ mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T,
     p += rows * E;
     ws->scratch = p;
     p += mrnn__lstm_backward_scratch_floats(T, B, (int)H);
+    ws->table = p;
+    p += mrnn__embed_proj_floats(cfg);
     ws->target = (uint32_t *)(void *)p;
     return ws;
 }
@@ -203,8 +208,12 @@ static int forward(const mrnn__net_config *cfg, const mrnn__net_params *w, const
     const int T = bt->T, B = bt->B, H = (int)cfg->hidden, V = (int)cfg->n_out;
     const size_t rows = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)H;
     const int drop = dropout_rng != NULL && cfg->dropout > 0.0f;
-    embed_rows(cfg, w, bt, ws->x0);
-    const float *in = ws->x0;
+    const int table = mrnn__embed_proj_worth(cfg, rows);
+    if (table)
+        mrnn__embed_proj_forward(cfg, w, bt, ws->table, ws->cache[0].gates);
+    else
+        embed_rows(cfg, w, bt, ws->x0);
+    const float *in = table ? NULL : ws->x0;
     for (uint32_t l = 0; l < cfg->layers; l++) {
         mrnn__lstm_forward(&w->layer[l], in, T, B, h ? h + l * bh : NULL, c ? c + l * bh : NULL, &ws->cache[l]);
         if (drop)
@@ -250,6 +259,7 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
     if (rows == 0) return;
     uint64_t n_scored = count_scored(bt);
     int drop = forward(cfg, w, bt, ws, NULL, NULL, dropout_rng);
+    const int table = mrnn__embed_proj_worth(cfg, rows);
     float scale = n_scored ? (float)(1.0 / (double)n_scored) : 0.0f;
     uint64_t n_correct = 0;
     double total = loss(cfg, bt, ws, scale, &n_correct);
@@ -278,16 +288,17 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
             const float *m = ws->mask[l];
             for (size_t k = 0; k < rows * (size_t)H; k++) dh[k] *= m[k];
         }
-        const float *in = l ? ws->out[l - 1] : ws->x0;
-        float *dx = l ? dnext : ws->dx0;
+        const float *in = l ? ws->out[l - 1] : table ? NULL : ws->x0;
+        float *dx = l ? dnext : table ? NULL : ws->dx0;
         mrnn__lstm_backward(&w->layer[l], &grad->layer[l], in, T, B, NULL, NULL, &ws->cache[l], dh, dx, ws->scratch);
+        if (l == 0 && table) mrnn__embed_proj_backward(cfg, w, grad, bt, ws->table, ws->cache[0].gates);
         float *tmp = dh;
         dh = dnext;
         dnext = tmp;
     }
 
-    /* Scatter into the embedding and style rows. */
-    for (size_t r = 0; r < rows; r++) {
+    /* Scatter into the embedding and style rows (the table path has added them already). */
+    for (size_t r = 0; r < rows && !table; r++) {
         const float *d = ws->dx0 + r * E;
         for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++) {
             float *g = grad->embed + (size_t)bt->in_ids[k] * E;

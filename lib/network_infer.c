@@ -7,26 +7,63 @@
 size_t mrnn__net_lanes_scratch_floats(const mrnn__net_config *cfg, int B)
 {
     size_t width = cfg->embed > cfg->hidden ? cfg->embed : cfg->hidden;
-    /* input rows, then the LSTM step's gate scratch */
-    return (size_t)B * width + 4 * (size_t)cfg->hidden * (size_t)B;
+    /* rows [input | h] (the OpenBLAS path uses the input half only), then the gate pre-activations */
+    return (size_t)B * (width + cfg->hidden) + 4 * (size_t)cfg->hidden * (size_t)B;
 }
 
-void mrnn__net_step_lanes(const mrnn__net_config *cfg, const mrnn__net_params *w, int B, const uint32_t *start,
-                          const uint32_t *ids, const uint32_t *style, float *h, float *c, float *logits,
-                          float *scratch)
+/* Input rows: the sum of each lane's token embeddings and style row, with row stride ld. */
+static void embed_lanes(const mrnn__net_config *cfg, const mrnn__net_params *w, int B, const uint32_t *start,
+                        const uint32_t *ids, const uint32_t *style, float *x, size_t ld)
 {
-    const size_t E = cfg->embed, H = cfg->hidden, V = cfg->n_out;
-    float *x = scratch;
-    float *gates = scratch + (size_t)B * (E > H ? E : H);
-    memset(x, 0, (size_t)B * E * sizeof *x);
+    const size_t E = cfg->embed;
     for (int b = 0; b < B; b++) {
-        float *row = x + (size_t)b * E;
+        float *row = x + (size_t)b * ld;
+        memset(row, 0, E * sizeof *row);
         for (uint32_t k = start[b]; k < start[b + 1]; k++) cblas_saxpy((int)E, 1.0f, w->embed + (size_t)ids[k] * E, 1, row, 1);
         if (cfg->n_styles) {
             uint32_t s = style ? style[b] : cfg->n_styles - 1;
             cblas_saxpy((int)E, 1.0f, w->style + (size_t)s * E, 1, row, 1);
         }
     }
+}
+
+/* Through the sampling copy: per layer, rows [x_b | h_b] times the packed [W_ih | W_hh]. */
+static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__infer_weights *iw, int B,
+                        const uint32_t *start, const uint32_t *ids, const uint32_t *style, float *h, float *c,
+                        float *logits, float *scratch)
+{
+    const size_t E = cfg->embed, H = cfg->hidden, V = cfg->n_out, G = 4 * H;
+    const size_t ld = (E > H ? E : H) + H;
+    float *xh = scratch, *gates = scratch + (size_t)B * ld;
+    embed_lanes(cfg, w, B, start, ids, style, xh, ld);
+    for (uint32_t l = 0; l < cfg->layers; l++) {
+        const size_t n_in = (size_t)w->layer[l].n_in;
+        float *hl = h + (size_t)l * B * H, *cl = c + (size_t)l * B * H;
+        for (int b = 0; b < B; b++) {
+            if (l > 0) memcpy(xh + (size_t)b * ld, h + ((size_t)(l - 1) * B + (size_t)b) * H, H * sizeof *xh);
+            memcpy(xh + (size_t)b * ld + n_in, hl + (size_t)b * H, H * sizeof *xh);
+        }
+        memset(gates, 0, (size_t)B * G * sizeof *gates);
+        mrnn__infer_matmul(&iw->layer[l], B, xh, ld, gates, G);
+        mrnn__lstm_step_gates(&w->layer[l], B, gates, hl, cl);
+    }
+    const float *top = h + (size_t)(cfg->layers - 1) * B * H;
+    for (int b = 0; b < B; b++) memcpy(logits + (size_t)b * V, w->b_out, V * sizeof *logits);
+    mrnn__infer_matmul(&iw->out, B, top, H, logits, V);
+}
+
+void mrnn__net_step_lanes(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__infer_weights *iw,
+                          int B, const uint32_t *start, const uint32_t *ids, const uint32_t *style, float *h,
+                          float *c, float *logits, float *scratch)
+{
+    if (iw) {
+        step_packed(cfg, w, iw, B, start, ids, style, h, c, logits, scratch);
+        return;
+    }
+    const size_t E = cfg->embed, H = cfg->hidden, V = cfg->n_out;
+    float *x = scratch;
+    float *gates = scratch + (size_t)B * ((E > H ? E : H) + H);
+    embed_lanes(cfg, w, B, start, ids, style, x, E);
     const float *in = x;
     for (uint32_t l = 0; l < cfg->layers; l++) {
         float *hl = h + (size_t)l * B * H, *cl = c + (size_t)l * B * H;

@@ -70,6 +70,7 @@ struct mrnn_sampler {
     uint8_t *flag;          /* [V] */
     struct cand { float p; uint32_t id; } *order; /* [V] */
     float *scratch;
+    mrnn__infer_weights *iw; /* packed copy of the weights for the per-step products */
     uint32_t *in_start, *in_ids, *chosen_keys; /* [L + 1], [L * V], [L * V] */
     uint32_t *n_chosen;     /* [L] */
 
@@ -452,6 +453,7 @@ MRNN_API void mrnn_sampler_free(mrnn_sampler *s)
     mrnn__free(s->flag);
     mrnn__free(s->order);
     mrnn__free(s->scratch);
+    mrnn__infer_weights_free(s->iw);
     mrnn__free(s->in_start);
     mrnn__free(s->in_ids);
     mrnn__free(s->chosen_keys);
@@ -519,6 +521,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     s->flag = mrnn__calloc(V, 1);
     s->order = mrnn__calloc(V > L * L ? V : L * L, sizeof *s->order);
     s->scratch = mrnn__calloc(mrnn__net_lanes_scratch_floats(s->cfg, (int)L), sizeof(float));
+    s->iw = mrnn__infer_weights_new(s->cfg, &model->w, 0);
     s->in_start = mrnn__calloc(L + 1, sizeof(uint32_t));
     s->in_ids = mrnn__calloc(L * V, sizeof(uint32_t));
     s->chosen_keys = mrnn__calloc(L * V, sizeof(uint32_t));
@@ -529,7 +532,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     s->prime_c = mrnn__calloc(HL, sizeof(float));
     s->prime_logits = mrnn__calloc(V, sizeof(float));
     if (!s->info || !s->allowed || !s->h || !s->c || !s->h2 || !s->c2 || !s->logits || !s->probs || !s->have_probs ||
-        !s->work || !s->flag || !s->order || !s->scratch || !s->in_start || !s->in_ids || !s->chosen_keys ||
+        !s->work || !s->flag || !s->order || !s->scratch || !s->iw || !s->in_start || !s->in_ids || !s->chosen_keys ||
         !s->n_chosen || !s->lanes || !s->next || !s->prime_h || !s->prime_c || !s->prime_logits) {
         mrnn_sampler_free(s);
         return mrnn__fail(MRNN_ERR_NOMEM, "sampler: out of memory");
@@ -560,7 +563,7 @@ static void prime_feed(mrnn_sampler *s, const uint32_t *ids, uint32_t n)
 {
     uint32_t start[2] = {0, n};
     uint32_t style = s->p.style >= 0 ? (uint32_t)s->p.style : s->cfg->n_styles - 1;
-    mrnn__net_step_lanes(s->cfg, &s->model->w, 1, start, ids, s->cfg->n_styles ? &style : NULL, s->prime_h,
+    mrnn__net_step_lanes(s->cfg, &s->model->w, s->iw, 1, start, ids, s->cfg->n_styles ? &style : NULL, s->prime_h,
                          s->prime_c, s->prime_logits, s->scratch);
     s->primed_any = 1;
 }
@@ -692,7 +695,7 @@ static void feed_lanes(mrnn_sampler *s)
             style_row[b] = s->p.style >= 0 ? (uint32_t)s->p.style : s->cfg->n_styles - 1;
         style = style_row;
     }
-    mrnn__net_step_lanes(s->cfg, &s->model->w, (int)s->L, s->in_start, s->in_ids, style, s->h, s->c, s->logits,
+    mrnn__net_step_lanes(s->cfg, &s->model->w, s->iw, (int)s->L, s->in_start, s->in_ids, style, s->h, s->c, s->logits,
                          s->scratch);
 }
 

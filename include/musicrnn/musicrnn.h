@@ -885,6 +885,8 @@ typedef struct mrnn_sample_event {
 typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_data);
 
 /** Create a sampler over a model.
+ *  The sampler keeps its own copy of the LSTM and output weights, laid out for its per-step
+ *  products (as many bytes again as those weights).
  *  @param out receives the sampler; NULL on failure. Ownership: the caller's, to free with
  *  mrnn_sampler_free() before @p model is freed.
  *  @param model the model, borrowed: it must outlive the sampler and not be trained meanwhile.

@@ -1,0 +1,122 @@
+/* The sampling matrix product over the copy made by infer_weights.c (see infer_weights.h).
+ *
+ * Layout of a packed matrix: outputs in panels of PANEL columns; panel p holds rows k = 0..n_in-1
+ * of columns p*PANEL .. p*PANEL+PANEL-1 contiguously (zero-padded past n_out). A panel of a 2x512
+ * layer is 192 KiB in float: it stays in L2 while every block of lanes walks down it, so the
+ * weights come from memory once per step whatever the lane count.
+ *
+ * The kernel is written once with GCC/Clang vector extensions and compiled for three vector
+ * widths: AVX-512 (16 floats), AVX2+FMA (8) and the baseline (4, SSE2 or NEON); the widest the
+ * CPU has is picked at run time. Each tile keeps LB lanes x GV vectors of outputs in registers and
+ * does, per input k, GV weight loads, LB broadcasts and LB*GV multiply-adds. */
+#include <string.h>
+
+#include "infer_weights.h"
+
+#define PANEL 64
+
+/* GCC contracts a*b+c into an FMA only with fp-contract=fast (ISO C mode turns it off); Clang
+ * contracts within an expression by default and has no such attribute. */
+#if defined(__clang__) || !defined(__GNUC__)
+#define CONTRACT
+#else
+#define CONTRACT , optimize("fp-contract=fast")
+#endif
+
+#define DEFINE_KERNEL(NAME, TARGET, VW, LB, GV)                                                                    \
+    TARGET static void NAME(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)  \
+    {                                                                                                              \
+        typedef float vf __attribute__((vector_size(4 * (VW))));                                                   \
+        typedef int32_t vi __attribute__((vector_size(4 * (VW))));                                                 \
+        typedef uint16_t vh __attribute__((vector_size(2 * (VW))));                                                \
+        const int K = m->n_in, N = m->n_out;                                                                       \
+        const size_t panel = (size_t)K * PANEL;                                                                    \
+        for (int g0 = 0; g0 < N; g0 += PANEL) {                                                                    \
+            const size_t pbase = (size_t)(g0 / PANEL) * panel;                                                     \
+            for (int s = 0; s < PANEL && g0 + s < N; s += (VW) * (GV)) {                                           \
+                for (int b0 = 0; b0 < B; b0 += (LB)) {                                                             \
+                    const float *xr[LB];                                                                           \
+                    for (int l = 0; l < (LB); l++) xr[l] = x + (size_t)(b0 + l < B ? b0 + l : b0) * ldx;           \
+                    vf acc[LB][GV];                                                                                \
+                    memset(acc, 0, sizeof acc);                                                                    \
+                    if (m->bf16) {                                                                                 \
+                        const uint16_t *w = m->bf16 + pbase + (size_t)s;                                           \
+                        for (int k = 0; k < K; k++, w += PANEL) {                                                  \
+                            vf wv[GV];                                                                             \
+                            for (int v = 0; v < (GV); v++) {                                                       \
+                                vh h;                                                                              \
+                                memcpy(&h, w + v * (VW), sizeof h);                                                \
+                                wv[v] = (vf)(__builtin_convertvector(h, vi) << 16);                                \
+                            }                                                                                      \
+                            for (int l = 0; l < (LB); l++) {                                                       \
+                                const float xs = xr[l][k];                                                         \
+                                for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xs;                            \
+                            }                                                                                      \
+                        }                                                                                          \
+                    } else {                                                                                       \
+                        const float *w = m->f32 + pbase + (size_t)s;                                               \
+                        for (int k = 0; k < K; k++, w += PANEL) {                                                  \
+                            vf wv[GV];                                                                             \
+                            for (int v = 0; v < (GV); v++) memcpy(&wv[v], w + v * (VW), sizeof wv[v]);             \
+                            for (int l = 0; l < (LB); l++) {                                                       \
+                                const float xs = xr[l][k];                                                         \
+                                for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xs;                            \
+                            }                                                                                      \
+                        }                                                                                          \
+                    }                                                                                              \
+                    const int n = N - g0 - s < (VW) * (GV) ? N - g0 - s : (VW) * (GV);                             \
+                    for (int l = 0; l < (LB) && b0 + l < B; l++) {                                                 \
+                        float tile[(VW) * (GV)];                                                                   \
+                        memcpy(tile, acc[l], sizeof tile);                                                         \
+                        float *yr = y + (size_t)(b0 + l) * ldy + (size_t)(g0 + s);                                 \
+                        for (int j = 0; j < n; j++) yr[j] += tile[j];                                              \
+                    }                                                                                              \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
+    }
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define HAVE_X86_VARIANTS 1
+DEFINE_KERNEL(matmul_avx512_lanes, __attribute__((target("avx512f") CONTRACT)), 16, 4, 4)
+DEFINE_KERNEL(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4)
+DEFINE_KERNEL(matmul_avx2_lanes, __attribute__((target("avx2,fma") CONTRACT)), 8, 4, 2)
+DEFINE_KERNEL(matmul_avx2_one, __attribute__((target("avx2,fma") CONTRACT)), 8, 1, 4)
+#endif
+DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4)
+DEFINE_KERNEL(matmul_base_one, , 4, 1, 4)
+
+typedef void (*matmul_fn)(const mrnn__infer_matrix *, int, const float *, size_t, float *, size_t);
+
+int mrnn__infer_matmul_best_isa(void)
+{
+#ifdef HAVE_X86_VARIANTS
+    /* __builtin_cpu_supports reads a table filled once at start-up: cheap enough per call. */
+    if (__builtin_cpu_supports("avx512f")) return MRNN__ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return MRNN__ISA_AVX2;
+#endif
+    return MRNN__ISA_BASE;
+}
+
+void mrnn__infer_matmul_isa(int isa, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
+                            size_t ldy)
+{
+    matmul_fn one = matmul_base_one, lanes = matmul_base_lanes;
+#ifdef HAVE_X86_VARIANTS
+    if (isa == MRNN__ISA_AVX512) {
+        one = matmul_avx512_one;
+        lanes = matmul_avx512_lanes;
+    } else if (isa == MRNN__ISA_AVX2) {
+        one = matmul_avx2_one;
+        lanes = matmul_avx2_lanes;
+    }
+#else
+    (void)isa;
+#endif
+    (B == 1 ? one : lanes)(m, B, x, ldx, y, ldy);
+}
+
+void mrnn__infer_matmul(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
+{
+    mrnn__infer_matmul_isa(mrnn__infer_matmul_best_isa(), m, B, x, ldx, y, ldy);
+}

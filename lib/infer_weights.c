@@ -1,0 +1,88 @@
+/* Building the sampling copy of the weights (layout in infer_matmul.c, reasons in infer_weights.h). */
+#include "infer_weights.h"
+
+#include <string.h>
+
+#include "alloc.h"
+
+#define PANEL 64 /* must match infer_matmul.c */
+
+uint16_t mrnn__bf16_from_float(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u); /* NaN stays a (quiet) NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);                                           /* nearest, ties to even */
+    return (uint16_t)(u >> 16);
+}
+
+float mrnn__bf16_to_float(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static size_t padded(int n_out)
+{
+    return ((size_t)n_out + PANEL - 1) / PANEL * PANEL;
+}
+
+/* Element (k, g) of the transposed matrix comes from src_rows[g][k]: two row-major sources stacked
+ * along k (a layer's W_ih then W_hh) or one (b == NULL). */
+static void pack(mrnn__infer_matrix *m, void *dst, int bf16, const float *a, int ka, const float *b, int kb, int n_out)
+{
+    const int K = ka + kb;
+    const size_t panel = (size_t)K * PANEL;
+    float *f = bf16 ? NULL : dst;
+    uint16_t *h = bf16 ? dst : NULL;
+    for (size_t p = 0; p < padded(n_out) / PANEL; p++)
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < PANEL; j++) {
+                size_t g = p * PANEL + (size_t)j, at = p * panel + (size_t)k * PANEL + (size_t)j;
+                float v = 0.0f;
+                if (g < (size_t)n_out) v = k < ka ? a[g * (size_t)ka + (size_t)k] : b[g * (size_t)kb + (size_t)(k - ka)];
+                if (bf16)
+                    h[at] = mrnn__bf16_from_float(v);
+                else
+                    f[at] = v;
+            }
+    m->n_in = K;
+    m->n_out = n_out;
+    m->f32 = f;
+    m->bf16 = h;
+}
+
+mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const mrnn__net_params *w, int bf16)
+{
+    if (cfg->layers == 0 || cfg->layers > MRNN__MAX_LAYERS) return NULL;
+    const size_t elem = bf16 ? sizeof(uint16_t) : sizeof(float), H = cfg->hidden, G = 4 * H;
+    size_t total = (size_t)cfg->hidden * padded((int)cfg->n_out);
+    for (uint32_t l = 0; l < cfg->layers; l++) total += ((size_t)w->layer[l].n_in + H) * padded((int)G);
+    mrnn__infer_weights *iw = mrnn__calloc(1, sizeof *iw);
+    if (!iw) return NULL;
+    /* 64-byte aligned panels: vector loads never split a cache line */
+    iw->mem = mrnn__malloc(total * elem + 64);
+    if (!iw->mem) {
+        mrnn__free(iw);
+        return NULL;
+    }
+    unsigned char *p = (unsigned char *)iw->mem + (64 - (uintptr_t)iw->mem % 64) % 64;
+    iw->bf16 = bf16 != 0;
+    iw->layers = cfg->layers;
+    for (uint32_t l = 0; l < cfg->layers; l++) {
+        const mrnn__lstm_weights *lw = &w->layer[l];
+        pack(&iw->layer[l], p, iw->bf16, lw->w_ih, lw->n_in, lw->w_hh, lw->n_hidden, (int)G);
+        p += ((size_t)lw->n_in + H) * padded((int)G) * elem;
+    }
+    pack(&iw->out, p, iw->bf16, w->w_out, (int)H, NULL, 0, (int)cfg->n_out);
+    return iw;
+}
+
+void mrnn__infer_weights_free(mrnn__infer_weights *iw)
+{
+    if (!iw) return;
+    mrnn__free(iw->mem);
+    mrnn__free(iw);
+}

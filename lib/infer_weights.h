@@ -1,0 +1,53 @@
+/* A copy of a network's weights laid out for sampling, and the matrix product that reads it.
+ *
+ * Why: sampling multiplies a few lanes (1-256) by every weight matrix at every step. OpenBLAS
+ * repacks the weight matrix inside every such small sgemm (half of a 16-lane step went into that
+ * copy), and its sgemm with one row is several times slower than sgemv. Here each LSTM layer's
+ * [W_ih | W_hh] and the output layer are stored once, transposed ([inputs x outputs], output index
+ * fastest), so that one pass over the weights serves all lanes with vector FMAs and no repacking;
+ * the input and recurrent products of a layer become one product over [x | h].
+ *
+ * Optionally the copy is bfloat16 (the high half of each float, rounded to nearest even): half the
+ * bytes to stream per step, products still accumulated in float. */
+#ifndef MRNN_INFER_WEIGHTS_H
+#define MRNN_INFER_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "network.h"
+
+/* One transposed matrix: element (k, g) at k * n_out + g, float or bf16. */
+typedef struct mrnn__infer_matrix {
+    int n_in, n_out;
+    const float *f32;     /* set when the copy is float */
+    const uint16_t *bf16; /* set when the copy is bfloat16 */
+} mrnn__infer_matrix;
+
+typedef struct mrnn__infer_weights {
+    int bf16;
+    uint32_t layers;
+    mrnn__infer_matrix layer[MRNN__MAX_LAYERS]; /* [(I + H) x 4H]: rows of W_ih then of W_hh, transposed */
+    mrnn__infer_matrix out;                     /* [H x V] */
+    void *mem;
+} mrnn__infer_weights;
+
+/* Build the copy from w (bf16 != 0: bfloat16). NULL when out of memory. */
+mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const mrnn__net_params *w, int bf16);
+void mrnn__infer_weights_free(mrnn__infer_weights *iw);
+
+/* y[b][g] += sum_k x[b][k] * M(k, g) for B lanes; x rows of stride ldx, y rows of stride ldy. */
+void mrnn__infer_matmul(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy);
+
+/* The same product with a given instruction set (tests run every variant the CPU has); isa must
+ * not exceed mrnn__infer_matmul_best_isa(). */
+enum { MRNN__ISA_BASE = 0, MRNN__ISA_AVX2 = 1, MRNN__ISA_AVX512 = 2 };
+int mrnn__infer_matmul_best_isa(void);
+void mrnn__infer_matmul_isa(int isa, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
+                            size_t ldy);
+
+/* bfloat16 rounding of one float (nearest, ties to even; NaN stays NaN), and back. */
+uint16_t mrnn__bf16_from_float(float f);
+float mrnn__bf16_to_float(uint16_t h);
+
+#endif
