@@ -405,6 +405,41 @@ START_TEST(test_wrong_order)
 }
 END_TEST
 
+START_TEST(test_misuse_music_stats)
+{
+    mrnn_music_stats a, b;
+    mrnn_music_distance d;
+    ASSERT_FAILS(mrnn_music_stats_init(NULL, MRNN_MUSIC_STATS_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_stats_init(&a, MRNN_MUSIC_STATS_VERSION + 1), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_distance_init(NULL, MRNN_MUSIC_DISTANCE_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_distance_init(&d, 0), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_music_stats_init(&a, MRNN_MUSIC_STATS_VERSION), MRNN_OK);
+    ck_assert_int_eq(mrnn_music_stats_init(&b, MRNN_MUSIC_STATS_VERSION), MRNN_OK);
+    ck_assert_int_eq(mrnn_music_distance_init(&d, MRNN_MUSIC_DISTANCE_VERSION), MRNN_OK);
+
+    const char *missing[] = { "/nonexistent/piece.mid" };
+    ASSERT_FAILS(mrnn_music_stats_compute(NULL, 1, &a), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_stats_compute(missing, 1, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_stats_compute(missing, 0, &a), MRNN_ERR_EMPTY);
+    ASSERT_FAILS(mrnn_music_stats_compute(missing, 1, &a), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/piece.mid") != NULL);
+
+    ASSERT_FAILS(mrnn_music_stats_compare(NULL, &b, &d), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_stats_compare(&a, NULL, &d), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_stats_compare(&a, &b, NULL), MRNN_ERR_INVALID_ARG);
+    b.version = 0;
+    ASSERT_FAILS(mrnn_music_stats_compare(&a, &b, &d), MRNN_ERR_INVALID_ARG);
+
+    /* Names: every documented feature has one, one past the end has none. */
+    for (uint32_t f = 0; f < MRNN_MUSIC_FEATURE_COUNT; f++)
+        ck_assert_ptr_nonnull(mrnn_music_feature_name(f));
+    ck_assert_ptr_null(mrnn_music_feature_name(MRNN_MUSIC_FEATURE_COUNT));
+    ck_assert_ptr_null(mrnn_music_feature_name(UINT32_MAX));
+    ck_assert_ptr_nonnull(mrnn_music_ioi_bin_name(0));
+    ck_assert_ptr_null(mrnn_music_ioi_bin_name(MRNN_MUSIC_IOI_CAP));
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("api");
@@ -419,6 +454,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_null_handles_model);
     tcase_add_test(tc, test_null_handles_sampler);
     tcase_add_test(tc, test_wrong_order);
+    tcase_add_test(tc, test_misuse_music_stats);
     suite_add_tcase(s, tc);
     return s;
 }

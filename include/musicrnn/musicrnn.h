@@ -1090,13 +1090,15 @@ typedef struct mrnn_music_distance {
 /** Zero @p s and set its version. Call before mrnn_music_stats_compute().
  *  @param s the struct to initialise.
  *  @param version must be ::MRNN_MUSIC_STATS_VERSION.
- *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p s is NULL or the version is unknown. */
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p s is NULL or the version is unknown.
+ *  Thread safety: safe from any thread (touches only @p s). */
 MRNN_API mrnn_status mrnn_music_stats_init(mrnn_music_stats *s, uint32_t version);
 
 /** Zero @p d and set its version. Call before mrnn_music_stats_compare().
  *  @param d the struct to initialise.
  *  @param version must be ::MRNN_MUSIC_DISTANCE_VERSION.
- *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p d is NULL or the version is unknown. */
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p d is NULL or the version is unknown.
+ *  Thread safety: safe from any thread (touches only @p d). */
 MRNN_API mrnn_status mrnn_music_distance_init(mrnn_music_distance *d, uint32_t version);
 
 /** Read @p n MIDI files (through the same guarded reader as a corpus) and summarise them.
@@ -1107,23 +1109,31 @@ MRNN_API mrnn_status mrnn_music_distance_init(mrnn_music_distance *d, uint32_t v
  *  @return ::MRNN_OK; ::MRNN_ERR_IO, ::MRNN_ERR_MIDI or ::MRNN_ERR_LIMIT naming the first file that
  *  could not be read (one bad file fails the call: a set with a silent gap would mislead);
  *  ::MRNN_ERR_EMPTY if @p n is 0 or no file has a non-drum note; ::MRNN_ERR_INVALID_ARG (NULL
- *  pointer, version mismatch); ::MRNN_ERR_NOMEM. Thread-safe (no shared state). */
+ *  pointer, version mismatch); ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread (no shared state; @p out must not be shared). */
 MRNN_API mrnn_status mrnn_music_stats_compute(const char *const *paths, size_t n, mrnn_music_stats *out);
 
 /** Distances between two sets summarised by mrnn_music_stats_compute().
  *  @param a one set. @param b the other (the order does not matter).
  *  @param out initialised by mrnn_music_distance_init(); filled on success.
- *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG for a NULL pointer or a version mismatch. Thread-safe. */
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG for a NULL pointer or a version mismatch.
+ *  Thread safety: safe from any thread (reads @p a and @p b, writes only @p out). */
 MRNN_API mrnn_status mrnn_music_stats_compare(const mrnn_music_stats *a, const mrnn_music_stats *b,
                                               mrnn_music_distance *out);
 
-/** @return the short name of feature @p feature (one of ::mrnn_music_feature), e.g. "pitch_mean",
- *  as a static string; NULL if out of range. Thread-safe. */
+/** Name a feature of ::mrnn_music_feature.
+ *  @param feature a ::mrnn_music_feature value.
+ *  @return the short name of feature @p feature (one of ::mrnn_music_feature), e.g. "pitch_mean",
+ *  as a static string; NULL if out of range.
+ *  Thread safety: safe from any thread. */
 MRNN_API const char *mrnn_music_feature_name(uint32_t feature);
 
-/** @return a label for bin @p bin of the inter-onset-interval histogram in quarter notes, e.g.
+/** Label a bin of the inter-onset-interval histogram.
+ *  @param bin the bin index, below mrnn_music_stats::n_ioi_bins.
+ *  @return a label for bin @p bin of the inter-onset-interval histogram in quarter notes, e.g.
  *  "1/2" (an eighth note), as a static string; NULL if out of range. Bins are centred on powers of
- *  two with edges at their geometric means: ≤1/8, 1/4, 1/2, 1, 2, 4, >4. Thread-safe. */
+ *  two with edges at their geometric means: ≤1/8, 1/4, 1/2, 1, 2, 4, >4.
+ *  Thread safety: safe from any thread. */
 MRNN_API const char *mrnn_music_ioi_bin_name(uint32_t bin);
 /** @} */
 
