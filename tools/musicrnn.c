@@ -12,7 +12,7 @@ static const struct {
     {"preprocess", cmd_preprocess, "read MIDI files into a token corpus (.mrc)"},
     {"train", cmd_train, "train an LSTM model on a corpus (.mrm)"},
     {"generate", cmd_generate, "compose with a trained model: MIDI out (and WAV with fluidsynth)"},
-    {"eval", cmd_eval, "score a model on a corpus split (NLL, perplexity, accuracy)"},
+    {"eval", cmd_eval, "score a model on a corpus split, or compare generated MIDI with a reference set"},
     {"info", cmd_info, "describe a corpus or model file"},
 };
 
