@@ -279,8 +279,12 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
         if (st != MRNN_OK) break;
         if (steps.n_steps < 2) {
             if (k == 0) {
-                st = mrnn__fail(MRNN_ERR_EMPTY, "no notes to learn from%s",
-                                c->vocab->enc.keep_drums ? "" : " (drums are skipped; see keep_drums)");
+                /* A model learns transitions: a piece needs two steps to give it one. */
+                if (steps.n_steps == 0)
+                    st = mrnn__fail(MRNN_ERR_EMPTY, "no notes to learn from%s",
+                                    c->vocab->enc.keep_drums ? "" : " (drums are skipped; see keep_drums)");
+                else
+                    st = mrnn__fail(MRNN_ERR_EMPTY, "too short to learn from: 1 step, at least 2 are needed");
                 break;
             }
             continue;

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include "encoding.h"
+#include "midi.h"
+#include "piece.h"
 #include "test_main.h"
 #include "test_util.h"
 
@@ -463,6 +465,39 @@ START_TEST(corpus_file_round_trip_and_corruption)
 }
 END_TEST
 
+/* A piece of one step gives the model nothing to learn, and the reason says so (not "no notes"). */
+START_TEST(one_step_piece_is_rejected_as_too_short)
+{
+    char *tmp = test_tmpdir();
+    char path[4200];
+    TEST_PATH(path, "%s/one-note.mid", tmp);
+    mrnn__piece p;
+    mrnn__piece_init(&p);
+    mrnn__note n = {0};
+    n.start_q = 0;
+    n.end_q = 1;
+    n.pitch = 60;
+    n.velocity = 90;
+    ck_assert_int_eq(mrnn__piece_add_note(&p, &n), MRNN_OK);
+    p.end_q = 1;
+    mrnn__piece_update_seconds(&p);
+    ck_assert_int_eq(mrnn__midi_write_file(path, &p, NULL), MRNN_OK);
+    mrnn__piece_free(&p);
+
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PIANOROLL;
+    enc.steps_per_quarter = 1;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_file(c, path, NULL), MRNN_ERR_EMPTY);
+    ck_assert_msg(strstr(mrnn_last_error(), "too short") && strstr(mrnn_last_error(), "one-note.mid"),
+                  "%s", mrnn_last_error());
+    mrnn_corpus_free(c);
+    test_rmdir(tmp);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("corpus");
@@ -478,6 +513,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, transposition_multiplies_training_pieces_only);
     tcase_add_test(t, split_is_deterministic_and_follows_fractions);
     tcase_add_test(t, bad_files_are_skipped_with_reasons);
+    tcase_add_test(t, one_step_piece_is_rejected_as_too_short);
     tcase_add_test(t, corpus_file_round_trip_and_corruption);
     suite_add_tcase(s, t);
     return s;
