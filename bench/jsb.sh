@@ -14,8 +14,8 @@ jsb=${JSB:-../shared/data/jsb-chorales}
 work=${WORK:-/tmp/musicrnn-jsb}
 threads=${THREADS:-2}
 # Chosen on the validation split only (docs/QUALITY.md lists what was tried).
-model=(--layers 1 --hidden 256 --embed 128 --dropout 0.5 --init-seed 1)
-recipe=(--seq-len 64 --batch 32 --lr 0.01 --schedule cosine --warmup 100 --steps 1000 --seed 1)
+model=(--layers 1 --hidden 384 --embed 64 --dropout 0.6 --init-seed 1)
+recipe=(--seq-len 64 --batch 32 --lr 0.004 --schedule cosine --warmup 100 --steps 1500 --seed 1)
 
 for split in train valid test; do
     [ -d "$jsb/$split" ] || { echo "jsb.sh: $jsb/$split is missing (set JSB=...)" >&2; exit 1; }

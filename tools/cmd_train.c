@@ -16,8 +16,8 @@ static void help(void)
            "resumable checkpoint every --checkpoint-every steps, at the end and on Ctrl-C.\n"
            "\n"
            "A pianoroll corpus changes the defaults marked * to the settings tuned on the JSB Chorales\n"
-           "benchmark (docs/QUALITY.md): 1 x 256 LSTM, embed 64, dropout 0.5, lr 0.005, cosine schedule,\n"
-           "2000 steps. Options given on the command line always win.\n"
+           "benchmark (docs/QUALITY.md): 1 x 384 LSTM, embed 64, dropout 0.6, lr 0.004, cosine schedule,\n"
+           "1500 steps. Options given on the command line always win.\n"
            "\n"
            "model shape (ignored with --resume):\n"
            "      --layers N         LSTM layers (default 2*)\n"
@@ -195,12 +195,12 @@ static void pianoroll_defaults(const train_args *a, const mrnn_corpus *c, mrnn_m
         enc.encoding != MRNN_ENCODING_PIANOROLL)
         return;
     if (!(a->gave & GAVE_LAYERS)) mp->num_layers = 1;
-    if (!(a->gave & GAVE_HIDDEN)) mp->hidden_size = 256;
+    if (!(a->gave & GAVE_HIDDEN)) mp->hidden_size = 384;
     if (!(a->gave & GAVE_EMBED)) mp->embed_size = 64;
-    if (!(a->gave & GAVE_DROPOUT)) mp->dropout = 0.5f;
-    if (!(a->gave & GAVE_LR)) tp->learning_rate = 0.005f;
+    if (!(a->gave & GAVE_DROPOUT)) mp->dropout = 0.6f;
+    if (!(a->gave & GAVE_LR)) tp->learning_rate = 0.004f;
     if (!(a->gave & GAVE_SCHEDULE)) tp->lr_schedule = MRNN_LR_WARMUP_COSINE;
-    if (!(a->gave & GAVE_LENGTH)) tp->max_steps = 2000;
+    if (!(a->gave & GAVE_LENGTH)) tp->max_steps = 1500;
 }
 
 static mrnn_status make_model(const train_args *a, const mrnn_corpus *c, const mrnn_model_params *mp, mrnn_model **m)
