@@ -16,6 +16,7 @@ encodings=${ENCODINGS:-performance notechord}
 shape=(--layers 2 --hidden 256 --embed 128 --dropout 0.1)
 recipe=(--seq-len 64 --batch 32 --lr 0.003 --schedule cosine --warmup 50 --clip 5 --steps "$steps" --seed 1)
 
+bash tools/install-deps.sh bench     # no-op when everything is installed
 build=build-bench
 [ -d "$build" ] || meson setup "$build" --buildtype=release -Dtests=false -Ddocs=disabled >/dev/null
 ninja -C "$build" tools/musicrnn bench/export_tokens >/dev/null

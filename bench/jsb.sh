@@ -20,6 +20,7 @@ recipe=(--seq-len 64 --batch 32 --lr 0.004 --schedule cosine --warmup 100 --step
 for split in train valid test; do
     [ -d "$jsb/$split" ] || { echo "jsb.sh: $jsb/$split is missing (set JSB=...)" >&2; exit 1; }
 done
+bash tools/install-deps.sh main     # no-op when everything is installed
 build=build-bench
 [ -d "$build" ] || meson setup "$build" --buildtype=release -Dtests=false -Ddocs=disabled >/dev/null
 ninja -C "$build" tools/musicrnn bench/export_tokens >/dev/null
