@@ -49,6 +49,16 @@ echo "killed at checkpoint step $done_steps; resumed losses equal the uninterrup
     --program 5 --print > "$work/tokens.txt" 2> "$work/gen.txt"
 grep -q "^W:q " "$work/tokens.txt" || { echo "the output does not start with the seed"; exit 1; }
 
+# A pianoroll corpus gets the pianoroll defaults (one wide layer, dropout 0.6); options given win.
+"$musicrnn" preprocess --encoding pianoroll --valid-fraction 0.25 -q -o "$work/r.mrc" "$work/midi" > /dev/null
+"$musicrnn" train "$work/r.mrc" -o "$work/r1.mrm" --steps 1 --valid-every 0 -q > /dev/null
+"$musicrnn" info "$work/r1.mrm" | grep -q "embed 64 -> 1 x LSTM 384, dropout 0.6" ||
+    { echo "pianoroll defaults not applied:"; "$musicrnn" info "$work/r1.mrm"; exit 1; }
+"$musicrnn" train "$work/r.mrc" -o "$work/r2.mrm" --steps 1 --valid-every 0 -q --layers 2 --hidden 32 --dropout 0 \
+    > /dev/null
+"$musicrnn" info "$work/r2.mrm" | grep -q "2 x LSTM 32, dropout 0$" ||
+    { echo "explicit options lost to the pianoroll defaults:"; "$musicrnn" info "$work/r2.mrm"; exit 1; }
+
 # Bad input: a clear message and a non-zero exit, no crash.
 if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --seed "NOT_A_TOKEN" 2> "$work/err.txt"; then
     echo "an unknown seed token was accepted"; exit 1

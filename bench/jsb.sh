@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The JSB Chorales polyphonic benchmark from scratch: build, preprocess the train/valid/test folders
+# (one frame per quarter note, 88 keys), train a plain LSTM, score the test split, and print our
+# number next to the published ones.
+#
+#   bash bench/jsb.sh                  data from ../shared/data/jsb-chorales
+#   JSB=/path/to/jsb-chorales THREADS=2 WORK=/tmp/jsb bash bench/jsb.sh
+# Test NLL: nats per frame, summed over the 88 keys, the first frame of each piece not scored, each
+# piece run from its start with the state carried through, averaged over all scored frames of the
+# split (the definition of Boulanger-Lewandowski et al. 2012 and of Bai et al.'s evaluation code).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jsb=${JSB:-../shared/data/jsb-chorales}
+work=${WORK:-/tmp/musicrnn-jsb}
+threads=${THREADS:-2}
+# Chosen on the validation split only (docs/QUALITY.md lists what was tried).
+model=(--layers 1 --hidden 384 --embed 64 --dropout 0.6 --init-seed 1)
+recipe=(--seq-len 64 --batch 32 --lr 0.004 --schedule cosine --warmup 100 --steps 1500 --seed 1)
+
+for split in train valid test; do
+    [ -d "$jsb/$split" ] || { echo "jsb.sh: $jsb/$split is missing (set JSB=...)" >&2; exit 1; }
+done
+bash tools/install-deps.sh main     # no-op when everything is installed
+build=build-bench
+[ -d "$build" ] || meson setup "$build" --buildtype=release -Dtests=false -Ddocs=disabled >/dev/null
+ninja -C "$build" tools/musicrnn bench/export_tokens >/dev/null
+musicrnn=$build/tools/musicrnn
+mkdir -p "$work"
+rm -f "$work/jsb.mrm" "$work/train.csv"
+
+$musicrnn preprocess -q -e pianoroll --steps-per-quarter 1 -o "$work/jsb.mrc" "$jsb" >/dev/null
+$build/bench/export_tokens "$work/jsb.mrc" "$work/jsb.tokens"
+baselines=$(/usr/bin/python3 bench/jsb_baselines.py "$work/jsb.tokens" test)
+field() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
+load=$(cut -d' ' -f1 /proc/loadavg)
+# Wall time and the CPU time of the training process (the latter tells how busy the machine was).
+TIMEFORMAT='%R %U %S'
+times=$( { time $musicrnn train "$work/jsb.mrc" -o "$work/jsb.mrm" "${model[@]}" "${recipe[@]}" \
+           --threads "$threads" --valid-every 250 --log "$work/train.csv" --quiet >/dev/null; } 2>&1 )
+nll() { $musicrnn eval "$work/jsb.mrm" "$work/jsb.mrc" --split "$1" --json | field nll; }
+valid=$(nll valid)
+test=$(nll test)
+minutes=$(awk '{ printf "%.1f min wall, %.1f min CPU", $1 / 60, ($2 + $3) / 60 }' <<<"$times")
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); libmusicrnn $($musicrnn --version | awk '{print $2}')"
+echo "training: ${model[*]} ${recipe[*]}; $threads BLAS threads; $minutes; load average before: $load"
+echo
+echo "| model | JSB Chorales test NLL (nats/frame) |"
+echo "|---|---|"
+printf '| **libmusicrnn LSTM** (this run; valid %.2f) | **%.2f** |\n' "$valid" "$test"
+echo "| LSTM (Bai, Kolter, Koltun 2018, Table 1) | 8.45 |"
+echo "| TCN (Bai, Kolter, Koltun 2018, Table 1) | 8.10 |"
+echo "| GRU (Bai, Kolter, Koltun 2018, Table 1) | 8.43 |"
+echo "| GRU (Chung et al. 2014) | 8.54 |"
+echo "| LSTM (Chung et al. 2014) | 8.67 |"
+printf '| baseline: independent keys at their training frequencies (bench/jsb_baselines.py) | %.2f |\n' \
+    "$(field independent_keys <<<"$baselines")"
+printf '| baseline: per-key Markov chain, P(on given on/off before) (bench/jsb_baselines.py) | %.2f |\n' \
+    "$(field markov_keys <<<"$baselines")"
