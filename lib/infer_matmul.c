@@ -24,14 +24,15 @@
 #endif
 
 #define DEFINE_KERNEL(NAME, TARGET, VW, LB, GV)                                                                    \
-    TARGET static void NAME(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)  \
+    TARGET static void NAME(const mrnn__infer_matrix *m, int gb, int ge, int B, const float *x, size_t ldx,      \
+                            float *y, size_t ldy)                                                                  \
     {                                                                                                              \
         typedef float vf __attribute__((vector_size(4 * (VW))));                                                   \
         typedef int32_t vi __attribute__((vector_size(4 * (VW))));                                                 \
         typedef uint16_t vh __attribute__((vector_size(2 * (VW))));                                                \
-        const int K = m->n_in, N = m->n_out;                                                                       \
+        const int K = m->n_in, N = ge < m->n_out ? ge : m->n_out;                                                  \
         const size_t panel = (size_t)K * PANEL;                                                                    \
-        for (int g0 = 0; g0 < N; g0 += PANEL) {                                                                    \
+        for (int g0 = gb; g0 < N; g0 += PANEL) {                                                                   \
             const size_t pbase = (size_t)(g0 / PANEL) * panel;                                                     \
             for (int s = 0; s < PANEL && g0 + s < N; s += (VW) * (GV)) {                                           \
                 for (int b0 = 0; b0 < B; b0 += (LB)) {                                                             \
@@ -86,7 +87,7 @@ DEFINE_KERNEL(matmul_avx2_one, __attribute__((target("avx2,fma") CONTRACT)), 8, 
 DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4)
 DEFINE_KERNEL(matmul_base_one, , 4, 1, 4)
 
-typedef void (*matmul_fn)(const mrnn__infer_matrix *, int, const float *, size_t, float *, size_t);
+typedef void (*matmul_fn)(const mrnn__infer_matrix *, int, int, int, const float *, size_t, float *, size_t);
 
 int mrnn__infer_matmul_best_isa(void)
 {
@@ -98,8 +99,19 @@ int mrnn__infer_matmul_best_isa(void)
     return MRNN__ISA_BASE;
 }
 
+int mrnn__infer_panel_cols(void)
+{
+    return PANEL;
+}
+
 void mrnn__infer_matmul_isa(int isa, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
                             size_t ldy)
+{
+    mrnn__infer_matmul_cols(isa, m, 0, m->n_out, B, x, ldx, y, ldy);
+}
+
+void mrnn__infer_matmul_cols(int isa, const mrnn__infer_matrix *m, int g_begin, int g_end, int B, const float *x,
+                             size_t ldx, float *y, size_t ldy)
 {
     matmul_fn one = matmul_base_one, lanes = matmul_base_lanes;
 #ifdef HAVE_X86_VARIANTS
@@ -113,7 +125,7 @@ void mrnn__infer_matmul_isa(int isa, const mrnn__infer_matrix *m, int B, const f
 #else
     (void)isa;
 #endif
-    (B == 1 ? one : lanes)(m, B, x, ldx, y, ldy);
+    (B == 1 ? one : lanes)(m, g_begin, g_end, B, x, ldx, y, ldy);
 }
 
 void mrnn__infer_matmul(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "infer_pool.h"
 
 #define PANEL 64 /* must match infer_matmul.c */
 
@@ -83,6 +84,7 @@ mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const 
 void mrnn__infer_weights_free(mrnn__infer_weights *iw)
 {
     if (!iw) return;
+    mrnn__infer_pool_free(iw->pool);
     mrnn__free(iw->mem);
     mrnn__free(iw);
 }

@@ -29,6 +29,7 @@ typedef struct mrnn__infer_weights {
     uint32_t layers;
     mrnn__infer_matrix layer[MRNN__MAX_LAYERS]; /* [(I + H) x 4H]: rows of W_ih then of W_hh, transposed */
     mrnn__infer_matrix out;                     /* [H x V] */
+    struct mrnn__infer_pool *pool;              /* helper thread for the products, or NULL (owned) */
     void *mem;
 } mrnn__infer_weights;
 
@@ -45,6 +46,12 @@ enum { MRNN__ISA_BASE = 0, MRNN__ISA_AVX2 = 1, MRNN__ISA_AVX512 = 2 };
 int mrnn__infer_matmul_best_isa(void);
 void mrnn__infer_matmul_isa(int isa, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
                             size_t ldy);
+
+/* The product restricted to output columns [g_begin, g_end); g_begin a multiple of
+ * mrnn__infer_panel_cols() (the packing's panel width). */
+int mrnn__infer_panel_cols(void);
+void mrnn__infer_matmul_cols(int isa, const mrnn__infer_matrix *m, int g_begin, int g_end, int B, const float *x,
+                             size_t ldx, float *y, size_t ldy);
 
 /* bfloat16 rounding of one float (nearest, ties to even; NaN stays NaN), and back. */
 uint16_t mrnn__bf16_from_float(float f);

@@ -7,6 +7,7 @@
  * Each step, per lane: model logits -> repetition penalty -> constraint mask -> temperature ->
  * softmax -> top-k -> top-p -> draw. Constraints are a mask on the distribution, computed from what
  * each token means (token_info.c) and from what the lane is currently playing (polyphony). */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "alloc.h"
 #include "encoding.h"
 #include "error.h"
+#include "infer_pool.h"
 #include "midi.h"
 #include "model.h"
 #include "network_infer.h"
@@ -522,6 +524,9 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     s->order = mrnn__calloc(V > L * L ? V : L * L, sizeof *s->order);
     s->scratch = mrnn__calloc(mrnn__net_lanes_scratch_floats(s->cfg, (int)L), sizeof(float));
     s->iw = mrnn__infer_weights_new(s->cfg, &model->w, 0);
+    /* With two or more BLAS threads allowed, the per-step products use a second thread too (if it
+     * cannot be started, the sampler simply computes on the caller's thread). */
+    if (s->iw && openblas_get_num_threads() > 1) s->iw->pool = mrnn__infer_pool_new();
     s->in_start = mrnn__calloc(L + 1, sizeof(uint32_t));
     s->in_ids = mrnn__calloc(L * V, sizeof(uint32_t));
     s->chosen_keys = mrnn__calloc(L * V, sizeof(uint32_t));
