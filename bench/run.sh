@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build (release) and run every benchmark, this library and PyTorch side by side in one run.
-#   bash bench/run.sh           full run (22 minutes measured on 2 cores shared with other jobs)
+#   bash bench/run.sh           full run (about 6 minutes on an idle 2-core machine)
 #   bash bench/run.sh --quick   fewer configurations and repetitions (a few minutes)
 # Prints Markdown tables; writes bench/results.json, bench/results.md and bench/scaling.png.
 set -euo pipefail

@@ -886,7 +886,10 @@ typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_d
 
 /** Create a sampler over a model.
  *  The sampler keeps its own copy of the LSTM and output weights, laid out for its per-step
- *  products (as many bytes again as those weights).
+ *  products (as many bytes again as those weights). When OpenBLAS may use two or more threads
+ *  (`OPENBLAS_NUM_THREADS`, or all cores by default) at creation, the sampler also starts one helper
+ *  thread that computes half of each step's products; it sleeps while the sampler is idle and is
+ *  joined by mrnn_sampler_free(). With one BLAS thread everything runs on the caller's thread.
  *  @param out receives the sampler; NULL on failure. Ownership: the caller's, to free with
  *  mrnn_sampler_free() before @p model is freed.
  *  @param model the model, borrowed: it must outlive the sampler and not be trained meanwhile.
