@@ -125,7 +125,7 @@ static int list_midi(const char *dir, int depth, file_list *out)
         }
     }
     closedir(d);
-    if (rc == 0 && depth == 0) qsort(out->paths, out->n, sizeof *out->paths, cmp_str);
+    if (rc == 0 && depth == 0 && out->n > 1) qsort(out->paths, out->n, sizeof *out->paths, cmp_str);
     if (rc != 0 && depth == 0) fprintf(stderr, "musicrnn eval: %s: out of memory listing files\n", dir);
     return rc;
 }
