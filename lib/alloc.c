@@ -75,7 +75,7 @@ int mrnn__mul_ok(size_t a, size_t b, size_t *out)
     return 1;
 }
 
-int mrnn__grow(void **array, size_t *cap, size_t need, size_t elem_size)
+int mrnn__grow_slow(void **array, size_t *cap, size_t need, size_t elem_size)
 {
     if (need <= *cap) return 0;
     size_t new_cap = *cap ? *cap : 16;

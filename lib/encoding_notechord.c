@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "encoding.h"
 #include "error.h"
+#include "sort.h"
 
 #define NC_MAX_STEP 2147483647.0 /* onsets beyond this many grid steps mean a broken file */
 #define NC_VELOCITY 80
@@ -19,13 +20,14 @@ typedef struct nc_note {
     int key; /* pitch, or 128 + pitch for a drum: drums sort after pitched notes */
 } nc_note;
 
-static int nc_cmp(const void *a, const void *b)
+static inline int nc_less(const nc_note *x, const nc_note *y)
 {
-    const nc_note *x = a, *y = b;
-    if (x->onset != y->onset) return x->onset < y->onset ? -1 : 1;
-    if (x->dur != y->dur) return x->dur < y->dur ? -1 : 1;
-    return (x->key > y->key) - (x->key < y->key);
+    if (x->onset != y->onset) return x->onset < y->onset;
+    if (x->dur != y->dur) return x->dur < y->dur;
+    return x->key < y->key;
 }
+
+MRNN__DEFINE_SORT(sort_nc_notes, nc_note, nc_less)
 
 static int64_t gcd64(int64_t a, int64_t b)
 {
@@ -163,7 +165,7 @@ mrnn_status mrnn__notechord_encode(const mrnn__piece *p, mrnn_vocab *v, mrnn__st
     int64_t end = 0;
     if (st == MRNN_OK) st = to_step(p->end_q, spq, &end);
     if (st != MRNN_OK) goto done;
-    if (n_notes > 1) qsort(notes, n_notes, sizeof *notes, nc_cmp);
+    sort_nc_notes(notes, n_notes);
 
     nc_writer w = {v, out, n_unknown, v->enc.max_steps, 0};
     int64_t now = 0;

@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "encoding.h"
 #include "error.h"
+#include "sort.h"
 
 /* 2^31 ticks of 10 ms is 248 days: beyond that a file is broken. */
 #define PERF_MAX_TICKS 2147483647.0
@@ -20,14 +21,14 @@ typedef struct perf_event {
     uint8_t velocity;
 } perf_event;
 
-static int event_cmp(const void *a, const void *b)
+static inline int event_less(const perf_event *x, const perf_event *y)
 {
-    const perf_event *x = a, *y = b;
-    if (x->tick != y->tick) return x->tick < y->tick ? -1 : 1;
-    if (x->on != y->on) return x->on < y->on ? -1 : 1;
-    if (x->pitch != y->pitch) return x->pitch < y->pitch ? -1 : 1;
-    return 0;
+    if (x->tick != y->tick) return x->tick < y->tick;
+    if (x->on != y->on) return x->on < y->on;
+    return x->pitch < y->pitch;
 }
+
+MRNN__DEFINE_SORT(sort_events, perf_event, event_less)
 
 static mrnn_status to_tick(double s, int64_t *out)
 {
@@ -93,7 +94,7 @@ mrnn_status mrnn__performance_encode(const mrnn__piece *p, const mrnn_vocab *v, 
         mrnn__free(ev);
         return st;
     }
-    if (n_ev > 1) qsort(ev, n_ev, sizeof *ev, event_cmp);
+    sort_events(ev, n_ev);
     int64_t now = 0;
     int bin = -1;
     for (size_t i = 0; i < n_ev && st == MRNN_OK; i++) {

@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "piece.h"
+#include "sort.h"
 
 void mrnn__piece_init(mrnn__piece *p)
 {
@@ -68,19 +69,19 @@ mrnn_status mrnn__piece_add_tempo(mrnn__piece *p, double q, double us_per_q)
     return MRNN_OK;
 }
 
-static int note_cmp(const void *a, const void *b)
+static inline int note_less(const mrnn__note *x, const mrnn__note *y)
 {
-    const mrnn__note *x = a, *y = b;
-    if (x->start_q != y->start_q) return x->start_q < y->start_q ? -1 : 1;
-    if (x->pitch != y->pitch) return x->pitch < y->pitch ? -1 : 1;
-    if (x->end_q != y->end_q) return x->end_q < y->end_q ? -1 : 1;
-    if (x->channel != y->channel) return x->channel < y->channel ? -1 : 1;
-    return 0;
+    if (x->start_q != y->start_q) return x->start_q < y->start_q;
+    if (x->pitch != y->pitch) return x->pitch < y->pitch;
+    if (x->end_q != y->end_q) return x->end_q < y->end_q;
+    return x->channel < y->channel;
 }
+
+MRNN__DEFINE_SORT(sort_notes, mrnn__note, note_less)
 
 void mrnn__piece_sort(mrnn__piece *p)
 {
-    if (p->n_notes > 1) qsort(p->notes, p->n_notes, sizeof *p->notes, note_cmp);
+    sort_notes(p->notes, p->n_notes);
 }
 
 double mrnn__piece_q_to_s(const mrnn__piece *p, double q)
@@ -203,17 +204,18 @@ int mrnn__piece_key_shift(const mrnn__piece *p, int *tonic, int *minor)
     return shift;
 }
 
-static int span_cmp(const void *a, const void *b)
+static inline int span_less(const mrnn__span *x, const mrnn__span *y)
 {
-    const mrnn__span *x = a, *y = b;
-    if (x->key != y->key) return x->key < y->key ? -1 : 1;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
-    return (x->end < y->end) - (x->end > y->end); /* longest first */
+    if (x->key != y->key) return x->key < y->key;
+    if (x->start != y->start) return x->start < y->start;
+    return x->end > y->end; /* longest first */
 }
+
+MRNN__DEFINE_SORT(sort_spans, mrnn__span, span_less)
 
 size_t mrnn__spans_canonical(mrnn__span *s, size_t n)
 {
-    if (n > 1) qsort(s, n, sizeof *s, span_cmp);
+    sort_spans(s, n);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (k > 0 && s[k - 1].key == s[i].key) {
