@@ -57,6 +57,42 @@ static mrnn_status emit_shift(mrnn__steps *out, int64_t ticks, uint32_t max_step
     return st;
 }
 
+/* The canonical spans of mrnn__spans_canonical() (of notes starting together on a key the longest
+ * stays, a note ends where the next note of its key begins), computed in one pass over spans in
+ * onset order instead of sorting them by key: the piece's notes are already in onset order, so the
+ * note events below come out nearly sorted too. Ties behave as in mrnn__spans_canonical(): of
+ * equally long notes at one onset the first is kept. Keys are pitches (0..127). */
+static size_t canonical_in_onset_order(mrnn__span *s, size_t n)
+{
+    size_t last[128]; /* index + 1 of the last kept span of each key; 0: none yet */
+    memset(last, 0, sizeof last);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t *l = &last[s[i].key & 127];
+        if (*l) {
+            mrnn__span *prev = &s[*l - 1];
+            if (s[i].start == prev->start) { /* same onset: the longest stays */
+                if (s[i].end > prev->end) {
+                    prev->end = s[i].end;
+                    prev->aux = s[i].aux;
+                }
+                continue;
+            }
+            if (s[i].start < prev->end) prev->end = s[i].start;
+        }
+        s[k] = s[i];
+        *l = ++k;
+    }
+    return k;
+}
+
+static inline int span_onset_less(const mrnn__span *x, const mrnn__span *y)
+{
+    return x->start < y->start;
+}
+
+MRNN__DEFINE_SORT(sort_spans_by_onset, mrnn__span, span_onset_less)
+
 mrnn_status mrnn__performance_encode(const mrnn__piece *p, const mrnn_vocab *v, mrnn__steps *out)
 {
     uint32_t max_steps = v->enc.max_steps;
@@ -73,6 +109,7 @@ mrnn_status mrnn__performance_encode(const mrnn__piece *p, const mrnn_vocab *v, 
         return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for %zu notes", p->n_notes);
     }
     mrnn_status st = MRNN_OK;
+    int in_onset_order = 1;
     for (size_t i = 0; i < p->n_notes && st == MRNN_OK; i++) {
         const mrnn__note *n = &p->notes[i];
         int64_t a = 0, b = 0;
@@ -81,12 +118,17 @@ mrnn_status mrnn__performance_encode(const mrnn__piece *p, const mrnn_vocab *v, 
         if (b <= a) b = a + 1; /* a note shorter than 5 ms still sounds */
         uint8_t vel = n->velocity ? n->velocity : 1;
         spans[i] = (mrnn__span){a, b, n->pitch & 127, vel > 127 ? 127 : vel};
+        if (i > 0 && a < spans[i - 1].start) in_onset_order = 0;
     }
-    size_t n_notes = st == MRNN_OK ? mrnn__spans_canonical(spans, p->n_notes) : 0;
-    for (size_t i = 0; i < n_notes; i++) {
+    size_t n_notes = 0;
+    if (st == MRNN_OK) {
+        if (!in_onset_order) sort_spans_by_onset(spans, p->n_notes); /* stable: ties keep piece order */
+        n_notes = canonical_in_onset_order(spans, p->n_notes);
+    }
+    /* Note-ons in onset order, then note-offs: two nearly sorted halves for the merge sort. */
+    for (size_t i = 0; i < n_notes; i++)
         ev[n_ev++] = (perf_event){spans[i].start, 1, (uint8_t)spans[i].key, (uint8_t)spans[i].aux};
-        ev[n_ev++] = (perf_event){spans[i].end, 0, (uint8_t)spans[i].key, 0};
-    }
+    for (size_t i = 0; i < n_notes; i++) ev[n_ev++] = (perf_event){spans[i].end, 0, (uint8_t)spans[i].key, 0};
     mrnn__free(spans);
     int64_t end = 0;
     if (st == MRNN_OK) st = to_tick(p->end_s, &end);

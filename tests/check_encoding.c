@@ -537,6 +537,63 @@ START_TEST(test_performance_random_round_trip)
 }
 END_TEST
 
+/* Overlapping notes of one pitch, given in any order: the encoder keeps what mrnn__spans_canonical
+ * (the library's reference canonical form, sorted by key) keeps. The encoder canonicalises in onset
+ * order and sorts only when the notes are not in onset order, so both paths are exercised. */
+START_TEST(test_performance_overlaps_in_any_order)
+{
+    mrnn__rng rng;
+    mrnn__rng_seed(&rng, 4242);
+    mrnn_vocab *v = make_vocab(MRNN_ENCODING_PERFORMANCE, 4, 16);
+    for (int trial = 0; trial < 60; trial++) {
+        mrnn__piece p, d;
+        piece_start(&p);
+        mrnn__piece_init(&d);
+        int n = 5 + trial * 3;
+        for (int i = 0; i < n; i++) {
+            /* Few pitches and a coarse grid: same onsets, equal lengths and overlaps are common. */
+            int pitch = 60 + (int)mrnn__rng_below(&rng, 4);
+            int64_t a = 10 * (int64_t)mrnn__rng_below(&rng, 30), len = 10 * (1 + (int64_t)mrnn__rng_below(&rng, 8));
+            /* The velocity follows from the note, so which of two identical notes is kept does not show. */
+            int vel = (int)((pitch * 7 + a + len) % 32) * 4 + 2;
+            add_s(&p, pitch, (double)a * 0.01, (double)(a + len) * 0.01, vel);
+        }
+        if (trial % 2) mrnn__piece_sort(&p); /* odd trials: already in onset order */
+        mrnn__span *want = calloc(p.n_notes, sizeof *want);
+        ck_assert_ptr_nonnull(want);
+        for (size_t i = 0; i < p.n_notes; i++)
+            want[i] = (mrnn__span){llround(p.notes[i].start_s * 100), llround(p.notes[i].end_s * 100),
+                                   p.notes[i].pitch, p.notes[i].velocity};
+        size_t n_want = mrnn__spans_canonical(want, p.n_notes);
+
+        mrnn__steps s;
+        mrnn__steps_init(&s);
+        encode_ok(&p, v, &s, NULL);
+        ck_assert_int_eq(mrnn__decode(v, &s, &d), MRNN_OK);
+        mrnn__span *got = calloc(d.n_notes + 1, sizeof *got);
+        ck_assert_ptr_nonnull(got);
+        for (size_t i = 0; i < d.n_notes; i++)
+            got[i] = (mrnn__span){llround(d.notes[i].start_s * 100), llround(d.notes[i].end_s * 100),
+                                  d.notes[i].pitch, d.notes[i].velocity};
+        size_t n_got = mrnn__spans_canonical(got, d.n_notes); /* only sorts: decoded notes never overlap */
+        ck_assert_uint_eq(n_got, d.n_notes);
+        ck_assert_uint_eq(n_got, n_want);
+        for (size_t i = 0; i < n_want; i++)
+            ck_assert_msg(got[i].key == want[i].key && got[i].start == want[i].start && got[i].end == want[i].end &&
+                              got[i].aux == want[i].aux,
+                          "trial %d note %zu: want %d [%lld,%lld) v%u, got %d [%lld,%lld) v%u", trial, i, want[i].key,
+                          (long long)want[i].start, (long long)want[i].end, want[i].aux, got[i].key,
+                          (long long)got[i].start, (long long)got[i].end, got[i].aux);
+        free(want);
+        free(got);
+        mrnn__steps_free(&s);
+        mrnn__piece_free(&p);
+        mrnn__piece_free(&d);
+    }
+    mrnn_vocab_free(v);
+}
+END_TEST
+
 START_TEST(test_performance_max_steps)
 {
     mrnn_encoding_params e;
@@ -782,6 +839,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_performance_tokens);
     tcase_add_test(tc, test_performance_decode_edges);
     tcase_add_test(tc, test_performance_random_round_trip);
+    tcase_add_test(tc, test_performance_overlaps_in_any_order);
     tcase_add_test(tc, test_performance_max_steps);
     tcase_add_test(tc, test_pianoroll_frames);
     tcase_add_test(tc, test_pianoroll_seconds_and_max_steps);
