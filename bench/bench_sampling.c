@@ -2,11 +2,13 @@
  * Performance vocabulary (388 events); speed does not depend on what the weights are.
  * OpenBLAS threads come from OPENBLAS_NUM_THREADS.
  *
- *   bench_sampling E H L LANES STEPS REPS   one JSON line: tokens/s of each repetition
+ *   bench_sampling E H L LANES STEPS REPS [bf16]   one JSON line: tokens/s of each repetition
+ *   (bf16: the sampler computes with MRNN_WEIGHTS_BF16)
  *
  * One lane goes through sgemv per layer, several lanes through one small GEMM per layer. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <musicrnn/musicrnn.h>
@@ -18,11 +20,12 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double run(mrnn_model *m, uint32_t lanes, uint32_t steps)
+static double run(mrnn_model *m, uint32_t lanes, uint32_t steps, uint32_t weight_format)
 {
     mrnn_sampler_params sp;
     mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
     sp.n_lanes = lanes;
+    sp.weight_format = weight_format;
     mrnn_sampler *s = NULL;
     if (mrnn_sampler_create(&s, m, &sp) != MRNN_OK) return -1;
     mrnn_sampler_generate(s, 8, 0, NULL, NULL); /* warm up */
@@ -35,10 +38,11 @@ static double run(mrnn_model *m, uint32_t lanes, uint32_t steps)
 
 int main(int argc, char **argv)
 {
-    if (argc != 7) {
-        fprintf(stderr, "usage: bench_sampling E H L LANES STEPS REPS\n");
+    if (argc != 7 && !(argc == 8 && strcmp(argv[7], "bf16") == 0)) {
+        fprintf(stderr, "usage: bench_sampling E H L LANES STEPS REPS [bf16]\n");
         return 2;
     }
+    uint32_t weight_format = argc == 8 ? MRNN_WEIGHTS_BF16 : MRNN_WEIGHTS_FLOAT32;
     uint32_t a[6];
     for (int i = 0; i < 6; i++) a[i] = (uint32_t)strtoul(argv[1 + i], NULL, 10);
     mrnn_encoding_params enc;
@@ -58,7 +62,7 @@ int main(int argc, char **argv)
     }
     printf("{\"mode\":\"sampling\",\"vocab\":%u,\"tokens_per_s\":[", mrnn_vocab_size(v));
     for (uint32_t r = 0; r < a[5]; r++) {
-        double tps = run(m, a[3], a[4]);
+        double tps = run(m, a[3], a[4], weight_format);
         if (tps < 0) {
             fprintf(stderr, "bench_sampling: %s\n", mrnn_last_error());
             return 1;

@@ -104,25 +104,29 @@ class Bench:
 
     def run_sampling(self):
         names = ["main", "small"] if self.quick else ["main", "perf-rnn 3x512", "small"]
-        for name in names:
+        # Float weights for every shape; the opt-in bf16 copy (MRNN_WEIGHTS_BF16) at one lane, where
+        # streaming the weights dominates (the full run only).
+        plan = [(name, lanes, threads, False) for name in names for lanes in (1, 16) for threads in (1, 2)
+                if not (self.quick and threads == 2 and name != "main")]
+        if not self.quick:
+            plan += [(name, 1, threads, True) for name in names for threads in (1, 2)]
+        for name, lanes, threads, bf16 in plan:
             E, H, L, _, _ = CONFIGS[name]
-            for lanes in (1, 16):
-                for threads in (1, 2):
-                    if self.quick and threads == 2 and name != "main":
-                        continue
-                    reps = 3
-                    ours_steps = 400 if lanes == 1 else 100
-                    ref_steps = 100 if lanes == 1 else 50
-                    ours, ref = paired([self.exe("bench_sampling")] + [str(a) for a in (E, H, L, lanes, ours_steps, reps)],
-                                       [PY, os.path.join(HERE, "torch_bench.py"), "sampling"] +
-                                       [str(a) for a in (E, H, L, lanes, ref_steps, reps)], threads,
-                                       1 if self.quick else 2)
-                    row = {"config": name, "lanes": lanes, "threads": threads,
-                           "ours": statistics.median(ours["tokens_per_s"]), "torch": statistics.median(ref["tokens_per_s"]),
-                           "ours_runs": ours["tokens_per_s"], "torch_runs": ref["tokens_per_s"]}
-                    row["ratio"] = row["ours"] / row["torch"]
-                    self.results["sampling"].append(row)
-                    self.log(f"sampling {name} x{lanes} {threads}t: ours {row['ours']:.0f} torch {row['torch']:.0f}")
+            reps = 3
+            ours_steps = 400 if lanes == 1 else 100
+            ref_steps = 100 if lanes == 1 else 50
+            ours, ref = paired([self.exe("bench_sampling")] + [str(a) for a in (E, H, L, lanes, ours_steps, reps)] +
+                               (["bf16"] if bf16 else []),
+                               [PY, os.path.join(HERE, "torch_bench.py"), "sampling"] +
+                               [str(a) for a in (E, H, L, lanes, ref_steps, reps)], threads,
+                               1 if self.quick else 2)
+            name_shown = name + (", bf16 weights" if bf16 else "")
+            row = {"config": name_shown, "lanes": lanes, "threads": threads,
+                   "ours": statistics.median(ours["tokens_per_s"]), "torch": statistics.median(ref["tokens_per_s"]),
+                   "ours_runs": ours["tokens_per_s"], "torch_runs": ref["tokens_per_s"]}
+            row["ratio"] = row["ours"] / row["torch"]
+            self.results["sampling"].append(row)
+            self.log(f"sampling {name_shown} x{lanes} {threads}t: ours {row['ours']:.0f} torch {row['torch']:.0f}")
 
     def run_preprocess(self):
         sets = [("openmsx (Debian)", OPENMSX)]

@@ -9,6 +9,7 @@
  * each token means (token_info.c) and from what the lane is currently playing (polyphony). */
 #include <cblas.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,13 +86,21 @@ struct mrnn_sampler {
     mrnn__rng beam_rng;
 };
 
-MRNN_API mrnn_status mrnn_sampler_params_init(mrnn_sampler_params *p, uint32_t version)
+/* Bytes of mrnn_sampler_params in each released version (docs/ABI.md: fields are only appended,
+ * and a program built against an older header passes the smaller struct); 0: unknown version. */
+static size_t params_size(uint32_t version)
 {
-    MRNN_CHECK_ARG(p, "p");
-    if (version != MRNN_SAMPLER_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_sampler_params_init: unknown params version %u", version);
+    switch (version) {
+    case 1: return offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t);
+    case 2: return sizeof(mrnn_sampler_params);
+    default: return 0;
+    }
+}
+
+static void params_defaults(mrnn_sampler_params *p)
+{
     memset(p, 0, sizeof *p);
-    p->version = version;
+    p->version = MRNN_SAMPLER_PARAMS_VERSION;
     p->temperature = 1.0f;
     p->top_k = 0;
     p->top_p = 1.0f;
@@ -108,15 +117,27 @@ MRNN_API mrnn_status mrnn_sampler_params_init(mrnn_sampler_params *p, uint32_t v
     p->max_polyphony = 0;
     p->allow_drums = 1;
     p->include_primer = 1;
+    p->weight_format = MRNN_WEIGHTS_FLOAT32;
+}
+
+MRNN_API mrnn_status mrnn_sampler_params_init(mrnn_sampler_params *p, uint32_t version)
+{
+    MRNN_CHECK_ARG(p, "p");
+    size_t size = params_size(version);
+    if (!size) return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_sampler_params_init: unknown params version %u", version);
+    mrnn_sampler_params full;
+    params_defaults(&full);
+    full.version = version;
+    memcpy(p, &full, size);
     return MRNN_OK;
 }
 
 static mrnn_status check_params(const mrnn_sampler_params *p, const mrnn_model *m)
 {
 #define BAD(...) return mrnn__fail(MRNN_ERR_INVALID_ARG, __VA_ARGS__)
-    if (p->version != MRNN_SAMPLER_PARAMS_VERSION)
-        BAD("sampler params: version %u is not %u (call mrnn_sampler_params_init)", p->version,
-            MRNN_SAMPLER_PARAMS_VERSION);
+    if (p->weight_format != MRNN_WEIGHTS_FLOAT32 && p->weight_format != MRNN_WEIGHTS_BF16)
+        BAD("sampler params: weight_format %u is not MRNN_WEIGHTS_FLOAT32 (0) or MRNN_WEIGHTS_BF16 (1)",
+            p->weight_format);
     if (!(p->temperature >= 0.0f && p->temperature <= 100.0f))
         BAD("sampler params: temperature %g is not in [0, 100]", (double)p->temperature);
     if (!(p->top_p > 0.0f && p->top_p <= 1.0f)) BAD("sampler params: top_p %g is not in (0, 1]", (double)p->top_p);
@@ -491,11 +512,19 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     MRNN_CHECK_ARG(out, "out");
     *out = NULL;
     MRNN_CHECK_ARG(model, "model");
-    mrnn_sampler_params defaults;
-    if (!params) {
-        mrnn_sampler_params_init(&defaults, MRNN_SAMPLER_PARAMS_VERSION);
-        params = &defaults;
+    /* Read only as many bytes as the caller's version has; later fields keep their defaults. */
+    mrnn_sampler_params full;
+    params_defaults(&full);
+    if (params) {
+        size_t size = params_size(params->version);
+        if (!size)
+            return mrnn__fail(MRNN_ERR_INVALID_ARG,
+                              "sampler params: version %u is not 1..%u (call mrnn_sampler_params_init)",
+                              params->version, MRNN_SAMPLER_PARAMS_VERSION);
+        memcpy(&full, params, size);
+        full.version = MRNN_SAMPLER_PARAMS_VERSION;
     }
+    params = &full;
     mrnn_status st = check_params(params, model);
     if (st != MRNN_OK) return st;
     mrnn_sampler *s = mrnn__calloc(1, sizeof *s);
@@ -523,7 +552,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     s->flag = mrnn__calloc(V, 1);
     s->order = mrnn__calloc(V > L * L ? V : L * L, sizeof *s->order);
     s->scratch = mrnn__calloc(mrnn__net_lanes_scratch_floats(s->cfg, (int)L), sizeof(float));
-    s->iw = mrnn__infer_weights_new(s->cfg, &model->w, 0);
+    s->iw = mrnn__infer_weights_new(s->cfg, &model->w, params->weight_format == MRNN_WEIGHTS_BF16);
     /* With two or more BLAS threads allowed, the per-step products use a second thread too (if it
      * cannot be started, the sampler simply computes on the caller's thread). */
     if (s->iw && openblas_get_num_threads() > 1) s->iw->pool = mrnn__infer_pool_new();

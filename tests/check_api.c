@@ -3,6 +3,7 @@
  * order) giving an error with a message, never a crash. */
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <musicrnn/musicrnn.h>
@@ -309,6 +310,30 @@ START_TEST(test_null_handles_sampler)
     mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
     sp.version = 7;
     ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.weight_format = 2;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "weight_format") != NULL);
+
+    /* A program built against the version-1 header passes a struct that ends after include_primer:
+     * init must not write past it, and create must not read past it (the bytes after it are
+     * garbage here, which as a weight_format would be refused). */
+    {
+        const size_t v1_size = offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t);
+        union {
+            mrnn_sampler_params p;
+            unsigned char bytes[sizeof(mrnn_sampler_params)];
+        } u;
+        memset(u.bytes, 0xA5, sizeof u.bytes);
+        ck_assert_int_eq(mrnn_sampler_params_init(&u.p, 1), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_int_eq(u.p.n_lanes, 1);
+        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        mrnn_sampler *s1 = NULL;
+        ck_assert_msg(mrnn_sampler_create(&s1, m, &u.p) == MRNN_OK, "%s", mrnn_last_error());
+        ck_assert_int_eq(mrnn_sampler_generate(s1, 4, 0, NULL, NULL), MRNN_OK);
+        mrnn_sampler_free(s1);
+    }
 
     ck_assert_int_eq(mrnn_sampler_create(&s, m, NULL), MRNN_OK);
     ASSERT_FAILS(mrnn_sampler_distribution(s, 0, probs, 4), MRNN_ERR_INVALID_ARG); /* too small */

@@ -54,6 +54,51 @@ static void expect_distribution(mrnn_model *m, const mrnn_sampler_params *sp, co
     mrnn_sampler_free(s);
 }
 
+/* MRNN_WEIGHTS_BF16: the sampler computes with the bfloat16 copy (its distribution differs from
+ * the float one, so the option is wired through), and stays close to float (8 significant bits). */
+START_TEST(bf16_weights_stay_close_to_float)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PERFORMANCE;
+    mrnn_vocab *v = NULL;
+    ck_assert_int_eq(mrnn_vocab_create(&v, &enc), MRNN_OK);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 32;
+    mp.hidden_size = 96; /* not a multiple of the 64-column panels */
+    mp.num_layers = 2;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    /* Sharper logits than at initialisation, so that the distributions are not nearly uniform. */
+    for (size_t i = 0; i < m->n_params; i++) m->weights[i] *= 3.0f;
+    for (size_t i = 0; i < (size_t)m->cfg.n_out * m->cfg.hidden; i++) m->w.w_out[i] *= 10.0f;
+    static float want[MRNN__PERF_SIZE], got[MRNN__PERF_SIZE];
+    double max_diff = 0, max_p = 0;
+    for (int fmt = 0; fmt < 2; fmt++) {
+        mrnn_sampler_params sp;
+        mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+        sp.weight_format = fmt ? MRNN_WEIGHTS_BF16 : MRNN_WEIGHTS_FLOAT32;
+        mrnn_sampler *s = NULL;
+        ck_assert_int_eq(mrnn_sampler_create(&s, m, &sp), MRNN_OK);
+        ck_assert_int_eq(mrnn_sampler_prime_text(s, "VELOCITY_20 NOTE_ON_60 TIME_SHIFT_25 NOTE_OFF_60 NOTE_ON_64"), MRNN_OK);
+        ck_assert_int_eq(mrnn_sampler_generate(s, 1, 0, NULL, NULL), MRNN_OK);
+        ck_assert_int_eq(mrnn_sampler_distribution(s, 0, fmt ? got : want, MRNN__PERF_SIZE), MRNN_OK);
+        mrnn_sampler_free(s);
+    }
+    for (int i = 0; i < MRNN__PERF_SIZE; i++) {
+        double d = fabs((double)got[i] - (double)want[i]);
+        if (d > max_diff) max_diff = d;
+        if (want[i] > max_p) max_p = want[i];
+    }
+    ck_assert_msg(max_p > 0.02, "the float distribution is too flat to compare (max %g)", max_p);
+    ck_assert_msg(max_diff > 0, "bf16 and float samplers gave identical distributions: bf16 not used");
+    ck_assert_msg(max_diff < 2e-2, "bf16 differs from float by %g", max_diff);
+    mrnn_model_free(m);
+    mrnn_vocab_free(v);
+}
+END_TEST
+
 static void normalise(double *p, int n)
 {
     double s = 0;
@@ -575,6 +620,7 @@ static Suite *make_suite(void)
     TCase *t = tcase_create("sampler");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, distribution_temperature_top_k_top_p);
+    tcase_add_test(t, bf16_weights_stay_close_to_float);
     tcase_add_test(t, draws_follow_the_distribution);
     tcase_add_test(t, repetition_penalty_lowers_recent_tokens);
     tcase_add_test(t, same_seed_same_piece);

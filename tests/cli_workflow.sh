@@ -48,6 +48,12 @@ echo "killed at checkpoint step $done_steps; resumed losses equal the uninterrup
 "$musicrnn" generate "$work/m.mrm" -o "$work/g.mid" --seed "W:q" --length 300 --rng-seed 4 --tempo 90 \
     --program 5 --print > "$work/tokens.txt" 2> "$work/gen.txt"
 grep -q "^W:q " "$work/tokens.txt" || { echo "the output does not start with the seed"; exit 1; }
+"$musicrnn" generate "$work/m.mrm" -o "$work/b.mid" --seed "W:q" --length 50 --weights bf16 > /dev/null 2>&1 ||
+    { echo "generate --weights bf16 failed"; exit 1; }
+[ -s "$work/b.mid" ] || { echo "generate --weights bf16 wrote no MIDI file"; exit 1; }
+if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --weights half 2> "$work/err.txt"; then
+    echo "--weights half was accepted"; exit 1
+fi
 
 # A pianoroll corpus gets the pianoroll defaults (one wide layer, dropout 0.6); options given win.
 "$musicrnn" preprocess --encoding pianoroll --valid-fraction 0.25 -q -o "$work/r.mrc" "$work/midi" > /dev/null

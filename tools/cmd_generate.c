@@ -26,6 +26,8 @@ static void help(void)
            "  --repetition-penalty R (default 1 = off)          --beam W    (beam search)\n"
            "  --rng-seed S           same seed, same piece (default 1)\n"
            "  --count N              generate N pieces at once: OUT-1.mid ... OUT-N.mid\n"
+           "  --weights float32|bf16 precision of the weights while sampling (bf16: faster on\n"
+           "                         large models, probabilities within about 1e-2; default float32)\n"
            "Constraints:\n"
            "  --min-pitch P --max-pitch P (MIDI number or name, e.g. C3)  --key C|F#|Bb ... --minor\n"
            "  --max-polyphony N      --no-drums                 --style NAME\n"
@@ -132,7 +134,7 @@ int cmd_generate(int argc, char **argv)
 {
     enum { O_SEED = 256, O_PRIMER, O_PTRACKS, O_PCHANNELS, O_NOPRIMER, O_LENGTH, O_SECONDS, O_BARS, O_TEMP, O_TOPK,
            O_TOPP, O_REP, O_BEAM, O_RNG, O_COUNT, O_MINP, O_MAXP, O_KEY, O_MINOR, O_POLY, O_NODRUMS, O_STYLE,
-           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM };
+           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS };
     static const struct option opts[] = {
         {"seed", required_argument, 0, O_SEED}, {"primer", required_argument, 0, O_PRIMER},
         {"primer-tracks", required_argument, 0, O_PTRACKS}, {"primer-channels", required_argument, 0, O_PCHANNELS},
@@ -148,6 +150,7 @@ int cmd_generate(int argc, char **argv)
         {"tempo", required_argument, 0, O_TEMPO}, {"program", required_argument, 0, O_PROGRAM},
         {"wav", required_argument, 0, O_WAV}, {"soundfont", required_argument, 0, O_SF},
         {"print", no_argument, 0, O_PRINT}, {"stream", no_argument, 0, O_STREAM},
+        {"weights", required_argument, 0, O_WEIGHTS},
         {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mrnn_sampler_params sp;
     mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
@@ -233,6 +236,14 @@ int cmd_generate(int argc, char **argv)
         case O_SF: soundfont = optarg; break;
         case O_PRINT: print = 1; break;
         case O_STREAM: stream = 1; break;
+        case O_WEIGHTS:
+            if (strcmp(optarg, "float32") == 0)
+                sp.weight_format = MRNN_WEIGHTS_FLOAT32;
+            else if (strcmp(optarg, "bf16") == 0)
+                sp.weight_format = MRNN_WEIGHTS_BF16;
+            else
+                return cli_usage_error("generate", "--weights is float32 or bf16");
+            break;
         case 'o': out = optarg; break;
         case 'h': help(); return 0;
         default: return cli_usage_error("generate", "bad option");

@@ -829,13 +829,23 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
  *  @endcode
  *  @{ */
 
-/** Version of ::mrnn_sampler_params this header describes. */
-#define MRNN_SAMPLER_PARAMS_VERSION 1u
+/** Version of ::mrnn_sampler_params this header describes. Version 2 appended `weight_format`;
+ *  structs of version 1 (compiled against an older header) are still accepted. */
+#define MRNN_SAMPLER_PARAMS_VERSION 2u
 
 /** Scales used by the key constraint. */
 enum mrnn_scale {
     MRNN_SCALE_MAJOR = 0,  /**< Ionian: 0 2 4 5 7 9 11 above the tonic. */
     MRNN_SCALE_MINOR = 1   /**< Natural minor plus the raised 7th (harmonic): 0 2 3 5 7 8 10 11. */
+};
+
+/** Precision of the copy of the weights a sampler computes with (`mrnn_sampler_params.weight_format`). */
+enum mrnn_weight_format {
+    MRNN_WEIGHTS_FLOAT32 = 0, /**< The model's float weights: the same numbers as in training. */
+    MRNN_WEIGHTS_BF16 = 1     /**< A bfloat16 copy (8 significant bits, rounded to nearest even), products
+                                   still summed in float: half the bytes to read per step, so generation
+                                   of large models at few lanes is faster (bench/README.md); probabilities
+                                   differ from float ones by about 1e-2. Opt-in. */
 };
 
 /** How a sampler draws tokens, and which tokens it may draw. */
@@ -858,12 +868,14 @@ typedef struct mrnn_sampler_params {
     uint32_t max_polyphony;    /**< Most notes sounding at once; 0 = no limit. Default 0. */
     int32_t allow_drums;       /**< 0 forbids drum tokens (notechord models trained with drums). Default 1. */
     int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
+    uint32_t weight_format;    /**< One of ::mrnn_weight_format. Default ::MRNN_WEIGHTS_FLOAT32. (Version 2.) */
 } mrnn_sampler_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_SAMPLER_PARAMS_VERSION.
+ *  @param version ::MRNN_SAMPLER_PARAMS_VERSION (or an older version: then only the fields of
+ *         that version are written, so a smaller struct from an older header is not overrun).
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_sampler_params_init(mrnn_sampler_params *p, uint32_t version);
@@ -886,14 +898,16 @@ typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_d
 
 /** Create a sampler over a model.
  *  The sampler keeps its own copy of the LSTM and output weights, laid out for its per-step
- *  products (as many bytes again as those weights). When OpenBLAS may use two or more threads
+ *  products (as many bytes again as those weights in float, half as many with
+ *  ::MRNN_WEIGHTS_BF16). When OpenBLAS may use two or more threads
  *  (`OPENBLAS_NUM_THREADS`, or all cores by default) at creation, the sampler also starts one helper
  *  thread that computes half of each step's products; it sleeps while the sampler is idle and is
  *  joined by mrnn_sampler_free(). With one BLAS thread everything runs on the caller's thread.
  *  @param out receives the sampler; NULL on failure. Ownership: the caller's, to free with
  *  mrnn_sampler_free() before @p model is freed.
  *  @param model the model, borrowed: it must outlive the sampler and not be trained meanwhile.
- *  @param params sampling parameters (copied), or NULL for the defaults.
+ *  @param params sampling parameters (copied), or NULL for the defaults; a version-1 struct is read
+ *  as version 1 (float weights).
  *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG naming a bad field (e.g. a style out of range, a
  *  constraint that excludes every token); ::MRNN_ERR_UNSUPPORTED (beam search on pianoroll);
  *  ::MRNN_ERR_NOMEM.

@@ -10,7 +10,7 @@ ENCODING_PARAMS_VERSION = 1
 CORPUS_PARAMS_VERSION = 1
 MODEL_PARAMS_VERSION = 1
 TRAIN_PARAMS_VERSION = 1
-SAMPLER_PARAMS_VERSION = 1
+SAMPLER_PARAMS_VERSION = 2
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
 
@@ -101,6 +101,7 @@ class SamplerParams(C.Structure):
         ("max_polyphony", C.c_uint32),
         ("allow_drums", C.c_int32),
         ("include_primer", C.c_int32),
+        ("weight_format", C.c_uint32),  # version 2
     ]
 
 

@@ -82,6 +82,7 @@ ENUMS = {
     "encoding": {"notechord": 1, "performance": 2, "pianoroll": 3},
     "lr_schedule": {"constant": 0, "warmup_cosine": 1},
     "key_scale": {"major": 0, "minor": 1},
+    "weight_format": {"float32": 0, "bf16": 1},
 }
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 SPLIT_NAMES = {v: k for k, v in SPLITS.items()}

@@ -1,6 +1,8 @@
 """Save/load round trips of corpus, vocabulary and model; tokens -> MIDI -> tokens."""
 import os
 
+import pytest
+
 import musicrnn
 
 
@@ -171,3 +173,16 @@ print("ok")
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c4.mid")], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
     assert (tmp_path / "c4.mid").read_bytes()[:4] == b"MThd"
+
+
+def test_bf16_weights_sampler(model):
+    """weight_format="bf16" reaches the C struct (version 2): close to float, not identical."""
+    dists = {}
+    for fmt in ("float32", "bf16"):
+        with model.sampler(rng_seed=3, weight_format=fmt) as s:
+            s.generate(1)
+            dists[fmt] = [float(x) for x in s.distribution()]
+    diff = max(abs(a - b) for a, b in zip(dists["float32"], dists["bf16"]))
+    assert 0 < diff < 2e-2
+    with pytest.raises(musicrnn.MusicRNNError, match="weight_format"):
+        model.sampler(weight_format=7)
