@@ -24,6 +24,7 @@
 #include "rng.h"
 #include "token_info.h"
 #include "vocab.h"
+#include "vec_math.h"
 
 #define MAX_LANES 256u
 #define MAX_BEAM 64u
@@ -372,16 +373,27 @@ static void event_distribution(mrnn_sampler *s, lane *l, const float *logits, fl
         probs[best] = 1.0f;
         return;
     }
-    double inv_t = 1.0 / s->p.temperature, sum = 0;
-    for (uint32_t i = 0; i < V; i++) {
-        double e = score[i] == -INFINITY ? 0.0 : exp(((double)score[i] - score[best]) * inv_t);
-        probs[i] = (float)e;
-        sum += e;
+    /* e^((score - max) / T) four at a time in float (vec_math.h, relative error < 2e-7): libm's
+     * double exp took a tenth of a sampling step of the small model. Excluded tokens stay exactly 0
+     * (their -inf is clamped inside the exp, so they are zeroed afterwards). */
+    const mrnn__v4f top = mrnn__v4f_splat(score[best]), inv_t = mrnn__v4f_splat(1.0f / s->p.temperature);
+    uint32_t i = 0;
+    for (; i + 4 <= V; i += 4) mrnn__v4_store(probs + i, mrnn__v4_exp((mrnn__v4_load(score + i) - top) * inv_t));
+    if (i < V) {
+        float in[4], out[4];
+        for (uint32_t k = 0; k < 4; k++) in[k] = i + k < V ? score[i + k] : score[best];
+        mrnn__v4_store(out, mrnn__v4_exp((mrnn__v4_load(in) - top) * inv_t));
+        for (uint32_t k = 0; i + k < V; k++) probs[i + k] = out[k];
     }
-    for (uint32_t i = 0; i < V; i++) probs[i] = (float)(probs[i] / sum);
+    double sum = 0;
+    for (i = 0; i < V; i++) {
+        if (score[i] == -INFINITY) probs[i] = 0.0f;
+        sum += probs[i];
+    }
+    for (i = 0; i < V; i++) probs[i] = (float)(probs[i] / sum);
     uint32_t k = s->p.top_k && s->p.top_k < n_ok ? s->p.top_k : n_ok;
     if (k == n_ok && s->p.top_p >= 1.0f) return;
-    for (uint32_t i = 0; i < V; i++) s->order[i] = (struct cand){probs[i], i};
+    for (i = 0; i < V; i++) s->order[i] = (struct cand){probs[i], i};
     qsort(s->order, V, sizeof *s->order, cmp_cand_desc);
     double cum = 0, kept = 0;
     uint32_t keep = 0;
