@@ -7,7 +7,6 @@
 
 #include "alloc.h"
 #include "error.h"
-#include "fileio.h"
 #include "midi.h"
 #include "midi_guard.h"
 
@@ -162,19 +161,31 @@ static mrnn_status parse_track(guard_state *g, const uint8_t *d, size_t pos, siz
     return MRNN_OK;
 }
 
-static void put_vlq(mrnn__wbuf *w, uint32_t v)
+/* The clean copy is written through a plain pointer into a buffer sized once for the worst case
+ * (clean_bound): one call per byte through mrnn__wbuf, growing as it went, was a tenth of the time
+ * of reading a small file. */
+#define MAX_VLQ 4     /* a delta time never needs more than 4 bytes (ticks are capped below 2^28) */
+#define MAX_EVENT 7   /* guard_event.b */
+#define TRACK_EXTRA (8 + MAX_VLQ + 3) /* "MTrk" + length, the final delta and End Of Track */
+_Static_assert(MRNN__MIDI_MAX_TICKS < (1u << 28), "a delta time must fit 4 VLQ bytes");
+
+static uint8_t *put_vlq(uint8_t *p, uint32_t v)
 {
-    uint8_t tmp[4];
+    uint8_t tmp[MAX_VLQ];
     int n = 0;
     tmp[n++] = v & 0x7Fu;
-    while ((v >>= 7) != 0 && n < 4) tmp[n++] = (uint8_t)(0x80u | (v & 0x7Fu));
-    while (n > 0) mrnn__wbuf_u8(w, tmp[--n]);
+    while ((v >>= 7) != 0 && n < MAX_VLQ) tmp[n++] = (uint8_t)(0x80u | (v & 0x7Fu));
+    while (n > 0) *p++ = tmp[--n];
+    return p;
 }
 
-static void put_be32(mrnn__wbuf *w, uint32_t v)
+static uint8_t *put_be32(uint8_t *p, uint32_t v)
 {
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    mrnn__wbuf_bytes(w, b, 4);
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return p + 4;
 }
 
 static int cmp_tick_seq(const void *a, const void *b)
@@ -184,19 +195,20 @@ static int cmp_tick_seq(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void emit_event(mrnn__wbuf *w, const guard_event *e, uint32_t *last)
+static uint8_t *emit_event(uint8_t *p, const guard_event *e, uint32_t *last)
 {
-    put_vlq(w, e->tick - *last);
+    p = put_vlq(p, e->tick - *last);
     *last = e->tick;
-    mrnn__wbuf_bytes(w, e->b, e->len);
+    memcpy(p, e->b, e->len);
+    return p + e->len;
 }
 
-static void emit_track(mrnn__wbuf *w, const guard_state *g, size_t t, const guard_event *extra, size_t n_extra)
+static uint8_t *emit_track(uint8_t *p, const guard_state *g, size_t t, const guard_event *extra, size_t n_extra)
 {
     const guard_track *tr = &g->tracks[t];
-    mrnn__wbuf_bytes(w, "MTrk", 4);
-    size_t len_at = w->len;
-    put_be32(w, 0);
+    memcpy(p, "MTrk", 4);
+    uint8_t *len_at = p + 4, *body = p + 8;
+    p = body;
     uint32_t last = 0, end = tr->end_tick;
     size_t i = 0, j = 0;
     /* A track may have no stored event at all (only End Of Track), and then g->ev may be NULL:
@@ -205,22 +217,29 @@ static void emit_track(mrnn__wbuf *w, const guard_state *g, size_t t, const guar
     while (i < tr->count || j < n_extra) {
         /* Both lists are in tick order; the merged tempo changes go first on equal ticks. */
         if (j < n_extra && (i >= tr->count || extra[j].tick <= own[i].tick))
-            emit_event(w, &extra[j++], &last);
+            p = emit_event(p, &extra[j++], &last);
         else
-            emit_event(w, &own[i++], &last);
+            p = emit_event(p, &own[i++], &last);
     }
     if (last > end) end = last;
-    put_vlq(w, end - last);
+    p = put_vlq(p, end - last);
     static const uint8_t eot[3] = {0xFF, 0x2F, 0x00};
-    mrnn__wbuf_bytes(w, eot, 3);
-    if (!w->failed) {
-        uint32_t n = (uint32_t)(w->len - len_at - 4);
-        uint8_t *p = w->data + len_at;
-        p[0] = (uint8_t)(n >> 24);
-        p[1] = (uint8_t)(n >> 16);
-        p[2] = (uint8_t)(n >> 8);
-        p[3] = (uint8_t)n;
-    }
+    memcpy(p, eot, 3);
+    p += 3;
+    put_be32(len_at, (uint32_t)(p - body));
+    return p;
+}
+
+/* Bytes the clean copy can take at most: header, and per track and per event their worst case. */
+static int clean_bound(const guard_state *g, size_t *out)
+{
+    size_t n = 14, events = g->n_ev + g->n_tempo, tracks_extra;
+    if (!mrnn__mul_ok(g->n_tracks, TRACK_EXTRA, &tracks_extra) || !mrnn__mul_ok(events, MAX_VLQ + MAX_EVENT, &events))
+        return 0;
+    n += tracks_extra;
+    if (n + events < n) return 0;
+    *out = n + events;
+    return 1;
 }
 
 static void state_free(guard_state *g)
@@ -306,19 +325,21 @@ mrnn_status mrnn__midi_sanitise(const uint8_t *d, size_t len, const char *name, 
         if (st != MRNN_OK) goto fail;
     }
 
-    mrnn__wbuf w = {0};
-    mrnn__wbuf_bytes(&w, "MThd", 4);
-    put_be32(&w, 6);
-    uint8_t hdr[6] = {0, 1, (uint8_t)(g.n_tracks >> 8), (uint8_t)g.n_tracks, (uint8_t)(ppqn >> 8), (uint8_t)ppqn};
-    mrnn__wbuf_bytes(&w, hdr, 6);
-    for (size_t t = 0; t < g.n_tracks; t++) emit_track(&w, &g, t, t == 0 ? g.tempo : NULL, t == 0 ? g.n_tempo : 0);
-    if (w.failed || w.len > 0x7FFFFFF0u) {
-        mrnn__wbuf_free(&w);
+    size_t bound;
+    uint8_t *clean = clean_bound(&g, &bound) && bound <= 0x7FFFFFF0u ? mrnn__malloc(bound) : NULL;
+    if (!clean) {
         st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory writing the sanitised copy", name);
         goto fail;
     }
-    out->data = w.data;
-    out->len = w.len;
+    uint8_t *p = clean;
+    memcpy(p, "MThd", 4);
+    p = put_be32(p + 4, 6);
+    uint8_t hdr[6] = {0, 1, (uint8_t)(g.n_tracks >> 8), (uint8_t)g.n_tracks, (uint8_t)(ppqn >> 8), (uint8_t)ppqn};
+    memcpy(p, hdr, 6);
+    p += 6;
+    for (size_t t = 0; t < g.n_tracks; t++) p = emit_track(p, &g, t, t == 0 ? g.tempo : NULL, t == 0 ? g.n_tempo : 0);
+    out->data = clean;
+    out->len = (size_t)(p - clean);
     out->ppqn = ppqn;
     out->n_tracks = (unsigned)g.n_tracks;
     state_free(&g);
