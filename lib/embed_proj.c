@@ -29,13 +29,18 @@ static void add_row(float *restrict dst, const float *restrict src, size_t n)
     for (size_t j = 0; j < n; j++) dst[j] += src[j];
 }
 
+void mrnn__embed_proj_table(const mrnn__net_config *cfg, const mrnn__net_params *w, float *table)
+{
+    const size_t G = 4u * (size_t)cfg->hidden, E = cfg->embed;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)table_rows(cfg), (int)G, (int)E, 1.0f, w->embed,
+                (int)E, w->layer[0].w_ih, (int)E, 0.0f, table, (int)G);
+}
+
 void mrnn__embed_proj_forward(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,
                               float *table, float *gates)
 {
-    const size_t G = 4u * (size_t)cfg->hidden, E = cfg->embed, rows = (size_t)bt->T * (size_t)bt->B;
-    const mrnn__lstm_weights *l0 = &w->layer[0];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)table_rows(cfg), (int)G, (int)E, 1.0f, w->embed,
-                (int)E, l0->w_ih, (int)E, 0.0f, table, (int)G);
+    const size_t G = 4u * (size_t)cfg->hidden, rows = (size_t)bt->T * (size_t)bt->B;
+    mrnn__embed_proj_table(cfg, w, table);
     const int styled = bt->style && w->style;
     for (size_t r = 0; r < rows; r++) {
         float *a = gates + r * G;

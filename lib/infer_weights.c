@@ -4,9 +4,12 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "embed_proj.h"
 #include "infer_pool.h"
 
 #define PANEL 64 /* must match infer_matmul.c */
+/* The projected-embedding table is used while it is at most this many times the size of W_ih0. */
+#define INFER_TABLE_MAX_RATIO 4
 
 uint16_t mrnn__bf16_from_float(float f)
 {
@@ -59,21 +62,37 @@ mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const 
 {
     if (cfg->layers == 0 || cfg->layers > MRNN__MAX_LAYERS) return NULL;
     const size_t elem = bf16 ? sizeof(uint16_t) : sizeof(float), H = cfg->hidden, G = 4 * H;
+    const size_t table_rows = (size_t)cfg->n_tokens + cfg->n_styles;
+    const int use_table = table_rows <= INFER_TABLE_MAX_RATIO * (size_t)cfg->embed;
+    /* Sizes are bounded by the model limits (LIMITS.md), far from overflowing. */
     size_t total = (size_t)cfg->hidden * padded((int)cfg->n_out);
-    for (uint32_t l = 0; l < cfg->layers; l++) total += ((size_t)w->layer[l].n_in + H) * padded((int)G);
+    for (uint32_t l = 0; l < cfg->layers; l++)
+        total += ((l == 0 && use_table ? 0 : (size_t)w->layer[l].n_in) + H) * padded((int)G);
+    const size_t table_bytes = use_table ? (mrnn__embed_proj_floats(cfg) * sizeof(float) + 63) / 64 * 64 : 0;
     mrnn__infer_weights *iw = mrnn__calloc(1, sizeof *iw);
     if (!iw) return NULL;
-    /* 64-byte aligned panels: vector loads never split a cache line */
-    iw->mem = mrnn__malloc(total * elem + 64);
+    /* 64-byte aligned panels: vector loads never split a cache line; the table (floats) goes first */
+    iw->mem = mrnn__malloc(table_bytes + total * elem + 64);
     if (!iw->mem) {
         mrnn__free(iw);
         return NULL;
     }
     unsigned char *p = (unsigned char *)iw->mem + (64 - (uintptr_t)iw->mem % 64) % 64;
+    if (use_table) {
+        float *table = (float *)(void *)p;
+        mrnn__embed_proj_table(cfg, w, table);
+        iw->table0 = table;
+        p += table_bytes;
+    }
     iw->bf16 = bf16 != 0;
     iw->layers = cfg->layers;
     for (uint32_t l = 0; l < cfg->layers; l++) {
         const mrnn__lstm_weights *lw = &w->layer[l];
+        if (l == 0 && use_table) {
+            pack(&iw->layer[l], p, iw->bf16, lw->w_hh, lw->n_hidden, NULL, 0, (int)G);
+            p += H * padded((int)G) * elem;
+            continue;
+        }
         pack(&iw->layer[l], p, iw->bf16, lw->w_ih, lw->n_in, lw->w_hh, lw->n_hidden, (int)G);
         p += ((size_t)lw->n_in + H) * padded((int)G) * elem;
     }

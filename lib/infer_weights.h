@@ -8,7 +8,13 @@
  * the input and recurrent products of a layer become one product over [x | h].
  *
  * Optionally the copy is bfloat16 (the high half of each float, rounded to nearest even): half the
- * bytes to stream per step, products still accumulated in float. */
+ * bytes to stream per step, products still accumulated in float.
+ *
+ * When the vocabulary is small next to the embedding width, layer 0's input projection is not
+ * streamed at all: its rows are gathered from the table [embed; style] · W_ih0ᵀ (embed_proj.h),
+ * made once, so layer 0's packed matrix holds W_hh only. That is an eighth of the bytes of a
+ * 2x256 or 2x512 step; the table (float, one row read per token) costs (tokens + styles) x 4H
+ * floats, hence the limit of INFER_TABLE_MAX_RATIO times the size of W_ih0. */
 #ifndef MRNN_INFER_WEIGHTS_H
 #define MRNN_INFER_WEIGHTS_H
 
@@ -27,7 +33,10 @@ typedef struct mrnn__infer_matrix {
 typedef struct mrnn__infer_weights {
     int bf16;
     uint32_t layers;
-    mrnn__infer_matrix layer[MRNN__MAX_LAYERS]; /* [(I + H) x 4H]: rows of W_ih then of W_hh, transposed */
+    mrnn__infer_matrix layer[MRNN__MAX_LAYERS]; /* [(I + H) x 4H]: rows of W_ih then of W_hh, transposed;
+                                                 * layer 0 with a table: [H x 4H], W_hh only */
+    const float *table0;                        /* [(n_tokens + n_styles) x 4H] layer 0's projected
+                                                 * embeddings, or NULL (then layer 0 packs W_ih too) */
     mrnn__infer_matrix out;                     /* [H x V] */
     struct mrnn__infer_pool *pool;              /* helper thread for the products, or NULL (owned) */
     void *mem;

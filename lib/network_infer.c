@@ -28,7 +28,25 @@ static void embed_lanes(const mrnn__net_config *cfg, const mrnn__net_params *w, 
     }
 }
 
-/* Through the sampling copy: per layer, rows [x_b | h_b] times the packed [W_ih | W_hh]. */
+/* Layer 0's pre-activations from the projected-embedding table: per lane, the sum of its tokens'
+ * rows and its style row (the same sum as embed_lanes, taken after the projection). */
+static void table_lanes(const mrnn__net_config *cfg, const float *table, int B, const uint32_t *start,
+                        const uint32_t *ids, const uint32_t *style, float *gates)
+{
+    const size_t G = 4 * (size_t)cfg->hidden;
+    memset(gates, 0, (size_t)B * G * sizeof *gates);
+    for (int b = 0; b < B; b++) {
+        float *row = gates + (size_t)b * G;
+        for (uint32_t k = start[b]; k < start[b + 1]; k++) cblas_saxpy((int)G, 1.0f, table + (size_t)ids[k] * G, 1, row, 1);
+        if (cfg->n_styles) {
+            uint32_t s = style ? style[b] : cfg->n_styles - 1;
+            cblas_saxpy((int)G, 1.0f, table + ((size_t)cfg->n_tokens + s) * G, 1, row, 1);
+        }
+    }
+}
+
+/* Through the sampling copy: per layer, rows [x_b | h_b] times the packed [W_ih | W_hh]; with the
+ * table, layer 0 starts from its gathered rows and multiplies h_b by W_hh alone. */
 static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__infer_weights *iw, int B,
                         const uint32_t *start, const uint32_t *ids, const uint32_t *style, float *h, float *c,
                         float *logits, float *scratch)
@@ -36,10 +54,18 @@ static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, 
     const size_t E = cfg->embed, H = cfg->hidden, V = cfg->n_out, G = 4 * H;
     const size_t ld = (E > H ? E : H) + H;
     float *xh = scratch, *gates = scratch + (size_t)B * ld;
-    embed_lanes(cfg, w, B, start, ids, style, xh, ld);
+    if (iw->table0)
+        table_lanes(cfg, iw->table0, B, start, ids, style, gates);
+    else
+        embed_lanes(cfg, w, B, start, ids, style, xh, ld);
     for (uint32_t l = 0; l < cfg->layers; l++) {
-        const size_t n_in = (size_t)w->layer[l].n_in;
         float *hl = h + (size_t)l * B * H, *cl = c + (size_t)l * B * H;
+        if (l == 0 && iw->table0) {
+            mrnn__infer_matmul_pool(iw->pool, &iw->layer[0], B, hl, H, gates, G);
+            mrnn__lstm_step_gates(&w->layer[0], B, gates, hl, cl);
+            continue;
+        }
+        const size_t n_in = (size_t)w->layer[l].n_in;
         for (int b = 0; b < B; b++) {
             if (l > 0) memcpy(xh + (size_t)b * ld, h + ((size_t)(l - 1) * B + (size_t)b) * H, H * sizeof *xh);
             memcpy(xh + (size_t)b * ld + n_in, hl + (size_t)b * H, H * sizeof *xh);

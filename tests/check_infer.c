@@ -45,7 +45,8 @@ END_TEST
  * and the output layer (n_out_v x H) gives a second, differently sized matrix. */
 static void check_matmul(int isa, int E, int H, int V, int B, int bf16)
 {
-    mrnn__net_config cfg = {(uint32_t)V, (uint32_t)V, 0, (uint32_t)E, (uint32_t)H, 1, 0, 0.0f};
+    /* more tokens than the projected-embedding table is made for: layer 0 packs W_ih too */
+    mrnn__net_config cfg = {(uint32_t)(8 * E + V), (uint32_t)V, 0, (uint32_t)E, (uint32_t)H, 1, 0, 0.0f};
     size_t n = mrnn__net_param_count(&cfg);
     float *block = mrnn__malloc(n * sizeof(float));
     ck_assert(block != NULL);
@@ -56,6 +57,7 @@ static void check_matmul(int isa, int E, int H, int V, int B, int bf16)
     mrnn__net_init(&cfg, &w, &r);
     mrnn__infer_weights *iw = mrnn__infer_weights_new(&cfg, &w, bf16);
     ck_assert(iw != NULL);
+    ck_assert(iw->table0 == NULL);
     const int K = E + H, G = 4 * H;
     ck_assert_int_eq(iw->layer[0].n_in, K);
     ck_assert_int_eq(iw->layer[0].n_out, G);
@@ -116,11 +118,12 @@ START_TEST(test_matmul_matches_reference)
 END_TEST
 
 /* A 2-layer step for several lanes: through the float copy the logits and states equal the
- * OpenBLAS path's up to summation order; through the bf16 copy they stay close. */
-static double step_difference(int bf16, int B)
+ * OpenBLAS path's up to summation order; through the bf16 copy they stay close. V tokens and S
+ * styles: a small vocabulary goes through layer 0's projected-embedding table (expect_table). */
+static double step_difference(int bf16, int B, uint32_t V, uint32_t S, int expect_table)
 {
-    const uint32_t V = 50, E = 24, H = 40;
-    mrnn__net_config cfg = {V, V, 0, E, H, 2, 0, 0.0f};
+    const uint32_t E = 24, H = 40;
+    mrnn__net_config cfg = {V, V, S, E, H, 2, 0, 0.0f};
     size_t n = mrnn__net_param_count(&cfg);
     float *block = mrnn__malloc(n * sizeof(float));
     mrnn__net_params w;
@@ -130,25 +133,31 @@ static double step_difference(int bf16, int B)
     mrnn__net_init(&cfg, &w, &r);
     mrnn__infer_weights *iw = mrnn__infer_weights_new(&cfg, &w, bf16);
     ck_assert(iw != NULL);
-    size_t S = 2u * (size_t)B * H;
+    ck_assert_int_eq(iw->table0 != NULL, expect_table);
+    size_t n_state = 2u * (size_t)B * H;
     float *h[2], *c[2], *lg[2], *scratch = malloc(mrnn__net_lanes_scratch_floats(&cfg, B) * sizeof(float));
     for (int k = 0; k < 2; k++) {
-        h[k] = calloc(S, sizeof(float));
-        c[k] = calloc(S, sizeof(float));
+        h[k] = calloc(n_state, sizeof(float));
+        c[k] = calloc(n_state, sizeof(float));
         lg[k] = malloc((size_t)B * V * sizeof(float));
     }
-    uint32_t start[33], ids[32];
+    /* lane b: one token, or two (a chord-like sum of rows) every third lane, and style b % S */
+    uint32_t start[33], ids[64], style[32];
     double worst = 0.0;
     for (int t = 0; t < 20; t++) {
         start[0] = 0;
         for (int b = 0; b < B; b++) {
-            ids[b] = (uint32_t)(t * 7 + b * 3) % V;
-            start[b + 1] = (uint32_t)b + 1;
+            uint32_t at = start[b];
+            ids[at++] = (uint32_t)(t * 7 + b * 3) % V;
+            if (b % 3 == 2) ids[at++] = (uint32_t)(t + b) % V;
+            start[b + 1] = at;
+            style[b] = S ? (uint32_t)b % S : 0;
         }
-        mrnn__net_step_lanes(&cfg, &w, NULL, B, start, ids, NULL, h[0], c[0], lg[0], scratch);
-        mrnn__net_step_lanes(&cfg, &w, iw, B, start, ids, NULL, h[1], c[1], lg[1], scratch);
+        const uint32_t *st = S ? style : NULL;
+        mrnn__net_step_lanes(&cfg, &w, NULL, B, start, ids, st, h[0], c[0], lg[0], scratch);
+        mrnn__net_step_lanes(&cfg, &w, iw, B, start, ids, st, h[1], c[1], lg[1], scratch);
         for (size_t k = 0; k < (size_t)B * V; k++) worst = fmax(worst, fabs((double)lg[0][k] - (double)lg[1][k]));
-        for (size_t k = 0; k < S; k++) worst = fmax(worst, fabs((double)h[0][k] - (double)h[1][k]));
+        for (size_t k = 0; k < n_state; k++) worst = fmax(worst, fabs((double)h[0][k] - (double)h[1][k]));
     }
     for (int k = 0; k < 2; k++) {
         free(h[k]);
@@ -163,13 +172,18 @@ static double step_difference(int bf16, int B)
 
 START_TEST(test_step_through_copy)
 {
-    for (int B = 1; B <= 32; B += 15) {
-        double f32 = step_difference(0, B), bf16 = step_difference(1, B);
-        fprintf(stderr, "packed step vs OpenBLAS, B=%d: float %.2e, bf16 %.2e\n", B, f32, bf16);
-        ck_assert_double_lt(f32, 1e-5);
-        ck_assert_double_lt(bf16, 2e-2);
-        ck_assert_double_gt(bf16, f32); /* the bf16 copy really is a different, rounded one */
-    }
+    /* {tokens, styles, table expected}: embedding width 24, so up to 96 table rows */
+    static const uint32_t vocab[][3] = {{50, 0, 1}, {50, 3, 1}, {120, 0, 0}, {90, 7, 0}};
+    for (size_t v = 0; v < sizeof vocab / sizeof vocab[0]; v++)
+        for (int B = 1; B <= 32; B += 15) {
+            double f32 = step_difference(0, B, vocab[v][0], vocab[v][1], (int)vocab[v][2]);
+            double bf16 = step_difference(1, B, vocab[v][0], vocab[v][1], (int)vocab[v][2]);
+            fprintf(stderr, "packed step vs OpenBLAS, V=%u S=%u B=%d: float %.2e, bf16 %.2e\n", vocab[v][0],
+                    vocab[v][1], B, f32, bf16);
+            ck_assert_double_lt(f32, 1e-5);
+            ck_assert_double_lt(bf16, 2e-2);
+            ck_assert_double_gt(bf16, f32); /* the bf16 copy really is a different, rounded one */
+        }
 }
 END_TEST
 

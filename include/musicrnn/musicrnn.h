@@ -899,7 +899,10 @@ typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_d
 /** Create a sampler over a model.
  *  The sampler keeps its own copy of the LSTM and output weights, laid out for its per-step
  *  products (as many bytes again as those weights in float, half as many with
- *  ::MRNN_WEIGHTS_BF16). When OpenBLAS may use two or more threads
+ *  ::MRNN_WEIGHTS_BF16). When the vocabulary (plus styles) has at most four times as many entries
+ *  as the embedding has dimensions, the first layer's input weights are replaced in that copy by
+ *  the table of projected embeddings, (tokens + styles) × 4 × hidden floats, so that each step
+ *  reads one row of it instead of the whole input matrix. When OpenBLAS may use two or more threads
  *  (`OPENBLAS_NUM_THREADS`, or all cores by default) at creation, the sampler also starts one helper
  *  thread that computes half of each step's products; it sleeps while the sampler is idle and is
  *  joined by mrnn_sampler_free(). With one BLAS thread everything runs on the caller's thread.
