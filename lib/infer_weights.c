@@ -58,6 +58,33 @@ static void pack(mrnn__infer_matrix *m, void *dst, int bf16, const float *a, int
     m->bf16 = h;
 }
 
+size_t mrnn__infer_packed_floats(int n_in, int n_out)
+{
+    return (size_t)n_in * padded(n_out);
+}
+
+void mrnn__infer_pack(mrnn__infer_matrix *m, float *dst, const float *src, int n_in, int n_out, int src_is_w)
+{
+    if (src_is_w) {
+        pack(m, dst, 0, src, n_in, NULL, 0, n_out);
+        return;
+    }
+    /* src [n_in x n_out]: each panel row is a contiguous run of a source row */
+    const size_t panel = (size_t)n_in * PANEL;
+    for (size_t p = 0; p < padded(n_out) / PANEL; p++) {
+        const size_t g0 = p * PANEL, n = (size_t)n_out - g0 < PANEL ? (size_t)n_out - g0 : PANEL;
+        for (int k = 0; k < n_in; k++) {
+            float *row = dst + p * panel + (size_t)k * PANEL;
+            memcpy(row, src + (size_t)k * (size_t)n_out + g0, n * sizeof *row);
+            if (n < PANEL) memset(row + n, 0, (PANEL - n) * sizeof *row);
+        }
+    }
+    m->n_in = n_in;
+    m->n_out = n_out;
+    m->f32 = dst;
+    m->bf16 = NULL;
+}
+
 mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const mrnn__net_params *w, int bf16)
 {
     if (cfg->layers == 0 || cfg->layers > MRNN__MAX_LAYERS) return NULL;

@@ -42,6 +42,14 @@ typedef struct mrnn__infer_weights {
     void *mem;
 } mrnn__infer_weights;
 
+/* One float matrix packed into caller memory, for products whose other operand changes more
+ * often than the weights (training packs its weights once per step, see network.c).
+ * src_is_w != 0: src is a weight matrix W [n_out x n_in] row-major and the packed matrix is Wᵀ
+ * (y = x · Wᵀ); 0: src is already [n_in x n_out] (y = x · src, e.g. a gradient times W).
+ * dst: mrnn__infer_packed_floats(n_in, n_out) floats, 64-byte aligned. */
+size_t mrnn__infer_packed_floats(int n_in, int n_out);
+void mrnn__infer_pack(mrnn__infer_matrix *m, float *dst, const float *src, int n_in, int n_out, int src_is_w);
+
 /* Build the copy from w (bf16 != 0: bfloat16). NULL when out of memory. */
 mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const mrnn__net_params *w, int bf16);
 void mrnn__infer_weights_free(mrnn__infer_weights *iw);

@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "infer_weights.h"
 #include "vec_math.h"
 
 /* Gate math of one row (one lane, one step), 4 cells at a time. The last chunk of a row whose H
@@ -132,21 +133,29 @@ void mrnn__lstm_cache_bind(mrnn__lstm_cache *c, float *mem, int T, int B, int H)
     c->h = mem + 5 * nh;
 }
 
-void mrnn__lstm_forward(const mrnn__lstm_weights *w, const float *x, int T, int B, const float *h0,
-                        const float *c0, mrnn__lstm_cache *cache)
+void mrnn__lstm_forward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, const float *x, int T, int B,
+                        const float *h0, const float *c0, mrnn__lstm_cache *cache)
 {
     const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
     const size_t n = (size_t)T * (size_t)B;
     if (n == 0) return;
-    if (x)
+    const mrnn__infer_matrix *pih = pk ? pk->ih : NULL, *phh = pk ? pk->hh : NULL;
+    if (x && pih) {
+        memset(cache->gates, 0, n * (size_t)G * sizeof *cache->gates);
+        mrnn__infer_matmul(pih, (int)n, x, (size_t)NI, cache->gates, (size_t)G);
+    } else if (x) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, G, NI, 1.0f, x, NI, w->w_ih, NI, 0.0f,
                     cache->gates, G);
+    }
     for (int t = 0; t < T; t++) {
         size_t row = (size_t)t * (size_t)B;
         float *a = cache->gates + row * (size_t)G;
         const float *hp = t > 0 ? cache->h + (row - (size_t)B) * (size_t)H : h0;
         const float *cp = t > 0 ? cache->c + (row - (size_t)B) * (size_t)H : c0;
-        if (hp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H, w->w_hh, H, 1.0f, a, G);
+        if (hp && phh)
+            mrnn__infer_matmul(phh, B, hp, (size_t)H, a, (size_t)G);
+        else if (hp)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H, w->w_hh, H, 1.0f, a, G);
         for (int b = 0; b < B; b++) {
             size_t r = row + (size_t)b;
             cell_ptrs p = {a + (size_t)b * (size_t)G, w->b, cp ? cp + (size_t)b * (size_t)H : NULL,
@@ -172,13 +181,14 @@ static void add_row_sums(float *out, const float *a, size_t n, int m)
     }
 }
 
-void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, const float *x, int T, int B,
-                         const float *h0, const float *c0, mrnn__lstm_cache *cache, float *dh,
-                         float *dx, float *scratch)
+void mrnn__lstm_backward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, mrnn__lstm_weights *g,
+                         const float *x, int T, int B, const float *h0, const float *c0, mrnn__lstm_cache *cache,
+                         float *dh, float *dx, float *scratch)
 {
     const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
     const size_t n = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)H;
     if (n == 0) return;
+    const mrnn__infer_matrix *pih = pk ? pk->ih : NULL, *phh = pk ? pk->hh : NULL;
     float *dgates = cache->gates; /* [n x 4H], overwritten step by step, latest first */
     float *dc = scratch;          /* [B x H] */
     memset(dc, 0, bh * sizeof *dc);
@@ -192,7 +202,10 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, con
                                cp_t ? cp_t + (size_t)b * (size_t)H : NULL, dh + r * (size_t)H,
                                dc + (size_t)b * (size_t)H, H);
         }
-        if (t > 0)
+        if (t > 0 && phh)
+            mrnn__infer_matmul(phh, B, dgates + row * (size_t)G, (size_t)G, dh + (row - (size_t)B) * (size_t)H,
+                               (size_t)H);
+        else if (t > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgates + row * (size_t)G, G,
                         w->w_hh, H, 1.0f, dh + (row - (size_t)B) * (size_t)H, H);
     }
@@ -205,9 +218,13 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, mrnn__lstm_weights *g, con
                     cache->h, H, 1.0f, g->w_hh, H);
     if (h0) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, B, 1.0f, dgates, G, h0, H, 1.0f, g->w_hh, H);
     add_row_sums(g->b, dgates, n, G);
-    if (dx)
+    if (dx && pih) {
+        memset(dx, 0, n * (size_t)NI * sizeof *dx);
+        mrnn__infer_matmul(pih, (int)n, dgates, (size_t)G, dx, (size_t)NI);
+    } else if (dx) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, NI, G, 1.0f, dgates, G, w->w_ih, NI, 0.0f,
                     dx, NI);
+    }
 }
 
 void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *h, float *c, float *scratch)

@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "embed_proj.h"
+#include "infer_weights.h"
 #include "loss.h"
 
 struct mrnn__net_workspace {
@@ -26,8 +27,30 @@ struct mrnn__net_workspace {
     float *scratch;                         /* LSTM backward scratch */
     float *table;                           /* layer 0's projected embedding table (embed_proj.h) */
     uint32_t *target;                       /* [rows] softmax target per row */
+    /* Packed weights (MRNN__PACK_*): the forward layouts (Wᵀ) during forward, then the backward
+     * ones (W) in the same floats; pack_ih[0] is unused when layer 0 goes through the table. */
+    int pack;
+    float *packed;
+    mrnn__infer_matrix pack_ih[MRNN__MAX_LAYERS], pack_hh[MRNN__MAX_LAYERS], pack_out;
     float *mem;
 };
+
+/* Below this many rows in a window, packing the weights costs more than it saves. */
+#define PACK_MIN_ROWS 32
+
+/* Floats of the packed weights: the larger of the forward and the backward layouts (each
+ * matrix's padding differs between the two), plus room to align to 64 bytes. */
+static size_t packed_floats(const mrnn__net_config *cfg)
+{
+    const int H = (int)cfg->hidden, G = 4 * H, V = (int)cfg->n_out;
+    size_t fwd = mrnn__infer_packed_floats(H, V), bwd = mrnn__infer_packed_floats(V, H);
+    for (uint32_t l = 0; l < cfg->layers; l++) {
+        const int NI = l == 0 ? (int)cfg->embed : H;
+        fwd += mrnn__infer_packed_floats(NI, G) + mrnn__infer_packed_floats(H, G);
+        bwd += mrnn__infer_packed_floats(G, NI) + mrnn__infer_packed_floats(G, H);
+    }
+    return (fwd > bwd ? fwd : bwd) + 16;
+}
 
 static size_t layer_in(const mrnn__net_config *cfg, uint32_t l)
 {
@@ -112,7 +135,13 @@ static void zero_params(const mrnn__net_config *cfg, mrnn__net_params *g)
 
 mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T, int B)
 {
+    return mrnn__net_workspace_new_pack(cfg, T, B, MRNN__PACK_AUTO);
+}
+
+mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, int T, int B, int pack)
+{
     if (T <= 0 || B <= 0 || cfg->layers == 0 || cfg->layers > MRNN__MAX_LAYERS) return NULL;
+    if (pack == MRNN__PACK_AUTO && mrnn__infer_matmul_best_isa() < MRNN__ISA_AVX512) pack = MRNN__PACK_NEVER;
     size_t rows, E = cfg->embed, H = cfg->hidden, V = cfg->n_out, L = cfg->layers;
     if (!mrnn__mul_ok((size_t)T, (size_t)B, &rows)) return NULL;
     size_t cache = mrnn__lstm_cache_floats(T, B, (int)H);
@@ -124,6 +153,7 @@ mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T,
                     + rows * E              /* dx0 */
                     + mrnn__lstm_backward_scratch_floats(T, B, (int)H)
                     + mrnn__embed_proj_floats(cfg)
+                    + (pack ? packed_floats(cfg) : 0)
                     + rows;                 /* targets (uint32, same size as float) */
     size_t bytes;
     if (!mrnn__mul_ok(floats, sizeof(float), &bytes)) return NULL;
@@ -160,6 +190,11 @@ mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T,
     p += mrnn__lstm_backward_scratch_floats(T, B, (int)H);
     ws->table = p;
     p += mrnn__embed_proj_floats(cfg);
+    ws->pack = pack;
+    if (pack) {
+        ws->packed = p + (16 - (uintptr_t)p / sizeof *p % 16) % 16; /* 64-byte aligned panels */
+        p += packed_floats(cfg);
+    }
     ws->target = (uint32_t *)(void *)p;
     return ws;
 }
@@ -200,6 +235,47 @@ static void dropout_forward(mrnn__net_workspace *ws, uint32_t l, size_t n, float
     ws->out[l] = d;
 }
 
+static int packed_for(const mrnn__net_workspace *ws, size_t rows)
+{
+    return ws->pack == MRNN__PACK_ALWAYS || (ws->pack == MRNN__PACK_AUTO && rows >= PACK_MIN_ROWS);
+}
+
+/* Pack the weights for forward (backward = 0: Wᵀ, products x · Wᵀ) or backward (1: W, products
+ * gradient · W). Layer 0's input matrix is skipped when the table serves it (forward) and when
+ * no gradient flows into its input rows (backward). */
+static void pack_weights(const mrnn__net_config *cfg, const mrnn__net_params *w, mrnn__net_workspace *ws, int table,
+                         int backward)
+{
+    const int H = (int)cfg->hidden, G = 4 * H, V = (int)cfg->n_out;
+    float *p = ws->packed;
+    for (uint32_t l = 0; l < cfg->layers; l++) {
+        const mrnn__lstm_weights *lw = &w->layer[l];
+        const int NI = lw->n_in;
+        if (l > 0 || !table) {
+            if (backward)
+                mrnn__infer_pack(&ws->pack_ih[l], p, lw->w_ih, G, NI, 0);
+            else
+                mrnn__infer_pack(&ws->pack_ih[l], p, lw->w_ih, NI, G, 1);
+            p += backward ? mrnn__infer_packed_floats(G, NI) : mrnn__infer_packed_floats(NI, G);
+        }
+        if (backward)
+            mrnn__infer_pack(&ws->pack_hh[l], p, lw->w_hh, G, H, 0);
+        else
+            mrnn__infer_pack(&ws->pack_hh[l], p, lw->w_hh, H, G, 1);
+        p += backward ? mrnn__infer_packed_floats(G, H) : mrnn__infer_packed_floats(H, G);
+    }
+    if (backward)
+        mrnn__infer_pack(&ws->pack_out, p, w->w_out, V, H, 0);
+    else
+        mrnn__infer_pack(&ws->pack_out, p, w->w_out, H, V, 1);
+}
+
+static mrnn__lstm_packed layer_packed(const mrnn__net_workspace *ws, uint32_t l, int table)
+{
+    mrnn__lstm_packed pk = {l > 0 || !table ? &ws->pack_ih[l] : NULL, &ws->pack_hh[l]};
+    return pk;
+}
+
 /* Forward through the stack and the output layer; logits in ws->logits. h/c: initial states
  * [layers x B x H] or NULL. Returns whether dropout was applied. */
 static int forward(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,
@@ -214,8 +290,12 @@ static int forward(const mrnn__net_config *cfg, const mrnn__net_params *w, const
     else
         embed_rows(cfg, w, bt, ws->x0);
     const float *in = table ? NULL : ws->x0;
+    const int pack = packed_for(ws, rows);
+    if (pack) pack_weights(cfg, w, ws, table, 0);
     for (uint32_t l = 0; l < cfg->layers; l++) {
-        mrnn__lstm_forward(&w->layer[l], in, T, B, h ? h + l * bh : NULL, c ? c + l * bh : NULL, &ws->cache[l]);
+        mrnn__lstm_packed pk = layer_packed(ws, l, table);
+        mrnn__lstm_forward(&w->layer[l], pack ? &pk : NULL, in, T, B, h ? h + l * bh : NULL, c ? c + l * bh : NULL,
+                           &ws->cache[l]);
         if (drop)
             dropout_forward(ws, l, rows * (size_t)H, cfg->dropout, dropout_rng);
         else
@@ -223,8 +303,11 @@ static int forward(const mrnn__net_config *cfg, const mrnn__net_params *w, const
         in = ws->out[l];
     }
     for (size_t r = 0; r < rows; r++) memcpy(ws->logits + r * (size_t)V, w->b_out, (size_t)V * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, V, H, 1.0f, in, H, w->w_out, H, 1.0f,
-                ws->logits, V);
+    if (pack)
+        mrnn__infer_matmul(&ws->pack_out, (int)rows, in, (size_t)H, ws->logits, (size_t)V);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, V, H, 1.0f, in, H, w->w_out, H, 1.0f,
+                    ws->logits, V);
     return drop;
 }
 
@@ -280,7 +363,15 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
         for (int j = 0; j < V; j++) grad->b_out[j] += d[j];
     }
     float *dh = ws->dh[0], *dnext = ws->dh[1];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, H, V, 1.0f, dlog, V, w->w_out, H, 0.0f, dh, H);
+    const int pack = packed_for(ws, rows);
+    if (pack) {
+        pack_weights(cfg, w, ws, table, 1); /* forward is done with the Wᵀ layouts */
+        memset(dh, 0, rows * (size_t)H * sizeof *dh);
+        mrnn__infer_matmul(&ws->pack_out, (int)rows, dlog, (size_t)V, dh, (size_t)H);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, H, V, 1.0f, dlog, V, w->w_out, H, 0.0f,
+                    dh, H);
+    }
 
     /* The stack, top down. */
     for (uint32_t l = cfg->layers; l-- > 0;) {
@@ -290,7 +381,9 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
         }
         const float *in = l ? ws->out[l - 1] : table ? NULL : ws->x0;
         float *dx = l ? dnext : table ? NULL : ws->dx0;
-        mrnn__lstm_backward(&w->layer[l], &grad->layer[l], in, T, B, NULL, NULL, &ws->cache[l], dh, dx, ws->scratch);
+        mrnn__lstm_packed pk = layer_packed(ws, l, table);
+        mrnn__lstm_backward(&w->layer[l], pack ? &pk : NULL, &grad->layer[l], in, T, B, NULL, NULL, &ws->cache[l], dh,
+                            dx, ws->scratch);
         if (l == 0 && table) mrnn__embed_proj_backward(cfg, w, grad, bt, ws->table, ws->cache[0].gates);
         float *tmp = dh;
         dh = dnext;

@@ -55,6 +55,13 @@ typedef struct mrnn__net_workspace mrnn__net_workspace;
 
 /* Workspace for windows up to T x B; NULL on allocation failure. */
 mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T, int B);
+
+/* Whether the window products with a weight operand run through packed copies of the weights
+ * (infer_weights.h, repacked at every forward and backward) instead of OpenBLAS. AUTO: when the
+ * CPU has AVX-512 (where the packed kernel is about twice as fast; with AVX2 it is not faster)
+ * and the window has enough rows to repay the packing. Tests force both paths. */
+enum { MRNN__PACK_NEVER = 0, MRNN__PACK_AUTO = 1, MRNN__PACK_ALWAYS = 2 };
+mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, int T, int B, int pack);
 void mrnn__net_workspace_free(mrnn__net_workspace *ws);
 
 typedef struct mrnn__net_result {

@@ -124,7 +124,8 @@ static double check_block(net *m, const mrnn__batch *b, mrnn__net_workspace *ws,
     return max_err / max_num;
 }
 
-static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H)
+/* pack: MRNN__PACK_NEVER (OpenBLAS products) or MRNN__PACK_ALWAYS (packed weights). */
+static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H, int pack)
 {
     net m;
     net_make(&m, 6, 7, 3, E, H, 2, loss, dropout, 5 + loss);
@@ -140,7 +141,7 @@ static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t
     tbatch tb;
     batch_make(&tb, &m.cfg, T, B, 17 + loss);
     tb.mask[4] = 0.0f;
-    mrnn__net_workspace *ws = mrnn__net_workspace_new(&m.cfg, T, B);
+    mrnn__net_workspace *ws = mrnn__net_workspace_new_pack(&m.cfg, T, B, pack);
     ck_assert_ptr_nonnull(ws);
     float *gscratch = mrnn__malloc(m.n * sizeof(float));
 
@@ -166,7 +167,8 @@ static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t
         {"w_out", m.w.w_out, m.g.w_out, 7 * H},
         {"b_out", m.w.b_out, m.g.b_out, 7},
     };
-    fprintf(stderr, "network gradcheck (%s, dropout %.1f):", loss ? "sigmoid" : "softmax", (double)dropout);
+    fprintf(stderr, "network gradcheck (%s, dropout %.1f, %s):", loss ? "sigmoid" : "softmax", (double)dropout,
+            pack ? "packed" : "OpenBLAS");
     for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
         double e = check_block(&m, &tb.b, ws, gscratch, dropout > 0, blocks[k].p, blocks[k].g, blocks[k].n);
         fprintf(stderr, " %s %.1e", blocks[k].name, e);
@@ -181,14 +183,62 @@ static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t
 
 static void gradcheck(uint32_t loss, float dropout)
 {
-    gradcheck_shape(loss, dropout, 4, 3, 5, 4);
+    gradcheck_shape(loss, dropout, 4, 3, 5, 4, MRNN__PACK_NEVER);
+    gradcheck_shape(loss, dropout, 4, 3, 5, 4, MRNN__PACK_ALWAYS);
 }
 
-/* Longer windows, more lanes, embedding narrower than the hidden layer. */
+/* Longer windows, more lanes, embedding narrower than the hidden layer (and the table path). */
 START_TEST(test_gradcheck_wider)
 {
-    gradcheck_shape(MRNN__LOSS_SIGMOID, 0.0f, 12, 5, 3, 7);
-    gradcheck_shape(MRNN__LOSS_SOFTMAX, 0.0f, 12, 5, 3, 7);
+    for (int pack = MRNN__PACK_NEVER; pack <= MRNN__PACK_ALWAYS; pack += MRNN__PACK_ALWAYS) {
+        gradcheck_shape(MRNN__LOSS_SIGMOID, 0.0f, 12, 5, 3, 7, pack);
+        gradcheck_shape(MRNN__LOSS_SOFTMAX, 0.0f, 12, 5, 3, 7, pack);
+    }
+}
+END_TEST
+
+/* The packed-weight products give the OpenBLAS path's loss and gradients up to summation order,
+ * on sizes that fill no panel exactly (hidden 37: 4H = 148 gate columns, 45 outputs), with and
+ * without layer 0's table, with dropout and both losses. */
+static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int B)
+{
+    net a, b;
+    net_make(&a, n_tokens, 45, 2, 19, 37, 2, loss, 0.2f, 61);
+    net_make(&b, n_tokens, 45, 2, 19, 37, 2, loss, 0.2f, 61);
+    tbatch tb;
+    batch_make(&tb, &a.cfg, T, B, 62);
+    mrnn__net_workspace *wa = mrnn__net_workspace_new_pack(&a.cfg, T, B, MRNN__PACK_NEVER);
+    mrnn__net_workspace *wb = mrnn__net_workspace_new_pack(&b.cfg, T, B, MRNN__PACK_ALWAYS);
+    ck_assert(wa && wb);
+    mrnn__rng ra, rb;
+    mrnn__rng_seed(&ra, 63);
+    mrnn__rng_seed(&rb, 63);
+    mrnn__net_result resa = {0}, resb = {0};
+    mrnn__net_forward_backward(&a.cfg, &a.w, &a.g, &tb.b, wa, &ra, &resa);
+    mrnn__net_forward_backward(&b.cfg, &b.w, &b.g, &tb.b, wb, &rb, &resb);
+    ck_assert_double_eq_tol(resa.loss_sum, resb.loss_sum, 1e-5 * fabs(resa.loss_sum));
+    double worst = 0.0, scale = 0.0;
+    for (size_t k = 0; k < a.n; k++) {
+        worst = fmax(worst, fabs((double)a.gb[k] - (double)b.gb[k]));
+        scale = fmax(scale, fabs((double)a.gb[k]));
+    }
+    fprintf(stderr, "packed vs OpenBLAS (%s, %u tokens, %dx%d): loss %.6f / %.6f, gradient difference %.1e of %.1e\n",
+            loss ? "sigmoid" : "softmax", n_tokens, T, B, resa.loss_sum, resb.loss_sum, worst, scale);
+    ck_assert_double_gt(scale, 0.0);
+    ck_assert_msg(worst <= 1e-4 * scale, "gradients differ by %g (largest %g)", worst, scale);
+    mrnn__net_workspace_free(wa);
+    mrnn__net_workspace_free(wb);
+    batch_free(&tb);
+    net_free(&a);
+    net_free(&b);
+}
+
+START_TEST(test_packed_matches_openblas)
+{
+    for (uint32_t loss = 0; loss < 2; loss++) {
+        packed_matches_openblas(loss, 50, 9, 7);  /* 63 rows < 2 x 52 table rows: layer 0 multiplies its input */
+        packed_matches_openblas(loss, 10, 20, 6); /* 120 rows >= 2 x 12: layer 0 through the table */
+    }
 }
 END_TEST
 
@@ -561,6 +611,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_losses);
     tcase_add_test(tc, test_gradcheck_softmax);
     tcase_add_test(tc, test_gradcheck_wider);
+    tcase_add_test(tc, test_packed_matches_openblas);
     tcase_add_test(tc, test_gradcheck_sigmoid);
     tcase_add_test(tc, test_gradcheck_dropout);
     tcase_add_test(tc, test_eval_carries_state);
