@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "infer_weights.h"
+#include "team.h"
 
 #define PANEL 64
 
@@ -142,4 +143,31 @@ void mrnn__infer_matmul_cols(int isa, const mrnn__infer_matrix *m, int g_begin, 
 void mrnn__infer_matmul(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
 {
     mrnn__infer_matmul_isa(mrnn__infer_matmul_best_isa(), m, B, x, ldx, y, ldy);
+}
+
+/* Below this many weights a product is too short to be worth waking the helpers. */
+#define MIN_SPLIT_WEIGHTS (64 * 1024)
+
+typedef struct split_product {
+    const mrnn__infer_matrix *m;
+    int isa, B;
+    const float *x;
+    size_t ldx, ldy;
+    float *y;
+} split_product;
+
+static void product_part(void *ctx, int part, int n_parts)
+{
+    const split_product *j = ctx;
+    size_t g0, g1;
+    mrnn__team_range((size_t)j->m->n_out, PANEL, part, n_parts, &g0, &g1);
+    if (g1 > g0) mrnn__infer_matmul_cols(j->isa, j->m, (int)g0, (int)g1, j->B, j->x, j->ldx, j->y, j->ldy);
+}
+
+void mrnn__infer_matmul_team(mrnn__team *t, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
+                             size_t ldy)
+{
+    split_product j = {m, mrnn__infer_matmul_best_isa(), B, x, ldx, ldy, y};
+    if ((long)m->n_in * m->n_out < MIN_SPLIT_WEIGHTS || m->n_out <= PANEL) t = NULL;
+    mrnn__team_run(t, product_part, &j);
 }

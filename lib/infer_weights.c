@@ -5,7 +5,7 @@
 
 #include "alloc.h"
 #include "embed_proj.h"
-#include "infer_pool.h"
+#include "team.h"
 
 #define PANEL 64 /* must match infer_matmul.c */
 /* The projected-embedding table is used while it is at most this many times the size of W_ih0. */
@@ -130,7 +130,7 @@ mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const 
 void mrnn__infer_weights_free(mrnn__infer_weights *iw)
 {
     if (!iw) return;
-    mrnn__infer_pool_free(iw->pool);
+    mrnn__team_free(iw->team);
     mrnn__free(iw->mem);
     mrnn__free(iw);
 }

@@ -38,7 +38,7 @@ typedef struct mrnn__infer_weights {
     const float *table0;                        /* [(n_tokens + n_styles) x 4H] layer 0's projected
                                                  * embeddings, or NULL (then layer 0 packs W_ih too) */
     mrnn__infer_matrix out;                     /* [H x V] */
-    struct mrnn__infer_pool *pool;              /* helper thread for the products, or NULL (owned) */
+    struct mrnn__team *team;                    /* threads for the products (team.h), or NULL (owned) */
     void *mem;
 } mrnn__infer_weights;
 
@@ -63,6 +63,13 @@ enum { MRNN__ISA_BASE = 0, MRNN__ISA_AVX2 = 1, MRNN__ISA_AVX512 = 2 };
 int mrnn__infer_matmul_best_isa(void);
 void mrnn__infer_matmul_isa(int isa, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
                             size_t ldy);
+
+/* mrnn__infer_matmul with the output panels shared among a team's threads (team.h). The parts
+ * run the same kernel on disjoint columns, so the result is bit-identical to one thread's. A NULL
+ * team, or a matrix too small to be worth the hand-over: the caller alone. */
+struct mrnn__team;
+void mrnn__infer_matmul_team(struct mrnn__team *t, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx,
+                             float *y, size_t ldy);
 
 /* The product restricted to output columns [g_begin, g_end); g_begin a multiple of
  * mrnn__infer_panel_cols() (the packing's panel width). */

@@ -17,7 +17,7 @@
 #include "alloc.h"
 #include "encoding.h"
 #include "error.h"
-#include "infer_pool.h"
+#include "team.h"
 #include "midi.h"
 #include "model.h"
 #include "network_infer.h"
@@ -567,7 +567,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     s->iw = mrnn__infer_weights_new(s->cfg, &model->w, params->weight_format == MRNN_WEIGHTS_BF16);
     /* With two or more BLAS threads allowed, the per-step products use a second thread too (if it
      * cannot be started, the sampler simply computes on the caller's thread). */
-    if (s->iw && openblas_get_num_threads() > 1) s->iw->pool = mrnn__infer_pool_new();
+    if (s->iw && openblas_get_num_threads() > 1) s->iw->team = mrnn__team_new(2);
     s->in_start = mrnn__calloc(L + 1, sizeof(uint32_t));
     s->in_ids = mrnn__calloc(L * V, sizeof(uint32_t));
     s->chosen_keys = mrnn__calloc(L * V, sizeof(uint32_t));
