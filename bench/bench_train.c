@@ -1,6 +1,8 @@
 /* Training speed and its GEMM-bound ceiling, through the library's internal training step
  * (forward, softmax loss, backward, gradient clipping, Adam: what mrnn_model_train runs per step,
- * minus batch cutting) on random tokens. OpenBLAS threads come from OPENBLAS_NUM_THREADS.
+ * minus batch cutting) on random tokens. The thread count comes from OPENBLAS_NUM_THREADS and is
+ * used as mrnn_model_train uses it: a team of that many threads (team.h), OpenBLAS single-threaded
+ * inside the parts.
  *
  *   bench_train train V E H L T B STEPS REPS   timed training steps; one JSON line
  *   bench_train ceiling V E H L T B REPS       training steps alternating with the step's GEMMs alone
@@ -19,6 +21,7 @@
 #include "adam.h"
 #include "network.h"
 #include "rng.h"
+#include "team.h"
 
 static double now(void)
 {
@@ -51,6 +54,9 @@ typedef struct trainer {
     uint32_t *ids;
     float *mask;
     mrnn__net_workspace *ws;
+    mrnn__team *team;
+    int threads; /* OPENBLAS_NUM_THREADS at start: the team's size, and OpenBLAS's for the replay */
+    double *norm_sums;
     mrnn__net_params w, g;
     mrnn__batch bt;
     uint64_t step;
@@ -68,7 +74,12 @@ static int trainer_init(trainer *tr, const shape *s)
     tr->ids = malloc(4 * (rows + 1) * sizeof(uint32_t));
     tr->mask = malloc(rows * sizeof(float));
     tr->ws = mrnn__net_workspace_new(&tr->cfg, s->T, s->B);
-    if (!tr->block || !tr->ids || !tr->mask || !tr->ws) {
+    tr->norm_sums = malloc(mrnn__norm_chunks(n) * sizeof(double));
+    tr->threads = openblas_get_num_threads();
+    tr->team = mrnn__team_new(tr->threads);
+    openblas_set_num_threads(tr->team ? 1 : tr->threads);
+    if (tr->ws) mrnn__net_workspace_set_team(tr->ws, tr->team);
+    if (!tr->block || !tr->ids || !tr->mask || !tr->ws || !tr->norm_sums) {
         fprintf(stderr, "bench_train: out of memory\n");
         return 1;
     }
@@ -97,13 +108,15 @@ static void trainer_step(trainer *tr)
     mrnn__net_result res = {0};
     mrnn__net_forward_backward(&tr->cfg, &tr->w, &tr->g, &tr->bt, tr->ws, NULL, &res);
     float *weights = tr->block, *grad = tr->block + tr->n, *m = tr->block + 2 * tr->n, *v = tr->block + 3 * tr->n;
-    mrnn__clip_grad_norm(grad, tr->n, 5.0f);
-    mrnn__adam_update(weights, grad, m, v, tr->n, ++tr->step, &ac);
+    mrnn__clip_grad_norm_team(tr->team, grad, tr->n, 5.0f, tr->norm_sums);
+    mrnn__adam_update_team(tr->team, weights, grad, m, v, tr->n, ++tr->step, &ac);
 }
 
 static void trainer_free(trainer *tr)
 {
     mrnn__net_workspace_free(tr->ws);
+    mrnn__team_free(tr->team);
+    free(tr->norm_sums);
     free(tr->block);
     free(tr->ids);
     free(tr->mask);
@@ -215,12 +228,17 @@ static int run_ceiling(const shape *s, int reps)
     if (trainer_init(&tr, s) || replay_init(&rp, s)) return 1;
     double *t_step = malloc((size_t)reps * sizeof(double)), *t_gemm = malloc((size_t)reps * sizeof(double));
     if (!t_step || !t_gemm) return 1;
+    /* the replay is OpenBLAS alone, with all the threads; the step runs it inside its team */
+    const int step_threads = tr.team ? 1 : tr.threads;
     trainer_step(&tr);
+    openblas_set_num_threads(tr.threads);
     replay_run(&rp);
     for (int rep = 0; rep < reps; rep++) {
+        openblas_set_num_threads(step_threads);
         double t0 = now();
         trainer_step(&tr);
         t_step[rep] = now() - t0;
+        openblas_set_num_threads(tr.threads);
         t_gemm[rep] = replay_run(&rp);
     }
     qsort(t_step, (size_t)reps, sizeof *t_step, cmp_double);

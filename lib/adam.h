@@ -16,7 +16,17 @@ void mrnn__adam_update(float *w, const float *grad, float *m, float *v, size_t n
                        const mrnn__adam_config *cfg);
 
 /* Global L2 norm of grad; if it exceeds max_norm (> 0), scale grad down to max_norm.
- * Returns the norm before clipping. */
+ * Returns the norm before clipping. The squares are summed per chunk of MRNN__NORM_CHUNK floats
+ * and the chunk sums in order, so the split version below gives the same bits. */
 double mrnn__clip_grad_norm(float *grad, size_t n, float max_norm);
+
+/* The same two, split over a team's threads (team.h; NULL: the caller alone), with the same
+ * results bit for bit. chunk_sums: mrnn__norm_chunks(n) doubles of scratch. */
+#define MRNN__NORM_CHUNK 16384
+struct mrnn__team;
+size_t mrnn__norm_chunks(size_t n);
+double mrnn__clip_grad_norm_team(struct mrnn__team *t, float *grad, size_t n, float max_norm, double *chunk_sums);
+void mrnn__adam_update_team(struct mrnn__team *t, float *w, const float *grad, float *m, float *v, size_t n,
+                            uint64_t step, const mrnn__adam_config *cfg);
 
 #endif

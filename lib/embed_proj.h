@@ -23,12 +23,14 @@ size_t mrnn__embed_proj_floats(const mrnn__net_config *cfg);
 /* table [(n_tokens + n_styles) x 4H] = [embed; style] · W_ih0ᵀ. */
 void mrnn__embed_proj_table(const mrnn__net_config *cfg, const mrnn__net_params *w, float *table);
 
-/* gates [rows x 4H] = each row's input projection (no bias); table: scratch of the size above. */
+/* gates [rows x 4H] = each row's input projection (no bias); table: scratch of the size above.
+ * team: threads to split over (team.h), or NULL. */
+struct mrnn__team;
 void mrnn__embed_proj_forward(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,
-                              float *table, float *gates);
+                              float *table, float *gates, struct mrnn__team *team);
 
 /* Adds dW_ih0, d embed and d style from layer 0's pre-activation gradients dgates [rows x 4H]. */
 void mrnn__embed_proj_backward(const mrnn__net_config *cfg, const mrnn__net_params *w, mrnn__net_params *grad,
-                               const mrnn__batch *bt, float *table, const float *dgates);
+                               const mrnn__batch *bt, float *table, const float *dgates, struct mrnn__team *team);
 
 #endif

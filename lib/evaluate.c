@@ -26,7 +26,8 @@ static int cmp_len_desc(const void *a, const void *b)
     return x->index < y->index ? -1 : (x->index > y->index);
 }
 
-mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uint32_t split, mrnn_eval_result *out)
+mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uint32_t split, struct mrnn__team *team,
+                           mrnn_eval_result *out)
 {
     memset(out, 0, sizeof *out);
     piece_len *order = mrnn__malloc((c->n_pieces ? c->n_pieces : 1) * sizeof *order);
@@ -57,6 +58,7 @@ mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uin
     float *h = mrnn__malloc(state * sizeof *h);
     float *cell = mrnn__malloc(state * sizeof *cell);
     if (st == MRNN_OK && (!ws || !h || !cell)) st = mrnn__fail(MRNN_ERR_NOMEM, "out of memory evaluating");
+    if (ws) mrnn__net_workspace_set_team(ws, team);
 
     mrnn__net_result res = {0};
     for (size_t g = 0; st == MRNN_OK && g < n; g += (size_t)B) {
@@ -106,5 +108,5 @@ MRNN_API mrnn_status mrnn_model_evaluate(const mrnn_model *m, const mrnn_corpus 
     if (!mrnn__vocab_equal(m->vocab, corpus->vocab))
         return mrnn__fail(MRNN_ERR_INVALID_ARG,
                           "the corpus vocabulary differs from the model's (encode it with mrnn_corpus_create_with_vocab)");
-    return mrnn__evaluate(m, corpus, split, out);
+    return mrnn__evaluate(m, corpus, split, NULL, out);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "infer_weights.h"
+#include "team.h"
 #include "vec_math.h"
 
 /* Gate math of one row (one lane, one step), 4 cells at a time. The last chunk of a row whose H
@@ -133,98 +134,184 @@ void mrnn__lstm_cache_bind(mrnn__lstm_cache *c, float *mem, int T, int B, int H)
     c->h = mem + 5 * nh;
 }
 
-void mrnn__lstm_forward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, const float *x, int T, int B,
-                        const float *h0, const float *c0, mrnn__lstm_cache *cache)
+/* ---- window forward and backward, as jobs for a team (team.h) ----------------------------------
+ * Lanes are independent through the recurrence, so the time loop of a window splits by lanes with
+ * no synchronisation inside it; the window-wide products split by rows, the weight gradients by
+ * gate rows (each part a disjoint block of the output). The packed products give the same bits
+ * however they are split; OpenBLAS's may differ in rounding with the block size. */
+
+typedef struct window_job {
+    const mrnn__lstm_weights *w;
+    mrnn__lstm_weights *g; /* backward: gradients */
+    const mrnn__infer_matrix *pih, *phh;
+    const float *x, *h0, *c0;
+    int T, B;
+    mrnn__lstm_cache *cache;
+    float *dh, *dx, *scratch; /* backward */
+} window_job;
+
+/* Lane-tile and panel friendly boundaries between parts. */
+#define ROW_ALIGN 4
+#define GATE_ALIGN 16
+
+/* gates = x · W_ihᵀ for rows [r0, r1) of the window. */
+static void forward_project_part(void *ctx, int part, int n_parts)
 {
-    const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
-    const size_t n = (size_t)T * (size_t)B;
-    if (n == 0) return;
-    const mrnn__infer_matrix *pih = pk ? pk->ih : NULL, *phh = pk ? pk->hh : NULL;
-    if (x && pih) {
-        memset(cache->gates, 0, n * (size_t)G * sizeof *cache->gates);
-        mrnn__infer_matmul(pih, (int)n, x, (size_t)NI, cache->gates, (size_t)G);
-    } else if (x) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, G, NI, 1.0f, x, NI, w->w_ih, NI, 0.0f,
-                    cache->gates, G);
+    const window_job *j = ctx;
+    const int H = j->w->n_hidden, NI = j->w->n_in, G = 4 * H;
+    size_t r0, r1;
+    mrnn__team_range((size_t)j->T * (size_t)j->B, ROW_ALIGN, part, n_parts, &r0, &r1);
+    if (r1 == r0) return;
+    const float *x = j->x + r0 * (size_t)NI;
+    float *gates = j->cache->gates + r0 * (size_t)G;
+    if (j->pih) {
+        memset(gates, 0, (r1 - r0) * (size_t)G * sizeof *gates);
+        mrnn__infer_matmul(j->pih, (int)(r1 - r0), x, (size_t)NI, gates, (size_t)G);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), G, NI, 1.0f, x, NI, j->w->w_ih, NI,
+                    0.0f, gates, G);
     }
-    for (int t = 0; t < T; t++) {
-        size_t row = (size_t)t * (size_t)B;
+}
+
+/* The time loop for lanes [b0, b1): recurrent product, then the cell of each lane. */
+static void forward_steps_part(void *ctx, int part, int n_parts)
+{
+    const window_job *j = ctx;
+    const int H = j->w->n_hidden, G = 4 * H, B = j->B;
+    size_t lb0, lb1;
+    mrnn__team_range((size_t)B, ROW_ALIGN, part, n_parts, &lb0, &lb1);
+    const int b0 = (int)lb0, nb = (int)(lb1 - lb0);
+    if (nb == 0) return;
+    mrnn__lstm_cache *cache = j->cache;
+    for (int t = 0; t < j->T; t++) {
+        size_t row = (size_t)t * (size_t)B + (size_t)b0;
         float *a = cache->gates + row * (size_t)G;
-        const float *hp = t > 0 ? cache->h + (row - (size_t)B) * (size_t)H : h0;
-        const float *cp = t > 0 ? cache->c + (row - (size_t)B) * (size_t)H : c0;
-        if (hp && phh)
-            mrnn__infer_matmul(phh, B, hp, (size_t)H, a, (size_t)G);
+        const float *hp = t > 0 ? cache->h + (row - (size_t)B) * (size_t)H : j->h0 ? j->h0 + (size_t)b0 * H : NULL;
+        const float *cp = t > 0 ? cache->c + (row - (size_t)B) * (size_t)H : j->c0 ? j->c0 + (size_t)b0 * H : NULL;
+        if (hp && j->phh)
+            mrnn__infer_matmul(j->phh, nb, hp, (size_t)H, a, (size_t)G);
         else if (hp)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H, w->w_hh, H, 1.0f, a, G);
-        for (int b = 0; b < B; b++) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, G, H, 1.0f, hp, H, j->w->w_hh, H, 1.0f, a, G);
+        for (int b = 0; b < nb; b++) {
             size_t r = row + (size_t)b;
-            cell_ptrs p = {a + (size_t)b * (size_t)G, w->b, cp ? cp + (size_t)b * (size_t)H : NULL,
+            cell_ptrs p = {a + (size_t)b * (size_t)G, j->w->b, cp ? cp + (size_t)b * (size_t)H : NULL,
                            cache->c + r * (size_t)H, cache->h + r * (size_t)H};
             lstm_cell(&p, H);
         }
     }
 }
 
-/* out[0..m) += sum of the n rows of a (row stride m). */
-static void add_row_sums(float *out, const float *a, size_t n, int m)
+void mrnn__lstm_forward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, mrnn__team *team, const float *x,
+                        int T, int B, const float *h0, const float *c0, mrnn__lstm_cache *cache)
+{
+    if ((size_t)T * (size_t)B == 0) return;
+    window_job j = {w, NULL, pk ? pk->ih : NULL, pk ? pk->hh : NULL, x, h0, c0, T, B, cache, NULL, NULL, NULL};
+    if (x) mrnn__team_run(team, forward_project_part, &j);
+    mrnn__team_run(team, forward_steps_part, &j);
+}
+
+/* out[0..m) += sum of the n rows of a (row stride ld). */
+static void add_row_sums(float *out, const float *a, size_t n, size_t ld, int m)
 {
     int j = 0;
     for (; j + CHUNK <= m; j += CHUNK) {
         mrnn__v4f s = mrnn__v4_load(out + j);
-        for (size_t r = 0; r < n; r++) s += mrnn__v4_load(a + r * (size_t)m + (size_t)j);
+        for (size_t r = 0; r < n; r++) s += mrnn__v4_load(a + r * ld + (size_t)j);
         mrnn__v4_store(out + j, s);
     }
     for (; j < m; j++) {
         float s = out[j];
-        for (size_t r = 0; r < n; r++) s += a[r * (size_t)m + (size_t)j];
+        for (size_t r = 0; r < n; r++) s += a[r * ld + (size_t)j];
         out[j] = s;
     }
 }
 
-void mrnn__lstm_backward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, mrnn__lstm_weights *g,
-                         const float *x, int T, int B, const float *h0, const float *c0, mrnn__lstm_cache *cache,
-                         float *dh, float *dx, float *scratch)
+/* The time loop backwards for lanes [b0, b1): each lane's cell gradients, then its share of the
+ * recurrent gradient into the step before. The running cell gradient of lane b is scratch row b. */
+static void backward_steps_part(void *ctx, int part, int n_parts)
 {
-    const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
-    const size_t n = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)H;
-    if (n == 0) return;
-    const mrnn__infer_matrix *pih = pk ? pk->ih : NULL, *phh = pk ? pk->hh : NULL;
-    float *dgates = cache->gates; /* [n x 4H], overwritten step by step, latest first */
-    float *dc = scratch;          /* [B x H] */
-    memset(dc, 0, bh * sizeof *dc);
-
-    for (int t = T - 1; t >= 0; t--) {
-        size_t row = (size_t)t * (size_t)B;
-        const float *cp_t = t > 0 ? cache->c + (row - (size_t)B) * (size_t)H : c0;
-        for (int b = 0; b < B; b++) {
+    const window_job *j = ctx;
+    const int H = j->w->n_hidden, G = 4 * H, B = j->B;
+    size_t lb0, lb1;
+    mrnn__team_range((size_t)B, ROW_ALIGN, part, n_parts, &lb0, &lb1);
+    const int b0 = (int)lb0, nb = (int)(lb1 - lb0);
+    if (nb == 0) return;
+    mrnn__lstm_cache *cache = j->cache;
+    float *dgates = cache->gates; /* overwritten step by step, latest first */
+    float *dc = j->scratch + (size_t)b0 * (size_t)H;
+    memset(dc, 0, (size_t)nb * (size_t)H * sizeof *dc);
+    for (int t = j->T - 1; t >= 0; t--) {
+        size_t row = (size_t)t * (size_t)B + (size_t)b0;
+        const float *cp_t = t > 0 ? cache->c + (row - (size_t)B) * (size_t)H : j->c0 ? j->c0 + (size_t)b0 * H : NULL;
+        for (int b = 0; b < nb; b++) {
             size_t r = row + (size_t)b;
             lstm_cell_backward(dgates + r * (size_t)G, cache->c + r * (size_t)H,
-                               cp_t ? cp_t + (size_t)b * (size_t)H : NULL, dh + r * (size_t)H,
+                               cp_t ? cp_t + (size_t)b * (size_t)H : NULL, j->dh + r * (size_t)H,
                                dc + (size_t)b * (size_t)H, H);
         }
-        if (t > 0 && phh)
-            mrnn__infer_matmul(phh, B, dgates + row * (size_t)G, (size_t)G, dh + (row - (size_t)B) * (size_t)H,
-                               (size_t)H);
-        else if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgates + row * (size_t)G, G,
-                        w->w_hh, H, 1.0f, dh + (row - (size_t)B) * (size_t)H, H);
+        if (t == 0) break;
+        float *dprev = j->dh + (row - (size_t)B) * (size_t)H;
+        if (j->phh)
+            mrnn__infer_matmul(j->phh, nb, dgates + row * (size_t)G, (size_t)G, dprev, (size_t)H);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, H, G, 1.0f, dgates + row * (size_t)G, G,
+                        j->w->w_hh, H, 1.0f, dprev, H);
     }
+}
 
-    if (x) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, NI, (int)n, 1.0f, dgates, G, x, NI, 1.0f, g->w_ih, NI);
+/* Weight and bias gradients for gate rows [g0, g1): dW_ih, dW_hh and db, each over the window. */
+static void backward_weights_part(void *ctx, int part, int n_parts)
+{
+    const window_job *j = ctx;
+    const int H = j->w->n_hidden, NI = j->w->n_in, G = 4 * H, B = j->B;
+    const size_t n = (size_t)j->T * (size_t)B, bh = (size_t)B * (size_t)H;
+    size_t lg0, lg1;
+    mrnn__team_range((size_t)G, GATE_ALIGN, part, n_parts, &lg0, &lg1);
+    const int g0 = (int)lg0, ng = (int)(lg1 - lg0);
+    if (ng == 0) return;
+    const float *dgates = j->cache->gates + g0; /* columns g0.. of the gradients, row stride G */
+    mrnn__lstm_weights *g = j->g;
+    if (j->x)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ng, NI, (int)n, 1.0f, dgates, G, j->x, NI, 1.0f,
+                    g->w_ih + (size_t)g0 * (size_t)NI, NI);
     /* dW_hh pairs step t's gate gradients with h_{t-1}: rows B.. of dgates with rows ..n-B of h
      * (both contiguous in the step-major layout), plus step 0 with h0 when there is one. */
-    if (T > 1)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, (int)(n - (size_t)B), 1.0f, dgates + bh * 4u, G,
-                    cache->h, H, 1.0f, g->w_hh, H);
-    if (h0) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, B, 1.0f, dgates, G, h0, H, 1.0f, g->w_hh, H);
-    add_row_sums(g->b, dgates, n, G);
-    if (dx && pih) {
-        memset(dx, 0, n * (size_t)NI * sizeof *dx);
-        mrnn__infer_matmul(pih, (int)n, dgates, (size_t)G, dx, (size_t)NI);
-    } else if (dx) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, NI, G, 1.0f, dgates, G, w->w_ih, NI, 0.0f,
-                    dx, NI);
+    float *dw_hh = g->w_hh + (size_t)g0 * (size_t)H;
+    if (j->T > 1)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ng, H, (int)(n - (size_t)B), 1.0f, dgates + bh * 4u, G,
+                    j->cache->h, H, 1.0f, dw_hh, H);
+    if (j->h0) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ng, H, B, 1.0f, dgates, G, j->h0, H, 1.0f, dw_hh, H);
+    add_row_sums(g->b + g0, dgates, n, (size_t)G, ng);
+}
+
+/* dx = dgates · W_ih for rows [r0, r1). */
+static void backward_dx_part(void *ctx, int part, int n_parts)
+{
+    const window_job *j = ctx;
+    const int H = j->w->n_hidden, NI = j->w->n_in, G = 4 * H;
+    size_t r0, r1;
+    mrnn__team_range((size_t)j->T * (size_t)j->B, ROW_ALIGN, part, n_parts, &r0, &r1);
+    if (r1 == r0) return;
+    const float *dgates = j->cache->gates + r0 * (size_t)G;
+    float *dx = j->dx + r0 * (size_t)NI;
+    if (j->pih) {
+        memset(dx, 0, (r1 - r0) * (size_t)NI * sizeof *dx);
+        mrnn__infer_matmul(j->pih, (int)(r1 - r0), dgates, (size_t)G, dx, (size_t)NI);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), NI, G, 1.0f, dgates, G, j->w->w_ih,
+                    NI, 0.0f, dx, NI);
     }
+}
+
+void mrnn__lstm_backward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, mrnn__team *team,
+                         mrnn__lstm_weights *g, const float *x, int T, int B, const float *h0, const float *c0,
+                         mrnn__lstm_cache *cache, float *dh, float *dx, float *scratch)
+{
+    if ((size_t)T * (size_t)B == 0) return;
+    window_job j = {w, g, pk ? pk->ih : NULL, pk ? pk->hh : NULL, x, h0, c0, T, B, cache, dh, dx, scratch};
+    mrnn__team_run(team, backward_steps_part, &j);
+    mrnn__team_run(team, backward_weights_part, &j);
+    if (dx) mrnn__team_run(team, backward_dx_part, &j);
 }
 
 void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *h, float *c, float *scratch)

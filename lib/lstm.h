@@ -34,6 +34,7 @@ typedef struct mrnn__lstm_cache {
  * twice as fast as OpenBLAS 0.3.21, which repacks the weights inside every call (per time step!).
  * Forward: ih = W_ihᵀ [I x 4H], hh = W_hhᵀ [H x 4H]. Backward: ih = W_ih [4H x I], hh = W_hh [4H x H]. */
 struct mrnn__infer_matrix;
+struct mrnn__team;
 typedef struct mrnn__lstm_packed {
     const struct mrnn__infer_matrix *ih, *hh;
 } mrnn__lstm_packed;
@@ -44,14 +45,15 @@ size_t mrnn__lstm_backward_scratch_floats(int T, int B, int H);
 /* Point the cache's arrays into `mem` (mrnn__lstm_cache_floats floats). */
 void mrnn__lstm_cache_bind(mrnn__lstm_cache *c, float *mem, int T, int B, int H);
 
-/* Forward over a window. pk: packed forward weights, or NULL. x: [T*B x I]. h0, c0: [B x H]
- * initial state or NULL for zeros.
+/* Forward over a window. pk: packed forward weights, or NULL. team: threads to split the work
+ * over (team.h; NULL: the caller alone; OpenBLAS must then run single-threaded inside the parts).
+ * x: [T*B x I]. h0, c0: [B x H] initial state or NULL for zeros.
  * Fills cache; the final state is cache->h / cache->c at step T-1. x == NULL: the caller has
  * already put the input projection x · W_ihᵀ (no bias) into cache->gates (see embed_proj.h). */
-void mrnn__lstm_forward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, const float *x, int T, int B,
-                        const float *h0, const float *c0, mrnn__lstm_cache *cache);
+void mrnn__lstm_forward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, struct mrnn__team *team,
+                        const float *x, int T, int B, const float *h0, const float *c0, mrnn__lstm_cache *cache);
 
-/* Backward over a window. pk: packed backward weights, or NULL. dh: [T*B x H] loss gradient w.r.t. each step's output h (modified in
+/* Backward over a window. pk: packed backward weights, or NULL; team as for forward. dh: [T*B x H] loss gradient w.r.t. each step's output h (modified in
  * place: it accumulates the recurrent gradient). Gradients are ADDED into g (same layout as w).
  * Consumes the cache: cache->gates is overwritten with the pre-activation gradients, so a second
  * backward needs a fresh forward. x == NULL: dW_ih is left to the caller (from those gradients)
@@ -59,9 +61,9 @@ void mrnn__lstm_forward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk
  * dx: [T*B x I] receives the gradient w.r.t. x (overwritten), or NULL if not needed.
  * dh_last/dc_last: gradient flowing into the final state from later windows, or NULL.
  * scratch: mrnn__lstm_backward_scratch_floats floats. */
-void mrnn__lstm_backward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, mrnn__lstm_weights *g,
-                         const float *x, int T, int B, const float *h0, const float *c0, mrnn__lstm_cache *cache,
-                         float *dh, float *dx, float *scratch);
+void mrnn__lstm_backward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk, struct mrnn__team *team,
+                         mrnn__lstm_weights *g, const float *x, int T, int B, const float *h0, const float *c0,
+                         mrnn__lstm_cache *cache, float *dh, float *dx, float *scratch);
 
 /* One inference step for B lanes: x [B x I]; h, c [B x H] updated in place. scratch: 4*H*B floats.
  * Uses sgemv when B == 1. */

@@ -12,6 +12,7 @@
 #include "embed_proj.h"
 #include "infer_weights.h"
 #include "loss.h"
+#include "team.h"
 
 struct mrnn__net_workspace {
     int T, B;
@@ -27,6 +28,9 @@ struct mrnn__net_workspace {
     float *scratch;                         /* LSTM backward scratch */
     float *table;                           /* layer 0's projected embedding table (embed_proj.h) */
     uint32_t *target;                       /* [rows] softmax target per row */
+    double *chunk_loss;                     /* [rows / LOSS_CHUNK, rounded up] partial loss sums */
+    uint64_t *chunk_correct;                /* the same for the correct-prediction counts */
+    mrnn__team *team;                       /* borrowed (mrnn__net_workspace_set_team), or NULL */
     /* Packed weights (MRNN__PACK_*): the forward layouts (Wᵀ) during forward, then the backward
      * ones (W) in the same floats; pack_ih[0] is unused when layer 0 goes through the table. */
     int pack;
@@ -37,6 +41,11 @@ struct mrnn__net_workspace {
 
 /* Below this many rows in a window, packing the weights costs more than it saves. */
 #define PACK_MIN_ROWS 32
+/* Rows per partial loss sum. The sums are added in chunk order, so the loss does not depend on
+ * how many threads computed them. */
+#define LOSS_CHUNK 64
+/* Lane-tile friendly boundaries between the row ranges of parts. */
+#define ROW_ALIGN 4
 
 /* Floats of the packed weights: the larger of the forward and the backward layouts (each
  * matrix's padding differs between the two), plus room to align to 64 bytes. */
@@ -118,19 +127,24 @@ void mrnn__net_init(const mrnn__net_config *cfg, mrnn__net_params *p, mrnn__rng 
     memset(p->b_out, 0, cfg->n_out * sizeof *p->b_out);
 }
 
-static void zero_params(const mrnn__net_config *cfg, mrnn__net_params *g)
+/* The gradient block is one run of floats from g->embed (mrnn__net_bind lays it out so). */
+typedef struct zero_job {
+    float *block;
+    size_t n;
+} zero_job;
+
+static void zero_part(void *ctx, int part, int n_parts)
 {
-    size_t E = cfg->embed, H = cfg->hidden;
-    memset(g->embed, 0, (size_t)cfg->n_tokens * E * sizeof(float));
-    if (cfg->n_styles && g->style) memset(g->style, 0, (size_t)cfg->n_styles * E * sizeof(float));
-    for (uint32_t l = 0; l < cfg->layers; l++) {
-        mrnn__lstm_weights *lw = &g->layer[l];
-        memset(lw->w_ih, 0, 4 * H * layer_in(cfg, l) * sizeof(float));
-        memset(lw->w_hh, 0, 4 * H * H * sizeof(float));
-        memset(lw->b, 0, 4 * H * sizeof(float));
-    }
-    memset(g->w_out, 0, (size_t)cfg->n_out * H * sizeof(float));
-    memset(g->b_out, 0, cfg->n_out * sizeof(float));
+    const zero_job *j = ctx;
+    size_t a, b;
+    mrnn__team_range(j->n, 16, part, n_parts, &a, &b);
+    memset(j->block + a, 0, (b - a) * sizeof *j->block);
+}
+
+static void zero_params(const mrnn__net_config *cfg, mrnn__net_params *g, mrnn__team *team)
+{
+    zero_job j = {g->embed, mrnn__net_param_count(cfg)};
+    mrnn__team_run(team, zero_part, &j);
 }
 
 mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T, int B)
@@ -154,6 +168,7 @@ mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, i
                     + mrnn__lstm_backward_scratch_floats(T, B, (int)H)
                     + mrnn__embed_proj_floats(cfg)
                     + (pack ? packed_floats(cfg) : 0)
+                    + 4 * (rows / LOSS_CHUNK + 1) + 2 /* chunk sums (double, uint64), aligned */
                     + rows;                 /* targets (uint32, same size as float) */
     size_t bytes;
     if (!mrnn__mul_ok(floats, sizeof(float), &bytes)) return NULL;
@@ -195,8 +210,18 @@ mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, i
         ws->packed = p + (16 - (uintptr_t)p / sizeof *p % 16) % 16; /* 64-byte aligned panels */
         p += packed_floats(cfg);
     }
+    p += (uintptr_t)p / sizeof *p % 2; /* 8-byte alignment for the chunk sums */
+    ws->chunk_loss = (double *)(void *)p;
+    p += 2 * (rows / LOSS_CHUNK + 1);
+    ws->chunk_correct = (uint64_t *)(void *)p;
+    p += 2 * (rows / LOSS_CHUNK + 1);
     ws->target = (uint32_t *)(void *)p;
     return ws;
+}
+
+void mrnn__net_workspace_set_team(mrnn__net_workspace *ws, mrnn__team *team)
+{
+    ws->team = team;
 }
 
 void mrnn__net_workspace_free(mrnn__net_workspace *ws)
@@ -206,33 +231,128 @@ void mrnn__net_workspace_free(mrnn__net_workspace *ws)
     mrnn__free(ws);
 }
 
-/* Input rows: sum of the rows' token embeddings, plus the lane's style row. */
-static void embed_rows(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt, float *x0)
+/* ---- one window, forward and backward, split over the workspace's team ------------------------
+ * Every job below splits its work into disjoint blocks of the output (rows, lanes or columns):
+ * parts never write the same element, and no part waits for another inside a job. */
+
+typedef struct net_job {
+    const mrnn__net_config *cfg;
+    const mrnn__net_params *w;
+    mrnn__net_params *grad;
+    const mrnn__batch *bt;
+    mrnn__net_workspace *ws;
+    int pack;        /* the packed weights are in use */
+    uint32_t layer;  /* dropout jobs: which layer */
+    uint64_t seed;   /* dropout jobs: the step's mask seed */
+    float scale;     /* loss: gradient scale */
+    float *dh;       /* dropout backward: the gradient to mask */
+} net_job;
+
+static void row_range(const net_job *j, size_t align, int part, int n_parts, size_t *r0, size_t *r1)
 {
-    const size_t E = cfg->embed, rows = (size_t)bt->T * (size_t)bt->B;
-    memset(x0, 0, rows * E * sizeof *x0);
-    for (size_t r = 0; r < rows; r++) {
+    mrnn__team_range((size_t)j->bt->T * (size_t)j->bt->B, align, part, n_parts, r0, r1);
+}
+
+/* Input rows: sum of the rows' token embeddings, plus the lane's style row. */
+static void embed_rows_part(void *ctx, int part, int n_parts)
+{
+    const net_job *j = ctx;
+    const mrnn__batch *bt = j->bt;
+    const size_t E = j->cfg->embed;
+    size_t r0, r1;
+    row_range(j, 1, part, n_parts, &r0, &r1);
+    float *x0 = j->ws->x0;
+    memset(x0 + r0 * E, 0, (r1 - r0) * E * sizeof *x0);
+    for (size_t r = r0; r < r1; r++) {
         float *x = x0 + r * E;
         for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++) {
-            const float *e = w->embed + (size_t)bt->in_ids[k] * E;
-            for (size_t j = 0; j < E; j++) x[j] += e[j];
+            const float *e = j->w->embed + (size_t)bt->in_ids[k] * E;
+            for (size_t c = 0; c < E; c++) x[c] += e[c];
         }
-        if (bt->style && w->style) {
-            const float *s = w->style + (size_t)bt->style[r % (size_t)bt->B] * E;
-            for (size_t j = 0; j < E; j++) x[j] += s[j];
+        if (bt->style && j->w->style) {
+            const float *s = j->w->style + (size_t)bt->style[r % (size_t)bt->B] * E;
+            for (size_t c = 0; c < E; c++) x[c] += s[c];
         }
     }
 }
 
-/* Inverted dropout of layer l's output into ws->drop[l], drawing a fresh mask. */
-static void dropout_forward(mrnn__net_workspace *ws, uint32_t l, size_t n, float p, mrnn__rng *rng)
+/* Element k of layer l's dropout mask is hash draw (l << 40 | k) of the step's seed: any thread can
+ * draw any element, so the mask does not depend on how the work is split. */
+static inline float mask_uniform(uint64_t seed, uint32_t l, size_t k)
 {
-    const float keep_scale = 1.0f / (1.0f - p);
-    const float *h = ws->cache[l].h;
-    float *m = ws->mask[l], *d = ws->drop[l];
-    for (size_t k = 0; k < n; k++) m[k] = mrnn__rng_uniform(rng) < (double)p ? 0.0f : keep_scale;
-    for (size_t k = 0; k < n; k++) d[k] = h[k] * m[k];
-    ws->out[l] = d;
+    return mrnn__hash_uniform(seed, ((uint64_t)l << 40) | (uint64_t)k);
+}
+
+/* Inverted dropout of layer l's output into ws->drop[l] with a fresh mask. */
+static void dropout_forward_part(void *ctx, int part, int n_parts)
+{
+    const net_job *j = ctx;
+    const size_t H = j->cfg->hidden;
+    const float p = j->cfg->dropout, keep_scale = 1.0f / (1.0f - p);
+    size_t r0, r1;
+    row_range(j, 1, part, n_parts, &r0, &r1);
+    const float *h = j->ws->cache[j->layer].h;
+    float *m = j->ws->mask[j->layer], *d = j->ws->drop[j->layer];
+    for (size_t k = r0 * H; k < r1 * H; k++) {
+        m[k] = mask_uniform(j->seed, j->layer, k) < p ? 0.0f : keep_scale;
+        d[k] = h[k] * m[k];
+    }
+}
+
+/* The gradient j->dh through layer j->layer's dropout mask. */
+static void dropout_backward_part(void *ctx, int part, int n_parts)
+{
+    const net_job *j = ctx;
+    const size_t H = j->cfg->hidden;
+    size_t r0, r1;
+    row_range(j, 1, part, n_parts, &r0, &r1);
+    const float *m = j->ws->mask[j->layer];
+    for (size_t k = r0 * H; k < r1 * H; k++) j->dh[k] *= m[k];
+}
+
+/* logits = b_out + top · W_outᵀ for rows [r0, r1). */
+static void output_forward_part(void *ctx, int part, int n_parts)
+{
+    const net_job *j = ctx;
+    const int H = (int)j->cfg->hidden, V = (int)j->cfg->n_out;
+    size_t r0, r1;
+    row_range(j, ROW_ALIGN, part, n_parts, &r0, &r1);
+    if (r1 == r0) return;
+    const float *in = j->ws->out[j->cfg->layers - 1] + r0 * (size_t)H;
+    float *logits = j->ws->logits + r0 * (size_t)V;
+    for (size_t r = 0; r < r1 - r0; r++) memcpy(logits + r * (size_t)V, j->w->b_out, (size_t)V * sizeof(float));
+    if (j->pack)
+        mrnn__infer_matmul(&j->ws->pack_out, (int)(r1 - r0), in, (size_t)H, logits, (size_t)V);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), V, H, 1.0f, in, H, j->w->w_out, H, 1.0f,
+                    logits, V);
+}
+
+/* The loss of each LOSS_CHUNK rows into ws->chunk_loss / chunk_correct; the gradient (scaled)
+ * replaces the logits. */
+static void loss_part(void *ctx, int part, int n_parts)
+{
+    const net_job *j = ctx;
+    const mrnn__batch *bt = j->bt;
+    mrnn__net_workspace *ws = j->ws;
+    const size_t V = j->cfg->n_out, rows = (size_t)bt->T * (size_t)bt->B;
+    size_t r0, r1;
+    row_range(j, LOSS_CHUNK, part, n_parts, &r0, &r1);
+    for (size_t a = r0; a < r1; a += LOSS_CHUNK) {
+        const size_t n = rows - a < LOSS_CHUNK ? rows - a : LOSS_CHUNK;
+        float *lg = ws->logits + a * V;
+        uint64_t correct = 0;
+        double sum;
+        if (j->cfg->loss == MRNN__LOSS_SIGMOID) {
+            sum = mrnn__sigmoid_bce(lg, lg, bt->tgt_start + a, bt->tgt_ids, bt->mask + a, n, V, j->scale, &correct);
+        } else {
+            for (size_t r = a; r < a + n; r++)
+                ws->target[r] = bt->tgt_start[r + 1] > bt->tgt_start[r] ? bt->tgt_ids[bt->tgt_start[r]] : 0;
+            sum = mrnn__softmax_xent(lg, lg, ws->target + a, bt->mask + a, n, V, j->scale, &correct);
+        }
+        ws->chunk_loss[a / LOSS_CHUNK] = sum;
+        ws->chunk_correct[a / LOSS_CHUNK] = correct;
+    }
 }
 
 static int packed_for(const mrnn__net_workspace *ws, size_t rows)
@@ -278,50 +398,54 @@ static mrnn__lstm_packed layer_packed(const mrnn__net_workspace *ws, uint32_t l,
 
 /* Forward through the stack and the output layer; logits in ws->logits. h/c: initial states
  * [layers x B x H] or NULL. Returns whether dropout was applied. */
-static int forward(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,
-                   mrnn__net_workspace *ws, const float *h, const float *c, mrnn__rng *dropout_rng)
+static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropout_rng)
 {
-    const int T = bt->T, B = bt->B, H = (int)cfg->hidden, V = (int)cfg->n_out;
-    const size_t rows = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)H;
+    const mrnn__net_config *cfg = j->cfg;
+    const mrnn__batch *bt = j->bt;
+    mrnn__net_workspace *ws = j->ws;
+    const int T = bt->T, B = bt->B;
+    const size_t rows = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)cfg->hidden;
     const int drop = dropout_rng != NULL && cfg->dropout > 0.0f;
     const int table = mrnn__embed_proj_worth(cfg, rows);
     if (table)
-        mrnn__embed_proj_forward(cfg, w, bt, ws->table, ws->cache[0].gates);
+        mrnn__embed_proj_forward(cfg, j->w, bt, ws->table, ws->cache[0].gates, ws->team);
     else
-        embed_rows(cfg, w, bt, ws->x0);
+        mrnn__team_run(ws->team, embed_rows_part, j);
     const float *in = table ? NULL : ws->x0;
-    const int pack = packed_for(ws, rows);
-    if (pack) pack_weights(cfg, w, ws, table, 0);
+    j->pack = packed_for(ws, rows);
+    if (j->pack) pack_weights(cfg, j->w, ws, table, 0);
+    if (drop) j->seed = mrnn__rng_next(dropout_rng);
     for (uint32_t l = 0; l < cfg->layers; l++) {
         mrnn__lstm_packed pk = layer_packed(ws, l, table);
-        mrnn__lstm_forward(&w->layer[l], pack ? &pk : NULL, in, T, B, h ? h + l * bh : NULL, c ? c + l * bh : NULL,
-                           &ws->cache[l]);
-        if (drop)
-            dropout_forward(ws, l, rows * (size_t)H, cfg->dropout, dropout_rng);
-        else
+        mrnn__lstm_forward(&j->w->layer[l], j->pack ? &pk : NULL, ws->team, in, T, B, h ? h + l * bh : NULL,
+                           c ? c + l * bh : NULL, &ws->cache[l]);
+        if (drop) {
+            j->layer = l;
+            mrnn__team_run(ws->team, dropout_forward_part, j);
+            ws->out[l] = ws->drop[l];
+        } else {
             ws->out[l] = ws->cache[l].h;
+        }
         in = ws->out[l];
     }
-    for (size_t r = 0; r < rows; r++) memcpy(ws->logits + r * (size_t)V, w->b_out, (size_t)V * sizeof(float));
-    if (pack)
-        mrnn__infer_matmul(&ws->pack_out, (int)rows, in, (size_t)H, ws->logits, (size_t)V);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, V, H, 1.0f, in, H, w->w_out, H, 1.0f,
-                    ws->logits, V);
+    mrnn__team_run(ws->team, output_forward_part, j);
     return drop;
 }
 
-/* Loss over the window; the gradient (scaled by `scale`) replaces the logits. */
-static double loss(const mrnn__net_config *cfg, const mrnn__batch *bt, mrnn__net_workspace *ws, float scale,
-                   uint64_t *n_correct)
+/* Loss over the window (summed in chunk order); the gradient (scaled) replaces the logits. */
+static double loss(net_job *j, float scale, uint64_t *n_correct)
 {
-    const size_t rows = (size_t)bt->T * (size_t)bt->B, V = cfg->n_out;
-    if (cfg->loss == MRNN__LOSS_SIGMOID)
-        return mrnn__sigmoid_bce(ws->logits, ws->logits, bt->tgt_start, bt->tgt_ids, bt->mask, rows, V, scale,
-                                 n_correct);
-    for (size_t r = 0; r < rows; r++)
-        ws->target[r] = bt->tgt_start[r + 1] > bt->tgt_start[r] ? bt->tgt_ids[bt->tgt_start[r]] : 0;
-    return mrnn__softmax_xent(ws->logits, ws->logits, ws->target, bt->mask, rows, V, scale, n_correct);
+    const size_t rows = (size_t)j->bt->T * (size_t)j->bt->B;
+    j->scale = scale;
+    mrnn__team_run(j->ws->team, loss_part, j);
+    double total = 0.0;
+    uint64_t correct = 0;
+    for (size_t c = 0; c * LOSS_CHUNK < rows; c++) {
+        total += j->ws->chunk_loss[c];
+        correct += j->ws->chunk_correct[c];
+    }
+    *n_correct = correct;
+    return total;
 }
 
 static uint64_t count_scored(const mrnn__batch *bt)
@@ -332,20 +456,83 @@ static uint64_t count_scored(const mrnn__batch *bt)
     return n;
 }
 
+/* dW_out and db_out for output rows [v0, v1): each over the whole window. */
+static void output_weights_part(void *ctx, int part, int n_parts)
+{
+    const net_job *j = ctx;
+    const int H = (int)j->cfg->hidden, V = (int)j->cfg->n_out;
+    const size_t rows = (size_t)j->bt->T * (size_t)j->bt->B;
+    size_t a, b;
+    mrnn__team_range((size_t)V, 16, part, n_parts, &a, &b);
+    const int v0 = (int)a, nv = (int)(b - a);
+    if (nv == 0) return;
+    const float *dlog = j->ws->logits;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nv, H, (int)rows, 1.0f, dlog + v0, V,
+                j->ws->out[j->cfg->layers - 1], H, 0.0f, j->grad->w_out + (size_t)v0 * (size_t)H, H);
+    float *db = j->grad->b_out + v0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *d = dlog + r * (size_t)V + v0;
+        for (int k = 0; k < nv; k++) db[k] += d[k];
+    }
+}
+
+/* dh = dlogits · W_out for rows [r0, r1), into j->dh. */
+static void output_backward_part(void *ctx, int part, int n_parts)
+{
+    const net_job *j = ctx;
+    const int H = (int)j->cfg->hidden, V = (int)j->cfg->n_out;
+    size_t r0, r1;
+    row_range(j, ROW_ALIGN, part, n_parts, &r0, &r1);
+    if (r1 == r0) return;
+    const float *dlog = j->ws->logits + r0 * (size_t)V;
+    float *dh = j->dh + r0 * (size_t)H;
+    if (j->pack) {
+        memset(dh, 0, (r1 - r0) * (size_t)H * sizeof *dh);
+        mrnn__infer_matmul(&j->ws->pack_out, (int)(r1 - r0), dlog, (size_t)V, dh, (size_t)H);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), H, V, 1.0f, dlog, V, j->w->w_out, H,
+                    0.0f, dh, H);
+    }
+}
+
+/* The gradient of the input rows into the embedding and style rows, for embedding columns
+ * [e0, e1) (by columns: rows sharing a token would collide). */
+static void embed_scatter_part(void *ctx, int part, int n_parts)
+{
+    const net_job *j = ctx;
+    const mrnn__batch *bt = j->bt;
+    const size_t E = j->cfg->embed, rows = (size_t)bt->T * (size_t)bt->B;
+    size_t e0, e1;
+    mrnn__team_range(E, 4, part, n_parts, &e0, &e1);
+    for (size_t r = 0; r < rows && e1 > e0; r++) {
+        const float *d = j->ws->dx0 + r * E;
+        for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++) {
+            float *g = j->grad->embed + (size_t)bt->in_ids[k] * E;
+            for (size_t c = e0; c < e1; c++) g[c] += d[c];
+        }
+        if (bt->style && j->grad->style) {
+            float *g = j->grad->style + (size_t)bt->style[r % (size_t)bt->B] * E;
+            for (size_t c = e0; c < e1; c++) g[c] += d[c];
+        }
+    }
+}
+
 void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_params *w,
                                 mrnn__net_params *grad, const mrnn__batch *bt, mrnn__net_workspace *ws,
                                 mrnn__rng *dropout_rng, mrnn__net_result *res)
 {
-    const int T = bt->T, B = bt->B, H = (int)cfg->hidden, V = (int)cfg->n_out;
-    const size_t rows = (size_t)T * (size_t)B, E = cfg->embed;
-    zero_params(cfg, grad);
+    const int T = bt->T, B = bt->B;
+    const size_t rows = (size_t)T * (size_t)B;
+    mrnn__team *team = ws->team;
+    zero_params(cfg, grad, team);
     if (rows == 0) return;
     uint64_t n_scored = count_scored(bt);
-    int drop = forward(cfg, w, bt, ws, NULL, NULL, dropout_rng);
+    net_job j = {cfg, w, grad, bt, ws, 0, 0, 0, 0.0f, NULL};
+    int drop = forward(&j, NULL, NULL, dropout_rng);
     const int table = mrnn__embed_proj_worth(cfg, rows);
     float scale = n_scored ? (float)(1.0 / (double)n_scored) : 0.0f;
     uint64_t n_correct = 0;
-    double total = loss(cfg, bt, ws, scale, &n_correct);
+    double total = loss(&j, scale, &n_correct);
     if (res) {
         res->loss_sum += total;
         res->n_scored += n_scored;
@@ -354,54 +541,32 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
     if (n_scored == 0) return;
 
     /* Output layer. */
-    const float *dlog = ws->logits;
-    const uint32_t top = cfg->layers - 1;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, H, (int)rows, 1.0f, dlog, V, ws->out[top], H, 0.0f,
-                grad->w_out, H);
-    for (size_t r = 0; r < rows; r++) {
-        const float *d = dlog + r * (size_t)V;
-        for (int j = 0; j < V; j++) grad->b_out[j] += d[j];
-    }
+    if (j.pack) pack_weights(cfg, w, ws, table, 1); /* forward is done with the Wᵀ layouts */
+    mrnn__team_run(team, output_weights_part, &j);
     float *dh = ws->dh[0], *dnext = ws->dh[1];
-    const int pack = packed_for(ws, rows);
-    if (pack) {
-        pack_weights(cfg, w, ws, table, 1); /* forward is done with the Wᵀ layouts */
-        memset(dh, 0, rows * (size_t)H * sizeof *dh);
-        mrnn__infer_matmul(&ws->pack_out, (int)rows, dlog, (size_t)V, dh, (size_t)H);
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, H, V, 1.0f, dlog, V, w->w_out, H, 0.0f,
-                    dh, H);
-    }
+    j.dh = dh;
+    mrnn__team_run(team, output_backward_part, &j);
 
     /* The stack, top down. */
     for (uint32_t l = cfg->layers; l-- > 0;) {
         if (drop) {
-            const float *m = ws->mask[l];
-            for (size_t k = 0; k < rows * (size_t)H; k++) dh[k] *= m[k];
+            j.layer = l;
+            j.dh = dh;
+            mrnn__team_run(team, dropout_backward_part, &j);
         }
         const float *in = l ? ws->out[l - 1] : table ? NULL : ws->x0;
         float *dx = l ? dnext : table ? NULL : ws->dx0;
         mrnn__lstm_packed pk = layer_packed(ws, l, table);
-        mrnn__lstm_backward(&w->layer[l], pack ? &pk : NULL, &grad->layer[l], in, T, B, NULL, NULL, &ws->cache[l], dh,
-                            dx, ws->scratch);
-        if (l == 0 && table) mrnn__embed_proj_backward(cfg, w, grad, bt, ws->table, ws->cache[0].gates);
+        mrnn__lstm_backward(&w->layer[l], j.pack ? &pk : NULL, team, &grad->layer[l], in, T, B, NULL, NULL,
+                            &ws->cache[l], dh, dx, ws->scratch);
+        if (l == 0 && table) mrnn__embed_proj_backward(cfg, w, grad, bt, ws->table, ws->cache[0].gates, team);
         float *tmp = dh;
         dh = dnext;
         dnext = tmp;
     }
 
     /* Scatter into the embedding and style rows (the table path has added them already). */
-    for (size_t r = 0; r < rows && !table; r++) {
-        const float *d = ws->dx0 + r * E;
-        for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++) {
-            float *g = grad->embed + (size_t)bt->in_ids[k] * E;
-            for (size_t j = 0; j < E; j++) g[j] += d[j];
-        }
-        if (bt->style && grad->style) {
-            float *g = grad->style + (size_t)bt->style[r % (size_t)B] * E;
-            for (size_t j = 0; j < E; j++) g[j] += d[j];
-        }
-    }
+    if (!table) mrnn__team_run(team, embed_scatter_part, &j);
 }
 
 void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,
@@ -410,9 +575,10 @@ void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params 
     const int T = bt->T, B = bt->B, H = (int)cfg->hidden;
     const size_t bh = (size_t)B * (size_t)H;
     if (T <= 0 || B <= 0) return;
-    forward(cfg, w, bt, ws, h, c, NULL);
+    net_job j = {cfg, w, NULL, bt, ws, 0, 0, 0, 0.0f, NULL};
+    forward(&j, h, c, NULL);
     uint64_t n_correct = 0;
-    double total = loss(cfg, bt, ws, 1.0f, &n_correct);
+    double total = loss(&j, 1.0f, &n_correct);
     if (res) {
         res->loss_sum += total;
         res->n_scored += count_scored(bt);

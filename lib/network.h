@@ -62,6 +62,14 @@ mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T,
  * and the window has enough rows to repay the packing. Tests force both paths. */
 enum { MRNN__PACK_NEVER = 0, MRNN__PACK_AUTO = 1, MRNN__PACK_ALWAYS = 2 };
 mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, int T, int B, int pack);
+
+/* Split the work of every window over team's threads (team.h; borrowed, NULL: the caller alone).
+ * The results equal one thread's up to rounding (the packed products, the loss and the dropout
+ * masks are split without changing a bit; OpenBLAS's results depend on the block sizes a part asks
+ * for), and are the same bits on every run with the same number of threads. OpenBLAS must run
+ * single-threaded meanwhile: the parts call it concurrently. */
+struct mrnn__team;
+void mrnn__net_workspace_set_team(mrnn__net_workspace *ws, struct mrnn__team *team);
 void mrnn__net_workspace_free(mrnn__net_workspace *ws);
 
 typedef struct mrnn__net_result {

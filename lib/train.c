@@ -13,6 +13,7 @@
 #include "error.h"
 #include "evaluate.h"
 #include "model.h"
+#include "team.h"
 #include "vocab.h"
 
 #define MAX_SEQ_LEN 4096u
@@ -115,6 +116,8 @@ typedef struct train_run {
     const mrnn_train_params *p;
     mrnn__batcher batcher;
     mrnn__net_workspace *ws;
+    mrnn__team *team; /* the call's threads, or NULL for one */
+    double *norm_sums;
     float *grad_block;
     mrnn__net_params grad;
     uint64_t total_steps;
@@ -125,6 +128,7 @@ static void run_free(train_run *r)
 {
     mrnn__batcher_free(&r->batcher);
     mrnn__net_workspace_free(r->ws);
+    mrnn__free(r->norm_sums);
     mrnn__free(r->grad_block);
 }
 
@@ -138,10 +142,12 @@ static mrnn_status run_setup(train_run *r)
         return mrnn__fail(MRNN_ERR_EMPTY, "the corpus has no training piece with at least two steps");
     r->ws = mrnn__net_workspace_new(&m->cfg, (int)p->seq_len, (int)p->batch_size);
     r->grad_block = mrnn__calloc(m->n_params, sizeof *r->grad_block);
-    if (!r->ws || !r->grad_block)
+    r->norm_sums = mrnn__malloc(mrnn__norm_chunks(m->n_params) * sizeof *r->norm_sums);
+    if (!r->ws || !r->grad_block || !r->norm_sums)
         return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for training (%zu parameters, batch %u x %u)", m->n_params,
                           p->batch_size, p->seq_len);
     mrnn__net_bind(&m->cfg, r->grad_block, &r->grad);
+    mrnn__net_workspace_set_team(r->ws, r->team);
     st = mrnn__model_alloc_optimizer(m);
     if (st != MRNN_OK) return st;
     if (p->max_steps > 0) {
@@ -174,10 +180,10 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored)
     *n_scored = res.n_scored;
     double loss = res.n_scored ? res.loss_sum / (double)res.n_scored : 0.0;
     if (!isfinite(loss)) return NAN;
-    double norm = mrnn__clip_grad_norm(r->grad_block, m->n_params, r->p->clip_norm);
+    double norm = mrnn__clip_grad_norm_team(r->team, r->grad_block, m->n_params, r->p->clip_norm, r->norm_sums);
     if (!isfinite(norm)) return NAN;
     mrnn__adam_config ac = {(float)lr, r->p->beta1, r->p->beta2, r->p->epsilon, r->p->weight_decay};
-    mrnn__adam_update(m->weights, r->grad_block, m->adam_m, m->adam_v, m->n_params, m->step + 1, &ac);
+    mrnn__adam_update_team(r->team, m->weights, r->grad_block, m->adam_m, m->adam_v, m->n_params, m->step + 1, &ac);
     m->step++;
     return loss;
 }
@@ -187,7 +193,7 @@ static mrnn_status validate(train_run *r, double *valid_loss, int *stop)
 {
     mrnn_model *m = r->m;
     mrnn_eval_result ev;
-    mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, &ev);
+    mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, r->team, &ev);
     if (st != MRNN_OK) return st;
     *valid_loss = ev.nll;
     if (ev.nll < m->best_valid) {
@@ -269,18 +275,23 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "the corpus has %zu style labels, the model %u", corpus->n_styles,
                           m->n_styles);
 
-    /* The thread count is the caller's choice for this call only; OpenBLAS's global setting is
-     * restored before returning. */
+    /* The thread count is the caller's choice for this call only (0: OpenBLAS's setting). The
+     * work is split over our own team of that many threads, OpenBLAS running single-threaded inside
+     * each part; its global setting is restored before returning. Without a team (one thread, or
+     * helpers that cannot start) OpenBLAS gets the threads, as it would without us. */
     int saved_threads = openblas_get_num_threads();
-    if (params->threads) openblas_set_num_threads((int)params->threads);
+    int threads = params->threads ? (int)params->threads : saved_threads;
     train_run r;
     memset(&r, 0, sizeof r);
+    r.team = mrnn__team_new(threads);
+    openblas_set_num_threads(r.team ? 1 : threads);
     r.m = m;
     r.c = corpus;
     r.p = params;
     st = run_setup(&r);
     if (st == MRNN_OK) st = run_loop(&r, cb, user_data);
     run_free(&r);
-    if (params->threads) openblas_set_num_threads(saved_threads);
+    mrnn__team_free(r.team);
+    openblas_set_num_threads(saved_threads);
     return st;
 }

@@ -1,5 +1,6 @@
 /* File I/O, byte buffers, CRC, RNG and allocation helpers. */
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,6 +151,39 @@ START_TEST(test_rng_reproducible_and_uniform)
 }
 END_TEST
 
+/* The dropout stream: uniform over [0, 1), a pure function of (seed, index), with neighbouring
+ * indices and the two seeds of consecutive steps uncorrelated, and the keep rate of a mask right. */
+START_TEST(test_hash_uniform)
+{
+    enum { N = 200000 };
+    int counts[20] = {0};
+    double sum = 0, lag = 0, cross = 0;
+    float prev = 0.0f;
+    int dropped = 0;
+    for (uint64_t i = 0; i < N; i++) {
+        float u = mrnn__hash_uniform(99, i), v = mrnn__hash_uniform(100, i);
+        ck_assert(u >= 0.0f && u < 1.0f);
+        ck_assert(u == mrnn__hash_uniform(99, i));
+        counts[(int)(u * 20.0f)]++;
+        sum += u;
+        lag += ((double)u - 0.5) * ((double)prev - 0.5);
+        cross += ((double)u - 0.5) * ((double)v - 0.5);
+        dropped += u < 0.3f;
+        prev = u;
+    }
+    for (int k = 0; k < 20; k++) { /* expected 10 000 each; 5 standard deviations is 500 */
+        ck_assert_int_gt(counts[k], 9500);
+        ck_assert_int_lt(counts[k], 10500);
+    }
+    ck_assert_double_lt(fabs(sum / N - 0.5), 0.005);
+    ck_assert_double_lt(fabs(lag / N), 0.002); /* a correlation of 1 would give 1/12 */
+    ck_assert_double_lt(fabs(cross / N), 0.002);
+    ck_assert_double_lt(fabs((double)dropped / N - 0.3), 0.005);
+    /* the layer lives in the high bits of the index (network.c): its streams differ too */
+    ck_assert(mrnn__hash_uniform(99, 5) != mrnn__hash_uniform(99, (1ull << 40) | 5));
+}
+END_TEST
+
 START_TEST(test_alloc_failure_injection)
 {
     mrnn__alloc_fail_after(1);
@@ -192,6 +226,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_read_file_errors_name_the_file);
     tcase_add_test(tc, test_atomic_write_and_size_cap);
     tcase_add_test(tc, test_rng_reproducible_and_uniform);
+    tcase_add_test(tc, test_hash_uniform);
     tcase_add_test(tc, test_alloc_failure_injection);
     tcase_add_test(tc, test_error_prefix_once);
     suite_add_tcase(s, tc);

@@ -45,7 +45,7 @@ static double window_loss(fixture *f, float *cache_mem, const float *h0, const f
 {
     mrnn__lstm_cache c;
     mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
-    mrnn__lstm_forward(&f->w, NULL, f->x, T_, B_, h0, c0, &c);
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, h0, c0, &c);
     double s = 0.0;
     for (size_t k = 0; k < T_ * B_ * H_; k++) s += (double)f->proj[k] * (double)c.h[k];
     return s;
@@ -83,9 +83,9 @@ static void gradient_check(int with_state)
     float dh[T_ * B_ * H_], dx[T_ * B_ * NI_];
     mrnn__lstm_cache c;
     mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
-    mrnn__lstm_forward(&f->w, NULL, f->x, T_, B_, h0, c0, &c);
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, h0, c0, &c);
     memcpy(dh, f->proj, sizeof dh);
-    mrnn__lstm_backward(&f->w, NULL, &f->g, f->x, T_, B_, h0, c0, &c, dh, dx, scratch);
+    mrnn__lstm_backward(&f->w, NULL, NULL, &f->g, f->x, T_, B_, h0, c0, &c, dh, dx, scratch);
 
     double e_ih = check_block(f, cache_mem, f->w_ih, f->g_ih, 4 * H_ * NI_, h0, c0);
     double e_hh = check_block(f, cache_mem, f->w_hh, f->g_hh, 4 * H_ * H_, h0, c0);
@@ -101,8 +101,8 @@ static void gradient_check(int with_state)
     /* Gradients are added, not overwritten. */
     float before = f->g_ih[3];
     memcpy(dh, f->proj, sizeof dh);
-    mrnn__lstm_forward(&f->w, NULL, f->x, T_, B_, h0, c0, &c);
-    mrnn__lstm_backward(&f->w, NULL, &f->g, f->x, T_, B_, h0, c0, &c, dh, NULL, scratch);
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, h0, c0, &c);
+    mrnn__lstm_backward(&f->w, NULL, NULL, &f->g, f->x, T_, B_, h0, c0, &c, dh, NULL, scratch);
     ck_assert_float_eq_tol(f->g_ih[3], 2.0f * before, 1e-5f);
 
     mrnn__free(cache_mem);
@@ -130,7 +130,7 @@ START_TEST(test_step_matches_window)
     float *cache_mem = mrnn__malloc(mrnn__lstm_cache_floats(T_, B_, H_) * sizeof(float));
     mrnn__lstm_cache c;
     mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
-    mrnn__lstm_forward(&f->w, NULL, f->x, T_, B_, f->h0, f->c0, &c);
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, f->h0, f->c0, &c);
     float h[B_ * H_], cs[B_ * H_], scratch[4 * H_ * B_];
     memcpy(h, f->h0, sizeof h);
     memcpy(cs, f->c0, sizeof cs);
@@ -154,7 +154,7 @@ START_TEST(test_step_b1_matches_window)
     float *cache_mem = mrnn__malloc(mrnn__lstm_cache_floats(T_ * B_, 1, H_) * sizeof(float));
     mrnn__lstm_cache c;
     mrnn__lstm_cache_bind(&c, cache_mem, T_ * B_, 1, H_);
-    mrnn__lstm_forward(&f->w, NULL, f->x, T_ * B_, 1, NULL, NULL, &c);
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_ * B_, 1, NULL, NULL, &c);
     float h[H_] = {0}, cs[H_] = {0}, scratch[4 * H_];
     for (int t = 0; t < T_ * B_; t++) {
         mrnn__lstm_step(&f->w, f->x + (size_t)t * NI_, 1, h, cs, scratch);
@@ -177,7 +177,7 @@ START_TEST(test_saturation_finite)
     float *cache_mem = mrnn__malloc(mrnn__lstm_cache_floats(T_, B_, H_) * sizeof(float));
     mrnn__lstm_cache c;
     mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
-    mrnn__lstm_forward(&f->w, NULL, f->x, T_, B_, NULL, NULL, &c);
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, NULL, NULL, &c);
     for (size_t k = 0; k < T_ * B_ * H_; k++) {
         ck_assert(isfinite(c.h[k]) && fabsf(c.h[k]) <= 1.0f);
         ck_assert(isfinite(c.c[k]));

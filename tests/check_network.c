@@ -13,6 +13,7 @@
 #include "loss.h"
 #include "network.h"
 #include "rng.h"
+#include "team.h"
 #include "test_main.h"
 
 typedef struct net {
@@ -124,6 +125,11 @@ static double check_block(net *m, const mrnn__batch *b, mrnn__net_workspace *ws,
     return max_err / max_num;
 }
 
+static int blocks_equal(const float *a, const float *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof *a) == 0;
+}
+
 /* pack: MRNN__PACK_NEVER (OpenBLAS products) or MRNN__PACK_ALWAYS (packed weights). */
 static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H, int pack)
 {
@@ -233,6 +239,85 @@ static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int
     net_free(&b);
 }
 
+/* A step split over a team: equal to the step on the caller alone up to rounding (OpenBLAS's own
+ * kernels and blocking depend on the size of the block a part asks for), and bit for bit the same
+ * each time with the same team. Both product paths, both losses, dropout, with and without the
+ * table; three steps, the weights moving between them. */
+static void team_step(net *m, const tbatch *tb, mrnn__net_workspace *ws, uint64_t seed, mrnn__net_result *res,
+                      float *h, float *c)
+{
+    mrnn__rng r;
+    mrnn__rng_seed(&r, seed);
+    memset(res, 0, 2 * sizeof *res);
+    mrnn__net_forward_backward(&m->cfg, &m->w, &m->g, &tb->b, ws, &r, &res[0]);
+    mrnn__net_forward_eval(&m->cfg, &m->w, &tb->b, ws, h, c, &res[1]);
+}
+
+static void team_matches_alone(uint32_t loss, uint32_t n_tokens, int T, int B, int pack, int threads)
+{
+    enum { STATE = 2 * 7 * 37 };
+    net a, b;
+    net_make(&a, n_tokens, 45, 2, 19, 37, 2, loss, 0.3f, 71);
+    net_make(&b, n_tokens, 45, 2, 19, 37, 2, loss, 0.3f, 71);
+    ck_assert(B <= 7);
+    tbatch tb;
+    batch_make(&tb, &a.cfg, T, B, 72);
+    mrnn__net_workspace *wa = mrnn__net_workspace_new_pack(&a.cfg, T, B, pack);
+    mrnn__net_workspace *wb = mrnn__net_workspace_new_pack(&b.cfg, T, B, pack);
+    mrnn__team *team = mrnn__team_new(threads);
+    ck_assert(wa && wb && team);
+    mrnn__net_workspace_set_team(wb, team);
+    float *again = malloc(b.n * sizeof(float));
+    for (int step = 0; step < 3; step++) {
+        mrnn__net_result ra[2], rb[2], rc[2];
+        float ha[STATE] = {0}, ca[STATE] = {0}, hb[STATE] = {0}, cb[STATE] = {0}, hc[STATE] = {0}, cc[STATE] = {0};
+        team_step(&a, &tb, wa, 73 + (uint64_t)step, ra, ha, ca);
+        team_step(&b, &tb, wb, 73 + (uint64_t)step, rb, hb, cb);
+        memcpy(again, b.gb, b.n * sizeof(float));
+        team_step(&b, &tb, wb, 73 + (uint64_t)step, rc, hc, cc);
+        /* the same team twice: the same bits */
+        ck_assert(rb[0].loss_sum == rc[0].loss_sum && rb[1].loss_sum == rc[1].loss_sum);
+        ck_assert(blocks_equal(again, b.gb, b.n));
+        ck_assert(memcmp(hb, hc, sizeof hb) == 0 && memcmp(cb, cc, sizeof cb) == 0);
+        /* against the caller alone: up to rounding */
+        for (int k = 0; k < 2; k++) {
+            ck_assert_double_eq_tol(ra[k].loss_sum, rb[k].loss_sum, 1e-6 * fabs(ra[k].loss_sum));
+            ck_assert_uint_eq(ra[k].n_scored, rb[k].n_scored);
+        }
+        double worst = 0.0, scale = 0.0;
+        for (size_t k = 0; k < a.n; k++) {
+            worst = fmax(worst, fabs((double)a.gb[k] - (double)b.gb[k]));
+            scale = fmax(scale, fabs((double)a.gb[k]));
+        }
+        ck_assert_msg(worst <= 1e-5 * scale, "%d threads (pack %d, %u tokens, step %d): gradients differ by %g of %g",
+                      threads, pack, n_tokens, step, worst, scale);
+        for (int k = 0; k < STATE; k++) ck_assert_float_eq_tol(ha[k], hb[k], 1e-5f);
+        /* move the weights so the next step differs */
+        for (size_t k = 0; k < a.n; k++) {
+            a.wb[k] -= 0.05f * a.gb[k];
+            b.wb[k] -= 0.05f * a.gb[k];
+        }
+    }
+    free(again);
+    mrnn__team_free(team);
+    mrnn__net_workspace_free(wa);
+    mrnn__net_workspace_free(wb);
+    batch_free(&tb);
+    net_free(&a);
+    net_free(&b);
+}
+
+START_TEST(test_team_matches_alone)
+{
+    for (uint32_t loss = 0; loss < 2; loss++)
+        for (int pack = MRNN__PACK_NEVER; pack <= MRNN__PACK_ALWAYS; pack += MRNN__PACK_ALWAYS)
+            for (int threads = 2; threads <= 3; threads++) {
+                team_matches_alone(loss, 50, 9, 7, pack, threads);  /* layer 0 multiplies its input */
+                team_matches_alone(loss, 10, 20, 6, pack, threads); /* layer 0 through the table */
+            }
+}
+END_TEST
+
 START_TEST(test_packed_matches_openblas)
 {
     for (uint32_t loss = 0; loss < 2; loss++) {
@@ -335,11 +420,6 @@ START_TEST(test_step_matches_eval)
     net_free(&m);
 }
 END_TEST
-
-static int blocks_equal(const float *a, const float *b, size_t n)
-{
-    return memcmp(a, b, n * sizeof *a) == 0;
-}
 
 /* Unscored rows: their targets do not matter; no scored row at all gives zero gradients. */
 START_TEST(test_mask)
@@ -612,6 +692,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_gradcheck_softmax);
     tcase_add_test(tc, test_gradcheck_wider);
     tcase_add_test(tc, test_packed_matches_openblas);
+    tcase_add_test(tc, test_team_matches_alone);
     tcase_add_test(tc, test_gradcheck_sigmoid);
     tcase_add_test(tc, test_gradcheck_dropout);
     tcase_add_test(tc, test_eval_carries_state);

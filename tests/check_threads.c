@@ -4,9 +4,13 @@
  *  - N samplers on one shared model in N threads give exactly the pieces they give one at a time;
  *  - evaluation runs alongside them on the same model;
  *  - read-only getters of one vocabulary are called from every thread at once;
- *  - mrnn_last_error() is per thread: threads failing at the same time each see their own message. */
+ *  - mrnn_last_error() is per thread: threads failing at the same time each see their own message;
+ *  - training on two threads (the library's own team of threads, OpenBLAS single-threaded inside)
+ *    logs the losses of one thread up to rounding, and exactly the same losses on every run. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <musicrnn/musicrnn.h>
@@ -167,6 +171,80 @@ START_TEST(last_error_is_per_thread_under_contention)
 }
 END_TEST
 
+#define TRAIN_STEPS 12
+
+typedef struct loss_log {
+    double loss[TRAIN_STEPS], valid;
+    int n;
+} loss_log;
+
+static int log_loss(const mrnn_train_progress *p, void *user)
+{
+    loss_log *l = user;
+    if (l->n < TRAIN_STEPS) l->loss[l->n++] = p->train_loss;
+    if (!isnan(p->valid_loss)) l->valid = p->valid_loss;
+    return 0;
+}
+
+/* Train a fresh 2-layer model with dropout for TRAIN_STEPS steps on `threads` threads. */
+static loss_log train_on(const mrnn_corpus *c, uint32_t threads)
+{
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 24;
+    mp.hidden_size = 40;
+    mp.num_layers = 2;
+    mp.dropout = 0.2f;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+    mrnn_train_params tp;
+    mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
+    tp.seq_len = 32;
+    tp.batch_size = 6; /* 192 rows: the packed-weight path where the CPU has it */
+    tp.max_steps = TRAIN_STEPS;
+    tp.valid_every = TRAIN_STEPS;
+    tp.threads = threads;
+    loss_log l;
+    memset(&l, 0, sizeof l);
+    l.valid = NAN;
+    ck_assert_msg(mrnn_model_train(m, c, &tp, log_loss, &l) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(l.n, TRAIN_STEPS);
+    mrnn_model_free(m);
+    return l;
+}
+
+START_TEST(training_on_two_threads)
+{
+    const char *dir = getenv("MRNN_DEFAULT_CORPUS");
+    static const char *files[] = {"5432gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid",
+                                  "city_blues_redfarn.mid"};
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PERFORMANCE;
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.valid_fraction = 0.25f;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
+    for (int i = 0; i < 4; i++) {
+        char path[4200];
+        ck_assert_int_lt(snprintf(path, sizeof path, "%s/%s", dir ? dir : "", files[i]), (int)sizeof path);
+        ck_assert_msg(mrnn_corpus_add_file(c, path, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    }
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    loss_log one = train_on(c, 1), two = train_on(c, 2), again = train_on(c, 2);
+    for (int k = 0; k < TRAIN_STEPS; k++) {
+        ck_assert_msg(two.loss[k] == again.loss[k], "step %d: %.17g then %.17g on two threads", k + 1, two.loss[k],
+                      again.loss[k]);
+        ck_assert_double_eq_tol(one.loss[k], two.loss[k], 1e-4 * one.loss[k]);
+    }
+    ck_assert(!isnan(two.valid) && two.valid == again.valid); /* validation runs on the team too */
+    ck_assert_double_eq_tol(one.valid, two.valid, 1e-4 * one.valid);
+    ck_assert_double_lt(two.loss[TRAIN_STEPS - 1], two.loss[0]); /* and it learns */
+    mrnn_corpus_free(c);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -175,6 +253,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, samplers_on_one_model_in_parallel_threads);
     tcase_add_test(t, vocabulary_getters_from_many_threads);
     tcase_add_test(t, last_error_is_per_thread_under_contention);
+    tcase_add_test(t, training_on_two_threads);
     suite_add_tcase(s, t);
     return s;
 }
