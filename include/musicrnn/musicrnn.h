@@ -255,8 +255,11 @@ typedef struct mrnn_train_params {
     float epochs;              /**< Train for this many passes over the training tokens when
                                     max_steps is 0. Default 10. */
     uint64_t seed;             /**< Seed of batching and dropout. Default 1. */
-    uint32_t threads;          /**< BLAS threads during the call (restored afterwards); 0 leaves
-                                    OpenBLAS as it is. Default 0. */
+    uint32_t threads;          /**< Threads the call computes on; 0 = as many as OpenBLAS is set to
+                                    use (`OPENBLAS_NUM_THREADS`, or all cores). With 2 or more the
+                                    library splits each step over its own threads and runs OpenBLAS
+                                    single-threaded inside them; OpenBLAS's setting is restored when
+                                    the call returns. Default 0. */
     uint32_t valid_every;      /**< Evaluate the validation split every N steps; 0 = never. Default 100. */
     uint32_t patience;         /**< Early stopping: stop after this many validations without a new
                                     best. 0 = off. Default 0. */
@@ -743,7 +746,11 @@ MRNN_API const char *mrnn_model_style_name(const mrnn_model *m, uint32_t i);
 
 /** Train a model on the training split of a corpus. Continues from the model's optimiser state
  *  when it has one (a checkpoint loaded with mrnn_model_load()), so a resumed run reproduces the
- *  losses of an uninterrupted one at 1 thread.
+ *  losses of an uninterrupted one with the same `threads`. Runs with the same seed and thread
+ *  count give the same losses bit for bit; other thread counts give the same up to rounding.
+ *  While it runs, `threads - 1` helper threads work alongside the caller (joined before it
+ *  returns), and OpenBLAS's global thread count is changed: do not call OpenBLAS from other
+ *  threads meanwhile.
  *  @param m the model to train (modified).
  *  @param corpus a finished corpus with the model's vocabulary, e.g. the one the model was
  *  created from; only read, and only during the call.
