@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "adam.h"
 #include "alloc.h"
@@ -281,6 +282,9 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
      * helpers that cannot start) OpenBLAS gets the threads, as it would without us. */
     int saved_threads = openblas_get_num_threads();
     int threads = params->threads ? (int)params->threads : saved_threads;
+    /* more threads than cores only makes the team's helpers wait for each other */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > 0 && threads > cores) threads = (int)cores;
     train_run r;
     memset(&r, 0, sizeof r);
     r.team = mrnn__team_new(threads);

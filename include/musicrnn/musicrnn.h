@@ -256,7 +256,8 @@ typedef struct mrnn_train_params {
                                     max_steps is 0. Default 10. */
     uint64_t seed;             /**< Seed of batching and dropout. Default 1. */
     uint32_t threads;          /**< Threads the call computes on; 0 = as many as OpenBLAS is set to
-                                    use (`OPENBLAS_NUM_THREADS`, or all cores). With 2 or more the
+                                    use (`OPENBLAS_NUM_THREADS`, or all cores); never more than the
+                                    cores online. With 2 or more the
                                     library splits each step over its own threads and runs OpenBLAS
                                     single-threaded inside them; OpenBLAS's setting is restored when
                                     the call returns. Default 0. */
