@@ -26,7 +26,7 @@
 
 #define DEFINE_KERNEL(NAME, TARGET, VW, LB, GV, WIDEN)                                                             \
     TARGET static void NAME(const mrnn__infer_matrix *m, int gb, int ge, int B, const float *x, size_t ldx,        \
-                            float *y, size_t ldy)                                                                  \
+                            float *y, size_t ldy, int add)                                                         \
     {                                                                                                              \
         typedef float vf __attribute__((vector_size(4 * (VW))));                                                   \
         typedef int32_t vi __attribute__((vector_size(4 * (VW)), unused));                                         \
@@ -67,7 +67,10 @@
                         float tile[(VW) * (GV)];                                                                   \
                         memcpy(tile, acc[l], sizeof tile);                                                         \
                         float *yr = y + (size_t)(b0 + l) * ldy + (size_t)(g0 + s);                                 \
-                        for (int j = 0; j < n; j++) yr[j] += tile[j];                                              \
+                        if (add)                                                                                   \
+                            for (int j = 0; j < n; j++) yr[j] += tile[j];                                          \
+                        else                                                                                       \
+                            memcpy(yr, tile, (size_t)n * sizeof *yr);                                              \
                     }                                                                                              \
                 }                                                                                                  \
             }                                                                                                      \
@@ -99,7 +102,7 @@ DEFINE_KERNEL(matmul_avx2_one, __attribute__((target("avx2,fma") CONTRACT)), 8, 
 DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4, WIDEN_GENERIC)
 DEFINE_KERNEL(matmul_base_one, , 4, 1, 4, WIDEN_GENERIC)
 
-typedef void (*matmul_fn)(const mrnn__infer_matrix *, int, int, int, const float *, size_t, float *, size_t);
+typedef void (*matmul_fn)(const mrnn__infer_matrix *, int, int, int, const float *, size_t, float *, size_t, int);
 
 int mrnn__infer_matmul_best_isa(void)
 {
@@ -119,11 +122,11 @@ int mrnn__infer_panel_cols(void)
 void mrnn__infer_matmul_isa(int isa, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
                             size_t ldy)
 {
-    mrnn__infer_matmul_cols(isa, m, 0, m->n_out, B, x, ldx, y, ldy);
+    mrnn__infer_matmul_cols(isa, m, 0, m->n_out, B, x, ldx, y, ldy, 1);
 }
 
 void mrnn__infer_matmul_cols(int isa, const mrnn__infer_matrix *m, int g_begin, int g_end, int B, const float *x,
-                             size_t ldx, float *y, size_t ldy)
+                             size_t ldx, float *y, size_t ldy, int add)
 {
     matmul_fn one = matmul_base_one, lanes = matmul_base_lanes;
 #ifdef HAVE_X86_VARIANTS
@@ -137,12 +140,17 @@ void mrnn__infer_matmul_cols(int isa, const mrnn__infer_matrix *m, int g_begin, 
 #else
     (void)isa;
 #endif
-    (B == 1 ? one : lanes)(m, g_begin, g_end, B, x, ldx, y, ldy);
+    (B == 1 ? one : lanes)(m, g_begin, g_end, B, x, ldx, y, ldy, add);
 }
 
 void mrnn__infer_matmul(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
 {
     mrnn__infer_matmul_isa(mrnn__infer_matmul_best_isa(), m, B, x, ldx, y, ldy);
+}
+
+void mrnn__infer_matmul_set(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
+{
+    mrnn__infer_matmul_cols(mrnn__infer_matmul_best_isa(), m, 0, m->n_out, B, x, ldx, y, ldy, 0);
 }
 
 /* Below this many weights a product is too short to be worth waking the helpers. */
@@ -161,7 +169,7 @@ static void product_part(void *ctx, int part, int n_parts)
     const split_product *j = ctx;
     size_t g0, g1;
     mrnn__team_range((size_t)j->m->n_out, PANEL, part, n_parts, &g0, &g1);
-    if (g1 > g0) mrnn__infer_matmul_cols(j->isa, j->m, (int)g0, (int)g1, j->B, j->x, j->ldx, j->y, j->ldy);
+    if (g1 > g0) mrnn__infer_matmul_cols(j->isa, j->m, (int)g0, (int)g1, j->B, j->x, j->ldx, j->y, j->ldy, 1);
 }
 
 void mrnn__infer_matmul_team(mrnn__team *t, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,

@@ -56,6 +56,8 @@ void mrnn__infer_weights_free(mrnn__infer_weights *iw);
 
 /* y[b][g] += sum_k x[b][k] * M(k, g) for B lanes; x rows of stride ldx, y rows of stride ldy. */
 void mrnn__infer_matmul(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy);
+/* The same with y overwritten: y[b][g] = sum_k x[b][k] * M(k, g) (no need to clear y first). */
+void mrnn__infer_matmul_set(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy);
 
 /* The same product with a given instruction set (tests run every variant the CPU has); isa must
  * not exceed mrnn__infer_matmul_best_isa(). */
@@ -75,7 +77,7 @@ void mrnn__infer_matmul_team(struct mrnn__team *t, const mrnn__infer_matrix *m, 
  * mrnn__infer_panel_cols() (the packing's panel width). */
 int mrnn__infer_panel_cols(void);
 void mrnn__infer_matmul_cols(int isa, const mrnn__infer_matrix *m, int g_begin, int g_end, int B, const float *x,
-                             size_t ldx, float *y, size_t ldy);
+                             size_t ldx, float *y, size_t ldy, int add);
 
 /* bfloat16 rounding of one float (nearest, ties to even; NaN stays NaN), and back. */
 uint16_t mrnn__bf16_from_float(float f);

@@ -165,8 +165,7 @@ static void forward_project_part(void *ctx, int part, int n_parts)
     const float *x = j->x + r0 * (size_t)NI;
     float *gates = j->cache->gates + r0 * (size_t)G;
     if (j->pih) {
-        memset(gates, 0, (r1 - r0) * (size_t)G * sizeof *gates);
-        mrnn__infer_matmul(j->pih, (int)(r1 - r0), x, (size_t)NI, gates, (size_t)G);
+        mrnn__infer_matmul_set(j->pih, (int)(r1 - r0), x, (size_t)NI, gates, (size_t)G);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), G, NI, 1.0f, x, NI, j->w->w_ih, NI,
                     0.0f, gates, G);
@@ -210,19 +209,16 @@ void mrnn__lstm_forward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *pk
     mrnn__team_run(team, forward_steps_part, &j);
 }
 
-/* out[0..m) += sum of the n rows of a (row stride ld). */
+/* out[0..m) += sum of the n rows of a (row stride ld). Row by row, so that a streams through once
+ * and out stays in L1 (by columns, every row's line was fetched again for each 4 columns); each
+ * element is still summed over the rows in order. */
 static void add_row_sums(float *out, const float *a, size_t n, size_t ld, int m)
 {
-    int j = 0;
-    for (; j + CHUNK <= m; j += CHUNK) {
-        mrnn__v4f s = mrnn__v4_load(out + j);
-        for (size_t r = 0; r < n; r++) s += mrnn__v4_load(a + r * ld + (size_t)j);
-        mrnn__v4_store(out + j, s);
-    }
-    for (; j < m; j++) {
-        float s = out[j];
-        for (size_t r = 0; r < n; r++) s += a[r * ld + (size_t)j];
-        out[j] = s;
+    for (size_t r = 0; r < n; r++) {
+        const float *row = a + r * ld;
+        int j = 0;
+        for (; j + CHUNK <= m; j += CHUNK) mrnn__v4_store(out + j, mrnn__v4_load(out + j) + mrnn__v4_load(row + j));
+        for (; j < m; j++) out[j] += row[j];
     }
 }
 
@@ -295,8 +291,7 @@ static void backward_dx_part(void *ctx, int part, int n_parts)
     const float *dgates = j->cache->gates + r0 * (size_t)G;
     float *dx = j->dx + r0 * (size_t)NI;
     if (j->pih) {
-        memset(dx, 0, (r1 - r0) * (size_t)NI * sizeof *dx);
-        mrnn__infer_matmul(j->pih, (int)(r1 - r0), dgates, (size_t)G, dx, (size_t)NI);
+        mrnn__infer_matmul_set(j->pih, (int)(r1 - r0), dgates, (size_t)G, dx, (size_t)NI);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), NI, G, 1.0f, dgates, G, j->w->w_ih,
                     NI, 0.0f, dx, NI);

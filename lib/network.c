@@ -487,8 +487,7 @@ static void output_backward_part(void *ctx, int part, int n_parts)
     const float *dlog = j->ws->logits + r0 * (size_t)V;
     float *dh = j->dh + r0 * (size_t)H;
     if (j->pack) {
-        memset(dh, 0, (r1 - r0) * (size_t)H * sizeof *dh);
-        mrnn__infer_matmul(&j->ws->pack_out, (int)(r1 - r0), dlog, (size_t)V, dh, (size_t)H);
+        mrnn__infer_matmul_set(&j->ws->pack_out, (int)(r1 - r0), dlog, (size_t)V, dh, (size_t)H);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), H, V, 1.0f, dlog, V, j->w->w_out, H,
                     0.0f, dh, H);
