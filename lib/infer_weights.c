@@ -106,8 +106,22 @@ mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const 
     }
     unsigned char *p = (unsigned char *)iw->mem + (64 - (uintptr_t)iw->mem % 64) % 64;
     if (use_table) {
+        /* [embed; style] · W_ih0ᵀ through the packed kernel and a temporary packing of W_ih0ᵀ, not
+         * OpenBLAS: a multi-threaded sgemm leaves OpenBLAS's workers spinning for a while on the
+         * core the sampler's helper is about to use. */
         float *table = (float *)(void *)p;
-        mrnn__embed_proj_table(cfg, w, table);
+        const size_t tmp_floats = mrnn__infer_packed_floats((int)cfg->embed, (int)G);
+        void *tmp_mem = mrnn__malloc(tmp_floats * sizeof(float) + 64);
+        if (!tmp_mem) {
+            mrnn__free(iw->mem);
+            mrnn__free(iw);
+            return NULL;
+        }
+        float *tmp = (float *)(void *)((unsigned char *)tmp_mem + (64 - (uintptr_t)tmp_mem % 64) % 64);
+        mrnn__infer_matrix w_ih0;
+        mrnn__infer_pack(&w_ih0, tmp, w->layer[0].w_ih, (int)cfg->embed, (int)G, 1);
+        mrnn__infer_matmul_set(&w_ih0, (int)table_rows, w->embed, cfg->embed, table, G);
+        mrnn__free(tmp_mem);
         iw->table0 = table;
         p += table_bytes;
     }
