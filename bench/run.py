@@ -1,7 +1,7 @@
 """Runs every benchmark of this library and of PyTorch in one go and writes the tables.
 
     python3 bench/run.py BUILD_DIR [--quick]
-    python3 bench/run.py --report          re-print the tables of bench/results.json
+    python3 bench/run.py --report          re-render bench/results.md from bench/results.json
 
 Each measurement runs in its own process (so that peak RSS is that of one job), the library's side
 first, then PyTorch's, with the same OpenBLAS thread count. Figures are medians over repetitions
@@ -210,7 +210,9 @@ def machine():
     return {"cpu": model, "cores": os.cpu_count(), "openblas": pkg("libopenblas0-pthread"),
             "torch": pkg("python3-torch"), "mido": pkg("python3-mido"), "gcc": gcc, "kernel": platform.release(),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "load_before": os.getloadavg()}
+            "load_before": os.getloadavg(),
+            # OpenBLAS picks its kernels by CPU unless told otherwise (OPENBLAS_CORETYPE): both sides use them
+            "openblas_env": {k: v for k, v in sorted(os.environ.items()) if k.startswith("OPENBLAS_")}}
 
 
 def fmt(x):
@@ -222,7 +224,11 @@ def markdown(res):
     out = [f"Machine: {m['cpu']}, {m['cores']} cores; OpenBLAS {m['openblas']}, PyTorch {m['torch']}, "
            f"mido {m['mido']}, gcc {m['gcc']}; {m['date']}; load average before/after "
            f"{m['load_before'][0]:.2f} / {m['load_after'][0]:.2f}; run took {m['seconds']:.0f} s"
-           f"{' (--quick)' if res['quick'] else ''}.", ""]
+           f"{' (--quick)' if res['quick'] else ''}."]
+    env = m.get("openblas_env")
+    if env:
+        out[0] += " Environment: " + ", ".join(f"`{k}={v}`" for k, v in env.items()) + "."
+    out.append("")
     out += ["### Training (tokens/s, Adam, softmax loss, clip 5; median)", "",
             "| config | threads | libmusicrnn | PyTorch | ratio |", "|---|---|---|---|---|"]
     for r in res["train"]:
@@ -290,10 +296,13 @@ def targets(res):
 
 
 def main():
-    if sys.argv[1:2] == ["--report"]:  # re-render the tables of the last run
+    if sys.argv[1:2] == ["--report"]:  # re-render the tables of the last run into results.md
         with open(os.path.join(HERE, "results.json")) as f:
             res = json.load(f)
-        print(markdown(res) + "\n### Targets\n\n" + targets(res))
+        md = markdown(res) + "\n### Targets (issue #7)\n\n" + targets(res)
+        with open(os.path.join(HERE, "results.md"), "w") as f:
+            f.write(md)
+        print(md)
         return
     build = sys.argv[1]
     quick = "--quick" in sys.argv[2:]
