@@ -1,6 +1,6 @@
 /* Sampling speed through the public API: mrnn_sampler_generate on an untrained model of the
  * Performance vocabulary (388 events); speed does not depend on what the weights are.
- * OpenBLAS threads come from OPENBLAS_NUM_THREADS.
+ * The thread count comes from OPENBLAS_NUM_THREADS, as for a sampler: 2 or more give it a helper thread.
  *
  *   bench_sampling E H L LANES STEPS REPS [bf16]   one JSON line: tokens/s of each repetition
  *   (bf16: the sampler computes with MRNN_WEIGHTS_BF16)

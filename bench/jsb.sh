@@ -43,7 +43,7 @@ test=$(nll test)
 minutes=$(awk '{ printf "%.1f min wall, %.1f min CPU", $1 / 60, ($2 + $3) / 60 }' <<<"$times")
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); libmusicrnn $($musicrnn --version | awk '{print $2}')"
-echo "training: ${model[*]} ${recipe[*]}; $threads BLAS threads; $minutes; load average before: $load"
+echo "training: ${model[*]} ${recipe[*]}; $threads threads; $minutes; load average before: $load"
 echo
 echo "| model | JSB Chorales test NLL (nats/frame) |"
 echo "|---|---|"

@@ -135,7 +135,7 @@ for s in $sets; do
 done
 
 echo "data: $data"
-echo "model: notechord, 2x256 LSTM, $STEPS steps in ${train_seconds} s on $(nproc) cores ($THREADS BLAS threads), validation NLL $valid_nll nats/token"
+echo "model: notechord, 2x256 LSTM, $STEPS steps in ${train_seconds} s on $(nproc) cores ($THREADS threads), validation NLL $valid_nll nats/token"
 echo "generated: $COUNT pieces of $BARS bars per temperature; random: $COUNT pieces of $tokens_per_piece uniform tokens;"
 echo "random-notes: $COUNT pieces of $BARS bars, four uniformly random pitches on every quarter"
 echo
