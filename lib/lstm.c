@@ -172,14 +172,22 @@ static void forward_project_part(void *ctx, int part, int n_parts)
     }
 }
 
+/* A part's lanes: [*b0, *b0 + return value). */
+static int lane_range(const window_job *j, int part, int n_parts, int *b0)
+{
+    size_t lb0, lb1;
+    mrnn__team_range((size_t)j->B, ROW_ALIGN, part, n_parts, &lb0, &lb1);
+    *b0 = (int)lb0;
+    return (int)(lb1 - lb0);
+}
+
 /* The time loop for lanes [b0, b1): recurrent product, then the cell of each lane. */
 static void forward_steps_part(void *ctx, int part, int n_parts)
 {
     const window_job *j = ctx;
     const int H = j->w->n_hidden, G = 4 * H, B = j->B;
-    size_t lb0, lb1;
-    mrnn__team_range((size_t)B, ROW_ALIGN, part, n_parts, &lb0, &lb1);
-    const int b0 = (int)lb0, nb = (int)(lb1 - lb0);
+    int b0;
+    const int nb = lane_range(j, part, n_parts, &b0);
     if (nb == 0) return;
     mrnn__lstm_cache *cache = j->cache;
     for (int t = 0; t < j->T; t++) {
@@ -228,9 +236,8 @@ static void backward_steps_part(void *ctx, int part, int n_parts)
 {
     const window_job *j = ctx;
     const int H = j->w->n_hidden, G = 4 * H, B = j->B;
-    size_t lb0, lb1;
-    mrnn__team_range((size_t)B, ROW_ALIGN, part, n_parts, &lb0, &lb1);
-    const int b0 = (int)lb0, nb = (int)(lb1 - lb0);
+    int b0;
+    const int nb = lane_range(j, part, n_parts, &b0);
     if (nb == 0) return;
     mrnn__lstm_cache *cache = j->cache;
     float *dgates = cache->gates; /* overwritten step by step, latest first */

@@ -29,30 +29,10 @@ static int record(const mrnn_train_progress *p, void *user)
     return l->stop_at && (int)p->step >= l->stop_at;
 }
 
-/* A small notechord corpus from the first files of the default corpus. */
+/* A small corpus from the first files of the default corpus. */
 static mrnn_corpus *small_corpus(uint32_t encoding)
 {
-    const char *dir = getenv("MRNN_DEFAULT_CORPUS");
-    static const char *files[] = {"5432gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid",
-                                  "city_blues_redfarn.mid"};
-    mrnn_encoding_params enc;
-    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    enc.encoding = encoding;
-    mrnn_corpus_params cp;
-    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
-    cp.valid_fraction = 0;
-    mrnn_corpus *c = NULL;
-    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
-    int added = 0;
-    for (int i = 0; i < 4; i++) {
-        char path[4200];
-        TEST_PATH(path, "%s/%s", dir ? dir : "", files[i]);
-        ck_assert_msg(mrnn_corpus_add_file(c, path, NULL) == MRNN_OK, "%s", mrnn_last_error());
-        added++;
-    }
-    ck_assert_int_eq(added, 4);
-    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
-    return c;
+    return test_small_corpus(encoding, 0.0f);
 }
 
 static mrnn_model *small_model(const mrnn_corpus *c, float dropout)

@@ -16,6 +16,7 @@
 #include <musicrnn/musicrnn.h>
 
 #include "test_main.h"
+#include "test_util.h"
 
 #define N_THREADS 4
 #define N_STEPS 200
@@ -215,23 +216,7 @@ static loss_log train_on(const mrnn_corpus *c, uint32_t threads)
 
 START_TEST(training_on_two_threads)
 {
-    const char *dir = getenv("MRNN_DEFAULT_CORPUS");
-    static const char *files[] = {"5432gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid",
-                                  "city_blues_redfarn.mid"};
-    mrnn_encoding_params enc;
-    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    enc.encoding = MRNN_ENCODING_PERFORMANCE;
-    mrnn_corpus_params cp;
-    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
-    cp.valid_fraction = 0.25f;
-    mrnn_corpus *c = NULL;
-    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
-    for (int i = 0; i < 4; i++) {
-        char path[4200];
-        ck_assert_int_lt(snprintf(path, sizeof path, "%s/%s", dir ? dir : "", files[i]), (int)sizeof path);
-        ck_assert_msg(mrnn_corpus_add_file(c, path, NULL) == MRNN_OK, "%s", mrnn_last_error());
-    }
-    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    mrnn_corpus *c = test_small_corpus(MRNN_ENCODING_PERFORMANCE, 0.25f);
     loss_log one = train_on(c, 1), two = train_on(c, 2), again = train_on(c, 2);
     for (int k = 0; k < TRAIN_STEPS; k++) {
         ck_assert_msg(two.loss[k] == again.loss[k], "step %d: %.17g then %.17g on two threads", k + 1, two.loss[k],

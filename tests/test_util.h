@@ -15,6 +15,30 @@
 /* snprintf into an array, failing the test if the text did not fit. */
 #define TEST_PATH(buf, ...) ck_assert_int_lt(snprintf(buf, sizeof buf, __VA_ARGS__), (int)sizeof buf)
 
+/* A corpus of four pieces of the default corpus (MRNN_DEFAULT_CORPUS, set by meson), finished;
+ * valid_fraction as in mrnn_corpus_params. */
+static inline mrnn_corpus *test_small_corpus(uint32_t encoding, float valid_fraction)
+{
+    const char *dir = getenv("MRNN_DEFAULT_CORPUS");
+    static const char *files[] = {"5432gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid",
+                                  "city_blues_redfarn.mid"};
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = encoding;
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.valid_fraction = valid_fraction;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
+    for (int i = 0; i < 4; i++) {
+        char path[4200];
+        TEST_PATH(path, "%s/%s", dir ? dir : "", files[i]);
+        ck_assert_msg(mrnn_corpus_add_file(c, path, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    }
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    return c;
+}
+
 /* A fresh folder under /tmp; the caller removes it with test_rmdir. */
 static inline char *test_tmpdir(void)
 {
