@@ -4,6 +4,7 @@
 #define MRNN_ALLOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *mrnn__malloc(size_t n);
 void *mrnn__calloc(size_t count, size_t size);
@@ -22,6 +23,13 @@ int mrnn__grow_slow(void **array, size_t *cap, size_t need, size_t elem_size);
 static inline int mrnn__grow(void **array, size_t *cap, size_t need, size_t elem_size)
 {
     return need <= *cap ? 0 : mrnn__grow_slow(array, cap, need, elem_size);
+}
+
+/* The first 64-byte boundary at or after p (cache-line aligned panels for vector loads); the
+ * block must have 63 bytes to spare. */
+static inline void *mrnn__align64(void *p)
+{
+    return (unsigned char *)p + (64 - (uintptr_t)p % 64) % 64;
 }
 
 /* Test hook: after `n` more successful allocations, every allocation fails (n < 0: never). */

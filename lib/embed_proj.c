@@ -31,13 +31,6 @@ static void add_row(float *restrict dst, const float *restrict src, size_t n)
     for (size_t j = 0; j < n; j++) dst[j] += src[j];
 }
 
-void mrnn__embed_proj_table(const mrnn__net_config *cfg, const mrnn__net_params *w, float *table)
-{
-    const size_t G = 4u * (size_t)cfg->hidden, E = cfg->embed;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)table_rows(cfg), (int)G, (int)E, 1.0f, w->embed,
-                (int)E, w->layer[0].w_ih, (int)E, 0.0f, table, (int)G);
-}
-
 /* The jobs below split over a team (team.h), each part a disjoint block of its output. */
 typedef struct proj_job {
     const mrnn__net_config *cfg;

@@ -20,9 +20,6 @@ int mrnn__embed_proj_worth(const mrnn__net_config *cfg, size_t rows);
 /* Floats of the table (also used for D in backward). */
 size_t mrnn__embed_proj_floats(const mrnn__net_config *cfg);
 
-/* table [(n_tokens + n_styles) x 4H] = [embed; style] · W_ih0ᵀ. */
-void mrnn__embed_proj_table(const mrnn__net_config *cfg, const mrnn__net_params *w, float *table);
-
 /* gates [rows x 4H] = each row's input projection (no bias); table: scratch of the size above.
  * team: threads to split over (team.h), or NULL. */
 struct mrnn__team;

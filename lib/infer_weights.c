@@ -104,7 +104,7 @@ mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const 
         mrnn__free(iw);
         return NULL;
     }
-    unsigned char *p = (unsigned char *)iw->mem + (64 - (uintptr_t)iw->mem % 64) % 64;
+    unsigned char *p = mrnn__align64(iw->mem);
     if (use_table) {
         /* [embed; style] · W_ih0ᵀ through the packed kernel and a temporary packing of W_ih0ᵀ, not
          * OpenBLAS: a multi-threaded sgemm leaves OpenBLAS's workers spinning for a while on the
@@ -117,7 +117,7 @@ mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const 
             mrnn__free(iw);
             return NULL;
         }
-        float *tmp = (float *)(void *)((unsigned char *)tmp_mem + (64 - (uintptr_t)tmp_mem % 64) % 64);
+        float *tmp = mrnn__align64(tmp_mem);
         mrnn__infer_matrix w_ih0;
         mrnn__infer_pack(&w_ih0, tmp, w->layer[0].w_ih, (int)cfg->embed, (int)G, 1);
         mrnn__infer_matmul_set(&w_ih0, (int)table_rows, w->embed, cfg->embed, table, G);

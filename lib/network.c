@@ -207,7 +207,7 @@ mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, i
     p += mrnn__embed_proj_floats(cfg);
     ws->pack = pack;
     if (pack) {
-        ws->packed = p + (16 - (uintptr_t)p / sizeof *p % 16) % 16; /* 64-byte aligned panels */
+        ws->packed = mrnn__align64(p); /* packed_floats() counts the 16 floats this may skip */
         p += packed_floats(cfg);
     }
     p += (uintptr_t)p / sizeof *p % 2; /* 8-byte alignment for the chunk sums */

@@ -45,8 +45,10 @@ static int helper_ready(mrnn__team *t, unsigned seen)
            atomic_load_explicit(&t->quit, memory_order_acquire);
 }
 
-static int caller_ready(mrnn__team *t)
+/* Every helper has finished the current job (the second argument is unused). */
+static int all_done(mrnn__team *t, unsigned unused)
 {
+    (void)unused;
     return atomic_load_explicit(&t->done, memory_order_acquire) == (unsigned)(t->n - 1);
 }
 
@@ -65,12 +67,6 @@ static void wait_for(mrnn__team *t, int (*ready)(mrnn__team *, unsigned), unsign
         --*sleepers;
     }
     pthread_mutex_unlock(&t->mu);
-}
-
-static int caller_ready_any(mrnn__team *t, unsigned unused)
-{
-    (void)unused;
-    return caller_ready(t);
 }
 
 static void *helper_main(void *arg)
@@ -150,7 +146,7 @@ void mrnn__team_run(mrnn__team *t, mrnn__team_fn fn, void *ctx)
     if (t->helpers_sleeping) pthread_cond_broadcast(&t->wake_helpers);
     pthread_mutex_unlock(&t->mu);
     fn(ctx, 0, t->n);
-    wait_for(t, caller_ready_any, 0, &t->caller_sleeping, &t->wake_caller);
+    wait_for(t, all_done, 0, &t->caller_sleeping, &t->wake_caller);
 }
 
 void mrnn__team_free(mrnn__team *t)
