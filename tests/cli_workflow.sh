@@ -18,6 +18,16 @@ head -c 100 "$corpus/moo_redfarn.mid" > "$work/midi/broken.mid"
 grep -q "broken.mid" "$work/pre.txt" || { echo "the report does not name the broken file"; cat "$work/pre.txt"; exit 1; }
 grep -q "4 read, 1 skipped" "$work/pre.txt" || { echo "unexpected preprocess summary"; cat "$work/pre.txt"; exit 1; }
 
+# Sub-folders give style labels (not the split folders), unless --no-folder-style.
+mkdir -p "$work/styled/blues" "$work/styled/train/boogie"
+cp "$work/midi/city_blues_redfarn.mid" "$work/styled/blues/"
+cp "$work/midi/boogi_marabi_redfarn.mid" "$work/styled/train/boogie/"
+"$musicrnn" preprocess -q -o "$work/s.mrc" "$work/styled" | grep -q ", 2 style labels" \
+    || { echo "expected 2 style labels from the sub-folders"; exit 1; }
+"$musicrnn" info "$work/s.mrc" | grep -Eq "^styles +blues boogie$" || { echo "unexpected style labels"; "$musicrnn" info "$work/s.mrc"; exit 1; }
+"$musicrnn" preprocess -q --no-folder-style -o "$work/s0.mrc" "$work/styled" | grep -q ", 0 style labels" \
+    || { echo "--no-folder-style should give no style labels"; exit 1; }
+
 "$musicrnn" train "$work/c.mrc" -o "$work/m.mrm" --hidden 32 --embed 16 --steps 30 --seq-len 16 --batch 8 \
     --valid-every 10 --log "$work/train.csv" > /dev/null 2>&1
 [ "$(wc -l < "$work/train.csv")" -eq 31 ] || { echo "the training log should have a header and 30 rows"; exit 1; }

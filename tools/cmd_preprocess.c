@@ -22,6 +22,7 @@ static void help(void)
            "      --test-fraction F       share of files for testing (default 0)\n"
            "      --split-seed N          seed of the file -> split assignment (default 1)\n"
            "      --no-folder-split       ignore train/valid/test folder names\n"
+           "      --no-folder-style       no style labels from sub-folder names (given by default)\n"
            "      --transpose N           also add training pieces transposed by -N..+N semitones\n"
            "      --normalize-key         transpose every piece to C major / A minor\n"
            "      --keep-drums            keep drum-channel notes (skipped by default)\n"
@@ -67,13 +68,14 @@ static void print_summary(const mrnn_corpus *c, const char *out, double seconds)
 
 int cmd_preprocess(int argc, char **argv)
 {
-    enum { O_SPQ = 256, O_FRAME, O_VALID, O_TEST, O_SEED, O_NOFOLDER, O_TRANSPOSE, O_NORMKEY, O_DRUMS, O_CHANNELS,
+    enum { O_SPQ = 256, O_FRAME, O_VALID, O_TEST, O_SEED, O_NOFOLDER, O_NOSTYLE, O_TRANSPOSE, O_NORMKEY, O_DRUMS, O_CHANNELS,
            O_TRACKS, O_MAXSTEPS, O_MINCOUNT };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"encoding", required_argument, 0, 'e'},
         {"steps-per-quarter", required_argument, 0, O_SPQ}, {"frame-seconds", required_argument, 0, O_FRAME},
         {"valid-fraction", required_argument, 0, O_VALID}, {"test-fraction", required_argument, 0, O_TEST},
         {"split-seed", required_argument, 0, O_SEED}, {"no-folder-split", no_argument, 0, O_NOFOLDER},
+        {"no-folder-style", no_argument, 0, O_NOSTYLE},
         {"transpose", required_argument, 0, O_TRANSPOSE}, {"normalize-key", no_argument, 0, O_NORMKEY},
         {"keep-drums", no_argument, 0, O_DRUMS}, {"channels", required_argument, 0, O_CHANNELS},
         {"tracks", required_argument, 0, O_TRACKS}, {"max-steps", required_argument, 0, O_MAXSTEPS},
@@ -111,6 +113,7 @@ int cmd_preprocess(int argc, char **argv)
             if (cli_parse_u64(optarg, 0, UINT64_MAX, &cp.split_seed)) return cli_usage_error("preprocess", "bad --split-seed");
             break;
         case O_NOFOLDER: cp.use_folder_split = 0; break;
+        case O_NOSTYLE: cp.style_from_folder = 0; break;
         case O_TRANSPOSE:
             if (cli_parse_u64(optarg, 0, 12, &u)) return cli_usage_error("preprocess", "--transpose must be 0..12");
             cp.transpose_range = (uint32_t)u;
