@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "team.h"
+#include "vec_math.h"
 
 static size_t table_rows(const mrnn__net_config *cfg)
 {
@@ -23,12 +24,6 @@ int mrnn__embed_proj_worth(const mrnn__net_config *cfg, size_t rows)
 size_t mrnn__embed_proj_floats(const mrnn__net_config *cfg)
 {
     return table_rows(cfg) * 4u * (size_t)cfg->hidden;
-}
-
-/* dst[0..n) += src[0..n) */
-static void add_row(float *restrict dst, const float *restrict src, size_t n)
-{
-    for (size_t j = 0; j < n; j++) dst[j] += src[j];
 }
 
 /* The jobs below split over a team (team.h), each part a disjoint block of its output. */
@@ -66,8 +61,8 @@ static void gather_part(void *ctx, int part, int n_parts)
     for (size_t r = r0; r < r1; r++) {
         float *a = j->gates + r * G;
         memset(a, 0, G * sizeof *a);
-        for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++) add_row(a, j->table + (size_t)bt->in_ids[k] * G, G);
-        if (styled) add_row(a, j->table + ((size_t)j->cfg->n_tokens + bt->style[r % (size_t)bt->B]) * G, G);
+        for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++) mrnn__vec_add(a, j->table + (size_t)bt->in_ids[k] * G, G);
+        if (styled) mrnn__vec_add(a, j->table + ((size_t)j->cfg->n_tokens + bt->style[r % (size_t)bt->B]) * G, G);
     }
 }
 
@@ -97,8 +92,8 @@ static void table_grad_part(void *ctx, int part, int n_parts)
     for (size_t r = 0; r < rows; r++) {
         const float *d = j->dgates + r * G + g0;
         for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++)
-            add_row(D + (size_t)bt->in_ids[k] * G + g0, d, ng);
-        if (styled) add_row(D + ((size_t)j->cfg->n_tokens + bt->style[r % (size_t)bt->B]) * G + g0, d, ng);
+            mrnn__vec_add(D + (size_t)bt->in_ids[k] * G + g0, d, ng);
+        if (styled) mrnn__vec_add(D + ((size_t)j->cfg->n_tokens + bt->style[r % (size_t)bt->B]) * G + g0, d, ng);
     }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ng, (int)E, (int)n, 1.0f, D + g0, (int)G, j->w->embed,
                 (int)E, 1.0f, j->grad->layer[0].w_ih + g0 * E, (int)E);

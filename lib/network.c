@@ -13,6 +13,7 @@
 #include "infer_weights.h"
 #include "loss.h"
 #include "team.h"
+#include "vec_math.h"
 
 struct mrnn__net_workspace {
     int T, B;
@@ -47,18 +48,25 @@ struct mrnn__net_workspace {
 /* Lane-tile friendly boundaries between the row ranges of parts. */
 #define ROW_ALIGN 4
 
+/* Floats of weight matrix W [rows x cols] packed for forward as Wᵀ (products x · Wᵀ: cols inputs)
+ * or for backward as W (products gradient · W: rows inputs). */
+static size_t packed_size(int rows, int cols, int backward)
+{
+    return backward ? mrnn__infer_packed_floats(rows, cols) : mrnn__infer_packed_floats(cols, rows);
+}
+
 /* Floats of the packed weights: the larger of the forward and the backward layouts (each
  * matrix's padding differs between the two), plus room to align to 64 bytes. */
 static size_t packed_floats(const mrnn__net_config *cfg)
 {
     const int H = (int)cfg->hidden, G = 4 * H, V = (int)cfg->n_out;
-    size_t fwd = mrnn__infer_packed_floats(H, V), bwd = mrnn__infer_packed_floats(V, H);
-    for (uint32_t l = 0; l < cfg->layers; l++) {
-        const int NI = l == 0 ? (int)cfg->embed : H;
-        fwd += mrnn__infer_packed_floats(NI, G) + mrnn__infer_packed_floats(H, G);
-        bwd += mrnn__infer_packed_floats(G, NI) + mrnn__infer_packed_floats(G, H);
+    size_t n[2] = {0, 0};
+    for (int backward = 0; backward < 2; backward++) {
+        for (uint32_t l = 0; l < cfg->layers; l++)
+            n[backward] += packed_size(G, l == 0 ? (int)cfg->embed : H, backward) + packed_size(G, H, backward);
+        n[backward] += packed_size(V, H, backward);
     }
-    return (fwd > bwd ? fwd : bwd) + 16;
+    return (n[0] > n[1] ? n[0] : n[1]) + 16;
 }
 
 static size_t layer_in(const mrnn__net_config *cfg, uint32_t l)
@@ -266,13 +274,9 @@ static void embed_rows_part(void *ctx, int part, int n_parts)
     for (size_t r = r0; r < r1; r++) {
         float *x = x0 + r * E;
         for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++) {
-            const float *e = j->w->embed + (size_t)bt->in_ids[k] * E;
-            for (size_t c = 0; c < E; c++) x[c] += e[c];
+            mrnn__vec_add(x, j->w->embed + (size_t)bt->in_ids[k] * E, E);
         }
-        if (bt->style && j->w->style) {
-            const float *s = j->w->style + (size_t)bt->style[r % (size_t)bt->B] * E;
-            for (size_t c = 0; c < E; c++) x[c] += s[c];
-        }
+        if (bt->style && j->w->style) mrnn__vec_add(x, j->w->style + (size_t)bt->style[r % (size_t)bt->B] * E, E);
     }
 }
 
@@ -360,9 +364,18 @@ static int packed_for(const mrnn__net_workspace *ws, size_t rows)
     return ws->pack == MRNN__PACK_ALWAYS || (ws->pack == MRNN__PACK_AUTO && rows >= PACK_MIN_ROWS);
 }
 
-/* Pack the weights for forward (backward = 0: Wᵀ, products x · Wᵀ) or backward (1: W, products
- * gradient · W). Layer 0's input matrix is skipped when the table serves it (forward) and when
- * no gradient flows into its input rows (backward). */
+/* Pack W [rows x cols] at p in the forward or backward layout (packed_size); returns the end. */
+static float *pack_one(mrnn__infer_matrix *m, float *p, const float *w, int rows, int cols, int backward)
+{
+    if (backward)
+        mrnn__infer_pack(m, p, w, rows, cols, 0);
+    else
+        mrnn__infer_pack(m, p, w, cols, rows, 1);
+    return p + packed_size(rows, cols, backward);
+}
+
+/* Pack the weights for forward (backward = 0) or backward (1). Layer 0's input matrix is skipped
+ * when the table serves it (forward) and when no gradient flows into its input rows (backward). */
 static void pack_weights(const mrnn__net_config *cfg, const mrnn__net_params *w, mrnn__net_workspace *ws, int table,
                          int backward)
 {
@@ -370,24 +383,10 @@ static void pack_weights(const mrnn__net_config *cfg, const mrnn__net_params *w,
     float *p = ws->packed;
     for (uint32_t l = 0; l < cfg->layers; l++) {
         const mrnn__lstm_weights *lw = &w->layer[l];
-        const int NI = lw->n_in;
-        if (l > 0 || !table) {
-            if (backward)
-                mrnn__infer_pack(&ws->pack_ih[l], p, lw->w_ih, G, NI, 0);
-            else
-                mrnn__infer_pack(&ws->pack_ih[l], p, lw->w_ih, NI, G, 1);
-            p += backward ? mrnn__infer_packed_floats(G, NI) : mrnn__infer_packed_floats(NI, G);
-        }
-        if (backward)
-            mrnn__infer_pack(&ws->pack_hh[l], p, lw->w_hh, G, H, 0);
-        else
-            mrnn__infer_pack(&ws->pack_hh[l], p, lw->w_hh, H, G, 1);
-        p += backward ? mrnn__infer_packed_floats(G, H) : mrnn__infer_packed_floats(H, G);
+        if (l > 0 || !table) p = pack_one(&ws->pack_ih[l], p, lw->w_ih, G, lw->n_in, backward);
+        p = pack_one(&ws->pack_hh[l], p, lw->w_hh, G, H, backward);
     }
-    if (backward)
-        mrnn__infer_pack(&ws->pack_out, p, w->w_out, V, H, 0);
-    else
-        mrnn__infer_pack(&ws->pack_out, p, w->w_out, H, V, 1);
+    pack_one(&ws->pack_out, p, w->w_out, V, H, backward);
 }
 
 static mrnn__lstm_packed layer_packed(const mrnn__net_workspace *ws, uint32_t l, int table)
@@ -469,11 +468,7 @@ static void output_weights_part(void *ctx, int part, int n_parts)
     const float *dlog = j->ws->logits;
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nv, H, (int)rows, 1.0f, dlog + v0, V,
                 j->ws->out[j->cfg->layers - 1], H, 0.0f, j->grad->w_out + (size_t)v0 * (size_t)H, H);
-    float *db = j->grad->b_out + v0;
-    for (size_t r = 0; r < rows; r++) {
-        const float *d = dlog + r * (size_t)V + v0;
-        for (int k = 0; k < nv; k++) db[k] += d[k];
-    }
+    for (size_t r = 0; r < rows; r++) mrnn__vec_add(j->grad->b_out + v0, dlog + r * (size_t)V + v0, (size_t)nv);
 }
 
 /* dh = dlogits · W_out for rows [r0, r1), into j->dh. */
@@ -504,15 +499,11 @@ static void embed_scatter_part(void *ctx, int part, int n_parts)
     size_t e0, e1;
     mrnn__team_range(E, 4, part, n_parts, &e0, &e1);
     for (size_t r = 0; r < rows && e1 > e0; r++) {
-        const float *d = j->ws->dx0 + r * E;
-        for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++) {
-            float *g = j->grad->embed + (size_t)bt->in_ids[k] * E;
-            for (size_t c = e0; c < e1; c++) g[c] += d[c];
-        }
-        if (bt->style && j->grad->style) {
-            float *g = j->grad->style + (size_t)bt->style[r % (size_t)bt->B] * E;
-            for (size_t c = e0; c < e1; c++) g[c] += d[c];
-        }
+        const float *d = j->ws->dx0 + r * E + e0;
+        for (uint32_t k = bt->in_start[r]; k < bt->in_start[r + 1]; k++)
+            mrnn__vec_add(j->grad->embed + (size_t)bt->in_ids[k] * E + e0, d, e1 - e0);
+        if (bt->style && j->grad->style)
+            mrnn__vec_add(j->grad->style + (size_t)bt->style[r % (size_t)bt->B] * E + e0, d, e1 - e0);
     }
 }
 

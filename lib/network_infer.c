@@ -3,20 +3,13 @@
 #include <string.h>
 
 #include "network_infer.h"
+#include "vec_math.h"
 
 size_t mrnn__net_lanes_scratch_floats(const mrnn__net_config *cfg, int B)
 {
     size_t width = cfg->embed > cfg->hidden ? cfg->embed : cfg->hidden;
     /* rows [input | h] (the OpenBLAS path uses the input half only), then the gate pre-activations */
     return (size_t)B * (width + cfg->hidden) + 4 * (size_t)cfg->hidden * (size_t)B;
-}
-
-/* dst[0..n) += src[0..n). Not cblas_saxpy: OpenBLAS 0.3.21 hands even a 2048-float axpy to its
- * worker threads when it may use several, a wake-up per call, and that worker then spins on the
- * core the sampler's own helper needs (measured: 2-thread sampling at batch 1 fell to half speed). */
-static void add_row(float *restrict dst, const float *restrict src, size_t n)
-{
-    for (size_t j = 0; j < n; j++) dst[j] += src[j];
 }
 
 /* Input rows: the sum of each lane's token embeddings and style row, with row stride ld. */
@@ -27,10 +20,10 @@ static void embed_lanes(const mrnn__net_config *cfg, const mrnn__net_params *w, 
     for (int b = 0; b < B; b++) {
         float *row = x + (size_t)b * ld;
         memset(row, 0, E * sizeof *row);
-        for (uint32_t k = start[b]; k < start[b + 1]; k++) add_row(row, w->embed + (size_t)ids[k] * E, E);
+        for (uint32_t k = start[b]; k < start[b + 1]; k++) mrnn__vec_add(row, w->embed + (size_t)ids[k] * E, E);
         if (cfg->n_styles) {
             uint32_t s = style ? style[b] : cfg->n_styles - 1;
-            add_row(row, w->style + (size_t)s * E, E);
+            mrnn__vec_add(row, w->style + (size_t)s * E, E);
         }
     }
 }
@@ -44,10 +37,10 @@ static void table_lanes(const mrnn__net_config *cfg, const float *table, int B, 
     memset(gates, 0, (size_t)B * G * sizeof *gates);
     for (int b = 0; b < B; b++) {
         float *row = gates + (size_t)b * G;
-        for (uint32_t k = start[b]; k < start[b + 1]; k++) add_row(row, table + (size_t)ids[k] * G, G);
+        for (uint32_t k = start[b]; k < start[b + 1]; k++) mrnn__vec_add(row, table + (size_t)ids[k] * G, G);
         if (cfg->n_styles) {
             uint32_t s = style ? style[b] : cfg->n_styles - 1;
-            add_row(row, table + ((size_t)cfg->n_tokens + s) * G, G);
+            mrnn__vec_add(row, table + ((size_t)cfg->n_tokens + s) * G, G);
         }
     }
 }

@@ -12,6 +12,7 @@
 #ifndef MRNN_VEC_MATH_H
 #define MRNN_VEC_MATH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 
@@ -85,6 +86,14 @@ static inline mrnn__v4f mrnn__v4_load(const float *p)
 static inline void mrnn__v4_store(float *p, mrnn__v4f v)
 {
     __builtin_memcpy(p, &v, sizeof v);
+}
+
+/* dst[0..n) += src[0..n): summing embedding or table rows, and row sums of gradients. (Not
+ * cblas_saxpy: OpenBLAS 0.3.21 hands even a 2048-float axpy to its worker threads when it may use
+ * several, a wake-up per call, and that worker then spins on a core the library's threads need.) */
+static inline void mrnn__vec_add(float *restrict dst, const float *restrict src, size_t n)
+{
+    for (size_t j = 0; j < n; j++) dst[j] += src[j];
 }
 
 #endif
