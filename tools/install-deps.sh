@@ -4,13 +4,15 @@
 #   install-deps.sh main    - build + the default MIDI corpus, FluidSynth and a General MIDI
 #                             soundfont (WAV output), Matplotlib (plots)
 #   install-deps.sh test    - build + valgrind, clang sanitizer runtimes, pytest, mido, cffi, numpy,
-#                             Matplotlib (Python bindings and their examples)
+#                             Matplotlib (Python bindings and their examples), libabigail (ABI
+#                             check), debhelper, dh-python, lintian (the Debian packages)
 #   install-deps.sh bench   - test + PyTorch (the reference of the benchmarks)
 set -euo pipefail
 what="${1:-build}"
 build=(build-essential meson ninja-build pkg-config libsmf-dev libopenblas-dev check doxygen)
 main=(openttd-openmsx fluidsynth fluid-soundfont-gm python3 python3-matplotlib python3-numpy python3-mido)
-test=(valgrind clang libclang-rt-14-dev python3 python3-pytest python3-mido python3-cffi python3-numpy python3-matplotlib openttd-openmsx)
+test=(valgrind clang libclang-rt-14-dev python3 python3-pytest python3-mido python3-cffi python3-numpy python3-matplotlib openttd-openmsx
+      abigail-tools debhelper dh-python dpkg-dev fakeroot lintian pkgconf xz-utils)
 bench=(python3-torch python3-matplotlib hyperfine)
 case "$what" in
   build) pkgs=("${build[@]}") ;;

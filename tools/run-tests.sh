@@ -6,7 +6,10 @@
 #      Check suites again under valgrind, the whole suite under ASan+UBSan, the thread tests under
 #      ThreadSanitizer, and each libFuzzer harness for a bounded time (MRNN_FUZZ_SECONDS, default 45),
 #   4. install into a temporary prefix and build + run the examples against the installed
-#      library with pkg-config alone, and run the Python tests against the installed package.
+#      library with pkg-config alone, and run the Python tests against the installed package,
+#   5. build the Debian packages (debian/), check them with lintian, install them, build and run
+#      examples/compose.c against them, check the package build's ABI, and purge them again
+#      (tools/check-packages.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -69,6 +72,9 @@ else
         MUSICRNN_HEADER="$prefix/include/musicrnn/musicrnn.h" \
         /usr/bin/python3 -m pytest -q -p no:cacheprovider python/tests || status=1
 fi
+
+echo "== Debian packages: build, lintian, install, compose.c against libmusicrnn-dev, ABI dump; then purge"
+bash tools/check-packages.sh || status=1
 
 # One closing line for CI: totals over every test meson ran.
 /usr/bin/python3 - "$build/meson-logs/testlog.json" <<'PY'

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Build the Debian packages from debian/, check them with lintian, install them on this machine,
+# build and run examples/compose.c against the installed libmusicrnn-dev with pkg-config, use the
+# installed program and Python package, check the package build's library against the ABI dump,
+# and purge the packages again. Run as root on Debian 12 (tools/run-tests.sh does).
+#   tools/check-packages.sh [WORKDIR]
+# dpkg-buildpackage writes its results next to the source tree, so the tracked files are copied
+# into WORKDIR/src (default: a new temporary directory, removed at the end) and built there.
+# DEB_BUILD_OPTIONS=nocheck: the test suite has already run on this commit in tools/run-tests.sh;
+# running it again inside the package build would double the CI time for no new information.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="${1:-}"
+if [ -z "$work" ]; then
+    work="$(mktemp -d /tmp/musicrnn-deb.XXXXXX)"
+    remove_work=1
+else
+    mkdir -p "$work"
+    remove_work=0
+fi
+packages=(libmusicrnn0 libmusicrnn-dev musicrnn-tools python3-musicrnn libmusicrnn-doc)
+installed_here=0
+cleanup() {
+    if [ "$installed_here" = 1 ]; then
+        DEBIAN_FRONTEND=noninteractive dpkg --purge "${packages[@]}" >/dev/null || true
+    fi
+    if [ "$remove_work" = 1 ]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
+fail() { echo "packages: $*" >&2; exit 1; }
+
+# A package of the same name already installed would hide what these .debs install.
+for p in "${packages[@]}"; do
+    if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        fail "$p is already installed; remove it first (apt-get purge ${packages[*]})"
+    fi
+done
+
+start=$(date +%s)
+rm -rf "$work/src"
+mkdir -p "$work/src"
+git -C "$root" ls-files -z | (cd "$root" && tar --null -T - -c) | tar -x -C "$work/src"
+version="$(dpkg-parsechangelog -l "$work/src/debian/changelog" -S Version)"
+echo "== dpkg-buildpackage -us -uc -b ($version, nocheck) in $work"
+(cd "$work/src" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b) \
+    > "$work/build.log" 2>&1 || { tail -n 60 "$work/build.log" >&2; fail "dpkg-buildpackage failed (log: $work/build.log)"; }
+changes="$(ls "$work"/libmusicrnn_*.changes)"
+built=$(date +%s)
+
+# The source package too, for lintian's source checks: an orig tarball of the tracked files
+# without debian/, as a distribution would make it from the release tag.
+upstream="${version%-*}"
+rm -rf "$work/source" && mkdir "$work/source"
+(cd "$work/src" && find . -path ./debian -prune -o -path './obj-*' -prune -o -type f -print0 | LC_ALL=C sort -z \
+    | tar --null -T - -c --transform "s,^\./,libmusicrnn-$upstream/," --owner=0 --group=0 --numeric-owner \
+          --mtime="@$(dpkg-parsechangelog -l debian/changelog -S Timestamp)") | xz > "$work/source/libmusicrnn_$upstream.orig.tar.xz"
+tar -xf "$work/source/libmusicrnn_$upstream.orig.tar.xz" -C "$work/source"
+git -C "$root" ls-files -z debian | (cd "$root" && tar --null -T - -c) | tar -x -C "$work/source/libmusicrnn-$upstream"
+(cd "$work/source" && dpkg-source -b "libmusicrnn-$upstream" > "$work/source.log" 2>&1) \
+    || { cat "$work/source.log" >&2; fail "dpkg-source -b failed"; }
+
+# No --show-overrides: lintian 2.116 then counts the overridden warnings for --fail-on.
+echo "== lintian (errors and warnings fail; debian/*lintian-overrides say why each override is there)"
+lintian --fail-on error,warning --display-info "$changes" "$work/source/libmusicrnn_$version.dsc" \
+    || fail "lintian reports errors or warnings"
+
+echo "== install the packages"
+debs=()
+for p in "${packages[@]}"; do
+    arch=$(if [ "$p" = python3-musicrnn ] || [ "$p" = libmusicrnn-doc ]; then echo all; else dpkg --print-architecture; fi)
+    debs+=("$work/${p}_${version}_${arch}.deb")
+done
+linted=$(date +%s)
+installed_here=1
+# dpkg -i, not apt-get install ./*.deb: it refuses as well when a Depends is not met (the build
+# dependencies installed every run-time dependency), and it skips apt's resolver.
+DEBIAN_FRONTEND=noninteractive dpkg -i "${debs[@]}" > "$work/install.log" 2>&1 \
+    || { cat "$work/install.log" >&2; fail "dpkg -i of the .debs failed"; }
+installed=$(date +%s)
+
+# Each package holds what it should, and the library package only the library. Read from the
+# .debs, not from dpkg -L: a minimal image may exclude /usr/share/man or /usr/share/doc on unpack.
+libdir="/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)"
+upstream_version="${version%-*}"
+contents() { dpkg-deb -c "$1" | awk '{print $6}' | sed 's,^\.,,; s,/$,,'; }
+want() { # PACKAGE-INDEX FILE...
+    local deb="${debs[$1]}"; shift
+    local list; list="$(contents "$deb")"
+    for f in "$@"; do grep -qx -- "$f" <<<"$list" || fail "$(basename "$deb") does not contain $f"; done
+}
+want 0 "$libdir/libmusicrnn.so.0" "$libdir/libmusicrnn.so.$upstream_version"
+want 1 /usr/include/musicrnn/musicrnn.h /usr/include/musicrnn/musicrnn_version.h \
+    "$libdir/libmusicrnn.so" "$libdir/libmusicrnn.a" "$libdir/pkgconfig/musicrnn.pc"
+want 2 /usr/bin/musicrnn /usr/share/man/man1/musicrnn.1.gz
+want 3 /usr/lib/python3/dist-packages/musicrnn/__init__.py
+want 4 /usr/share/doc/libmusicrnn-doc/html/index.html
+extra="$(contents "${debs[0]}" | grep -v -e '^/usr/share/doc' -e '^/usr/share/lintian' -e "^$libdir/libmusicrnn\.so\.0" \
+    | grep -v -x -e '' -e /usr -e /usr/lib -e "$libdir" -e /usr/share || true)"
+[ -z "$extra" ] || fail "libmusicrnn0 holds more than the library: $extra"
+if contents "${debs[3]}" | grep -q _build_config.py; then
+    fail "python3-musicrnn ships _build_config.py (debian/rules removes it: the library is on the default path)"
+fi
+
+echo "== examples/compose.c against the installed libmusicrnn-dev (pkg-config only)"
+[ "$(pkg-config --modversion musicrnn)" = "${version%-*}" ] || fail "pkg-config says musicrnn $(pkg-config --modversion musicrnn), not ${version%-*}"
+bash "$root/examples/check-installed.sh" /usr
+
+echo "== the installed program and Python package"
+/usr/bin/musicrnn --version | grep -q "library ${version%-*}" || fail "musicrnn --version does not report ${version%-*}"
+# No _build_config.py in the package: the module must find the library on the loader's path.
+(cd / && env -u MUSICRNN_LIBRARY -u PYTHONPATH /usr/bin/python3 -c '
+import sys, musicrnn
+assert musicrnn.__file__.startswith("/usr/lib/python3/dist-packages/"), musicrnn.__file__
+assert musicrnn.library_version == sys.argv[1] == musicrnn.__version__, (musicrnn.library_version, sys.argv[1])
+print("python3-musicrnn:", musicrnn.__file__, "with libmusicrnn", musicrnn.library_version)
+' "${version%-*}") || fail "python3-musicrnn does not import"
+
+echo "== the package build's library against abi/libmusicrnn.so.0.abi"
+/usr/bin/python3 "$root/tests/abi_compat.py" check "$(ls "$work"/src/obj-*/lib/libmusicrnn.so.0)" \
+    "$root/abi/libmusicrnn.so.0.abi" "$root/lib/musicrnn.map" --headers-dir "$root/include/musicrnn" \
+    || fail "the packaged library breaks the ABI"
+
+echo "packages: build $((built - start)) s, lintian $((linted - built)) s, install $((installed - linted)) s," \
+     "checks $(($(date +%s) - installed)) s"
