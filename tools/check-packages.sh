@@ -2,7 +2,8 @@
 # Build the Debian packages from debian/, check them with lintian, install them on this machine,
 # build and run examples/compose.c against the installed libmusicrnn-dev with pkg-config, use the
 # installed program and Python package, check the package build's library against the ABI dump,
-# and purge the packages again. Run as root on Debian 12 (tools/run-tests.sh does).
+# build once more at another path and compare the bytes (tools/check-reproducible.sh), and purge
+# the packages again. Run as root on Debian 12 (tools/run-tests.sh does).
 #   tools/check-packages.sh [WORKDIR]
 # dpkg-buildpackage writes its results next to the source tree, so the tracked files are copied
 # into WORKDIR/src (default: a new temporary directory, removed at the end) and built there.
@@ -120,5 +121,12 @@ echo "== the package build's library against abi/libmusicrnn.so.0.abi"
     "$root/abi/libmusicrnn.so.0.abi" "$root/lib/musicrnn.map" --headers-dir "$root/include/musicrnn" \
     || fail "the packaged library breaks the ABI"
 
+checked=$(date +%s)
+# The build again at another path must give the same bytes (MRNN_REPRODUCIBLE=0 skips it).
+if [ "${MRNN_REPRODUCIBLE:-1}" != 0 ]; then
+    echo "== reproducible: a second package build at another path, compared byte for byte"
+    bash "$root/tools/check-reproducible.sh" "$work" || fail "the second build differs"
+fi
+
 echo "packages: build $((built - start)) s, lintian $((linted - built)) s, install $((installed - linted)) s," \
-     "checks $(($(date +%s) - installed)) s"
+     "checks $((checked - installed)) s, reproducibility $(($(date +%s) - checked)) s"
