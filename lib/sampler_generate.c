@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "error.h"
-#include "encoding.h"
 #include "model.h"
 #include "network_infer.h"
 #include "sampler.h"

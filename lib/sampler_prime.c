@@ -4,6 +4,7 @@
 
 #include "alloc.h"
 #include "encoding.h"
+#include "encoding_pianoroll.h"
 #include "error.h"
 #include "midi.h"
 #include "model.h"

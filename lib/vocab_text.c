@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "encoding.h"
+#include "encoding_pianoroll.h"
 #include "error.h"
 #include "vocab.h"
 
