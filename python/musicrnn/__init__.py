@@ -25,7 +25,7 @@ from .model import EvalResult, Model, Progress
 from .sampler import Event, Sampler
 from .vocab import Vocab
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 library_version_number = _version_number
 
 __all__ = [

@@ -17,7 +17,7 @@ from . import _structs as S
 # The release this package was written for: the library must have the same major version and at
 # least this minor version (a minor release only adds functions and fields).
 REQUIRED_MAJOR = 0
-REQUIRED_MINOR = 1
+REQUIRED_MINOR = 2  # it binds the getters of MUSICRNN_0.2 (mrnn_corpus_get_stats, ...)
 
 SONAME = "libmusicrnn.so.0"
 

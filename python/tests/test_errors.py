@@ -127,7 +127,11 @@ def test_version_check_refuses_other_major():
     class FakeLib:
         _name = "libfake.so"
 
-    for number, ok in ((100, True), (199, True), (10100, False), (0, False)):
+    # The minor the package was written for and any later patch or minor of the same major load;
+    # an older minor (the package binds its functions) and another major do not.
+    need = _lib.REQUIRED_MAJOR * 10000 + _lib.REQUIRED_MINOR * 100
+    cases = [(need, True), (need + 99, True), (need + 100, True), (need + 10000, False), (need - 1, False)]
+    for number, ok in cases:
         fake = FakeLib()
         fake.mrnn_version_number = FakeFunction(number)
         if ok:
