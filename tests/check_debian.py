@@ -8,9 +8,11 @@
         expected symbol lines instead (for the integrator adding a node).
     check_debian.py version MESON_VERSION debian/changelog [python/musicrnn/__init__.py]
         The upstream part of the newest changelog entry, and the Python package's __version__,
-        are the meson project version, the one source of the version number (the C headers and
+        are the meson project version (and that entry is not dated in the future), the one source of the version number (the C headers and
         the manual page are generated from it; these two files cannot be).
 """
+import datetime
+import email.utils
 import re
 import sys
 
@@ -98,6 +100,18 @@ def version(meson_version, changelog):
     if upstream != meson_version:
         print(f"{changelog} is at {upstream}, meson.build at {meson_version}: add a changelog entry "
               f"for {meson_version} (docs/RELEASING.md)")
+        return 1
+    # The entry's date becomes SOURCE_DATE_EPOCH; dpkg-deb only clamps file times that are newer,
+    # so a date in the future makes two builds of the same tree differ.
+    with open(changelog) as f:
+        trailer = next((l for l in f if l.startswith(" -- ")), "")
+    when = re.search(r">  (.+)$", trailer)
+    if not when:
+        print(f"{changelog}: no trailer line with a date in the newest entry")
+        return 1
+    stamp = email.utils.parsedate_to_datetime(when.group(1).strip())
+    if stamp > datetime.datetime.now(datetime.timezone.utc):
+        print(f"{changelog}: the newest entry is dated {when.group(1).strip()}, in the future")
         return 1
     print(f"{changelog}: {m.group(2)}{m.group(3) or ''} matches meson's {meson_version}")
     return 0

@@ -61,7 +61,7 @@ git -C "$root" ls-files -z debian | (cd "$root" && tar --null -T - -c) | tar -x 
     || { cat "$work/source.log" >&2; fail "dpkg-source -b failed"; }
 
 # No --show-overrides: lintian 2.116 then counts the overridden warnings for --fail-on.
-echo "== lintian (errors and warnings fail; debian/*lintian-overrides say why each override is there)"
+echo "== lintian (errors and warnings fail; debian/source/lintian-overrides says why each override is there)"
 lintian --fail-on error,warning --display-info "$changes" "$work/source/libmusicrnn_$version.dsc" \
     || fail "lintian reports errors or warnings"
 
