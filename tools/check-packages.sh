@@ -28,6 +28,14 @@ cleanup() {
     if [ "$remove_work" = 1 ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
+# The tracked files of a git checkout; from an unpacked tarball, everything but build trees.
+copy_tree() { # DEST
+    if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git -C "$root" ls-files -z | (cd "$root" && tar --null -T - -c) | tar -x -C "$1"
+    else
+        (cd "$root" && tar -c --exclude='./build*' --exclude='./obj-*' --exclude='./debian/tmp' .) | tar -x -C "$1"
+    fi
+}
 fail() { echo "packages: $*" >&2; exit 1; }
 
 # A package of the same name already installed would hide what these .debs install.
@@ -40,25 +48,26 @@ done
 start=$(date +%s)
 rm -rf "$work/src"
 mkdir -p "$work/src"
-git -C "$root" ls-files -z | (cd "$root" && tar --null -T - -c) | tar -x -C "$work/src"
+copy_tree "$work/src"
 version="$(dpkg-parsechangelog -l "$work/src/debian/changelog" -S Version)"
+# The source package too, for lintian's source checks: an orig tarball of the copied tree without
+# debian/, as a distribution would make it from the release tag; made before the build, while the
+# copy is pristine.
+upstream="${version%-*}"
+rm -rf "$work/source" && mkdir "$work/source"
+(cd "$work/src" && find . -path ./debian -prune -o -type f -print0 | LC_ALL=C sort -z \
+    | tar --null -T - -c --transform "s,^\./,libmusicrnn-$upstream/," --owner=0 --group=0 --numeric-owner \
+          --mtime="@$(dpkg-parsechangelog -l debian/changelog -S Timestamp)") | xz > "$work/source/libmusicrnn_$upstream.orig.tar.xz"
+tar -xf "$work/source/libmusicrnn_$upstream.orig.tar.xz" -C "$work/source"
+cp -a "$work/src/debian" "$work/source/libmusicrnn-$upstream/"
+(cd "$work/source" && dpkg-source -b "libmusicrnn-$upstream" > "$work/source.log" 2>&1) \
+    || { cat "$work/source.log" >&2; fail "dpkg-source -b failed"; }
+
 echo "== dpkg-buildpackage -us -uc -b ($version, nocheck) in $work"
 (cd "$work/src" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b) \
     > "$work/build.log" 2>&1 || { tail -n 60 "$work/build.log" >&2; fail "dpkg-buildpackage failed (log: $work/build.log)"; }
 changes="$(ls "$work"/libmusicrnn_*.changes)"
 built=$(date +%s)
-
-# The source package too, for lintian's source checks: an orig tarball of the tracked files
-# without debian/, as a distribution would make it from the release tag.
-upstream="${version%-*}"
-rm -rf "$work/source" && mkdir "$work/source"
-(cd "$work/src" && find . -path ./debian -prune -o -path './obj-*' -prune -o -type f -print0 | LC_ALL=C sort -z \
-    | tar --null -T - -c --transform "s,^\./,libmusicrnn-$upstream/," --owner=0 --group=0 --numeric-owner \
-          --mtime="@$(dpkg-parsechangelog -l debian/changelog -S Timestamp)") | xz > "$work/source/libmusicrnn_$upstream.orig.tar.xz"
-tar -xf "$work/source/libmusicrnn_$upstream.orig.tar.xz" -C "$work/source"
-git -C "$root" ls-files -z debian | (cd "$root" && tar --null -T - -c) | tar -x -C "$work/source/libmusicrnn-$upstream"
-(cd "$work/source" && dpkg-source -b "libmusicrnn-$upstream" > "$work/source.log" 2>&1) \
-    || { cat "$work/source.log" >&2; fail "dpkg-source -b failed"; }
 
 # No --show-overrides: lintian 2.116 then counts the overridden warnings for --fail-on.
 echo "== lintian (errors and warnings fail; debian/source/lintian-overrides says why each override is there)"

@@ -13,9 +13,17 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d /tmp/musicrnn-repro.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
+# The tracked files of a git checkout; from an unpacked tarball, everything but build trees.
+copy_tree() { # DEST
+    if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git -C "$root" ls-files -z | (cd "$root" && tar --null -T - -c) | tar -x -C "$1"
+    else
+        (cd "$root" && tar -c --exclude='./build*' --exclude='./obj-*' --exclude='./debian/tmp' .) | tar -x -C "$1"
+    fi
+}
 build() { # DIR
     mkdir -p "$1/src"
-    git -C "$root" ls-files -z | (cd "$root" && tar --null -T - -c) | tar -x -C "$1/src"
+    copy_tree "$1/src"
     (cd "$1/src" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b) > "$1/build.log" 2>&1 \
         || { tail -n 40 "$1/build.log" >&2; echo "reproducible: the build in $1 failed" >&2; exit 1; }
 }
