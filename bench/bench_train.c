@@ -66,7 +66,7 @@ static int trainer_init(trainer *tr, const shape *s)
 {
     memset(tr, 0, sizeof *tr);
     tr->cfg = (mrnn__net_config){(uint32_t)s->V, (uint32_t)s->V, 0, (uint32_t)s->E, (uint32_t)s->H, (uint32_t)s->L,
-                                 MRNN__LOSS_SOFTMAX, 0.0f};
+                                 MRNN__LOSS_SOFTMAX, 0.0f, 0};
     size_t n = mrnn__net_param_count(&tr->cfg), rows = (size_t)s->T * (size_t)s->B;
     tr->n = n;
     /* weights, gradient and the two Adam moments: the four blocks a training run holds */

@@ -12,6 +12,7 @@
 #include "embed_proj.h"
 #include "infer_weights.h"
 #include "loss.h"
+#include "network_nade.h"
 #include "team.h"
 #include "vec_math.h"
 
@@ -32,6 +33,7 @@ struct mrnn__net_workspace {
     double *chunk_loss;                     /* [rows / LOSS_CHUNK, rounded up] partial loss sums */
     uint64_t *chunk_correct;                /* the same for the correct-prediction counts */
     mrnn__team *team;                       /* borrowed (mrnn__net_workspace_set_team), or NULL */
+    mrnn__nade_ws *nade;                    /* MRNN__LOSS_NADE: the frame output's buffers */
     /* Packed weights (MRNN__PACK_*): the forward layouts (Wᵀ) during forward, then the backward
      * ones (W) in the same floats; pack_ih[0] is unused when layer 0 goes through the table. */
     int pack;
@@ -74,12 +76,20 @@ static size_t layer_in(const mrnn__net_config *cfg, uint32_t l)
     return l == 0 ? cfg->embed : cfg->hidden;
 }
 
+/* Floats of the NADE frame output after b_out: nade_wu, nade_bh, nade_w, nade_v. */
+static size_t nade_count(const mrnn__net_config *cfg)
+{
+    if (cfg->loss != MRNN__LOSS_NADE) return 0;
+    const size_t N = cfg->nade_hidden;
+    return N * cfg->hidden + N + 2 * (size_t)cfg->n_out * N;
+}
+
 size_t mrnn__net_param_count(const mrnn__net_config *cfg)
 {
     size_t E = cfg->embed, H = cfg->hidden;
     size_t n = (size_t)cfg->n_tokens * E + (size_t)cfg->n_styles * E;
     for (uint32_t l = 0; l < cfg->layers; l++) n += 4 * H * layer_in(cfg, l) + 4 * H * H + 4 * H;
-    return n + (size_t)cfg->n_out * H + cfg->n_out;
+    return n + (size_t)cfg->n_out * H + cfg->n_out + nade_count(cfg);
 }
 
 void mrnn__net_bind(const mrnn__net_config *cfg, float *block, mrnn__net_params *out)
@@ -106,6 +116,17 @@ void mrnn__net_bind(const mrnn__net_config *cfg, float *block, mrnn__net_params 
     out->w_out = p;
     p += (size_t)cfg->n_out * H;
     out->b_out = p;
+    p += cfg->n_out;
+    if (cfg->loss == MRNN__LOSS_NADE) {
+        const size_t N = cfg->nade_hidden;
+        out->nade_wu = p;
+        p += N * H;
+        out->nade_bh = p;
+        p += N;
+        out->nade_w = p;
+        p += (size_t)cfg->n_out * N;
+        out->nade_v = p;
+    }
 }
 
 static void fill_uniform(float *a, size_t n, float k, mrnn__rng *rng)
@@ -133,6 +154,15 @@ void mrnn__net_init(const mrnn__net_config *cfg, mrnn__net_params *p, mrnn__rng 
     }
     fill_uniform(p->w_out, (size_t)cfg->n_out * H, k, rng);
     memset(p->b_out, 0, cfg->n_out * sizeof *p->b_out);
+    if (cfg->loss == MRNN__LOSS_NADE) {
+        /* As the output layer: U(-1/sqrt(fan-in)) for the products, zero hidden bias. */
+        const size_t N = cfg->nade_hidden;
+        const float kn = (float)(1.0 / sqrt((double)N));
+        fill_uniform(p->nade_wu, N * H, k, rng);
+        memset(p->nade_bh, 0, N * sizeof *p->nade_bh);
+        fill_uniform(p->nade_w, (size_t)cfg->n_out * N, kn, rng);
+        fill_uniform(p->nade_v, (size_t)cfg->n_out * N, kn, rng);
+    }
 }
 
 /* The gradient block is one run of floats from g->embed (mrnn__net_bind lays it out so). */
@@ -183,7 +213,9 @@ mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, i
     mrnn__net_workspace *ws = mrnn__calloc(1, sizeof *ws);
     if (!ws) return NULL;
     ws->mem = mrnn__malloc(bytes);
-    if (!ws->mem) {
+    if (ws->mem && cfg->loss == MRNN__LOSS_NADE) ws->nade = mrnn__nade_ws_new(cfg, rows);
+    if (!ws->mem || (cfg->loss == MRNN__LOSS_NADE && !ws->nade)) {
+        mrnn__free(ws->mem);
         mrnn__free(ws);
         return NULL;
     }
@@ -235,6 +267,7 @@ void mrnn__net_workspace_set_team(mrnn__net_workspace *ws, mrnn__team *team)
 void mrnn__net_workspace_free(mrnn__net_workspace *ws)
 {
     if (!ws) return;
+    mrnn__nade_ws_free(ws->nade);
     mrnn__free(ws->mem);
     mrnn__free(ws);
 }
@@ -431,11 +464,17 @@ static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropou
     return drop;
 }
 
-/* Loss over the window (summed in chunk order); the gradient (scaled) replaces the logits. */
+/* Loss over the window (summed in chunk order); the gradient (scaled) replaces the logits. The
+ * NADE computes its gradient only when j->grad is set (training). */
 static double loss(net_job *j, float scale, uint64_t *n_correct)
 {
     const size_t rows = (size_t)j->bt->T * (size_t)j->bt->B;
     j->scale = scale;
+    if (j->cfg->loss == MRNN__LOSS_NADE) {
+        *n_correct = 0;
+        return mrnn__nade_net_loss(j->cfg, j->w, j->grad, j->bt, j->ws->out[j->cfg->layers - 1], j->ws->logits, scale,
+                                   j->ws->team, j->ws->nade, n_correct);
+    }
     mrnn__team_run(j->ws->team, loss_part, j);
     double total = 0.0;
     uint64_t correct = 0;
@@ -536,6 +575,8 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
     float *dh = ws->dh[0], *dnext = ws->dh[1];
     j.dh = dh;
     mrnn__team_run(team, output_backward_part, &j);
+    if (cfg->loss == MRNN__LOSS_NADE)
+        mrnn__nade_net_backward(cfg, w, grad, rows, ws->out[cfg->layers - 1], dh, team, ws->nade);
 
     /* The stack, top down. */
     for (uint32_t l = cfg->layers; l-- > 0;) {
@@ -607,4 +648,15 @@ void mrnn__net_step(const mrnn__net_config *cfg, const mrnn__net_params *w, cons
     }
     memcpy(logits, w->b_out, cfg->n_out * sizeof *logits);
     cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)cfg->n_out, (int)H, 1.0f, w->w_out, (int)H, in, 1, 1.0f, logits, 1);
+}
+
+void mrnn__net_nade_hidden_bias(const mrnn__net_config *cfg, const mrnn__net_params *w, int B, const float *top,
+                                size_t ld_top, float *bh)
+{
+    const int H = (int)cfg->hidden, N = (int)cfg->nade_hidden;
+    for (int b = 0; b < B; b++) {
+        memcpy(bh + (size_t)b * (size_t)N, w->nade_bh, (size_t)N * sizeof *bh);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, N, H, 1.0f, w->nade_wu, H, top + (size_t)b * ld_top, 1, 1.0f,
+                    bh + (size_t)b * (size_t)N, 1);
+    }
 }

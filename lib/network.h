@@ -1,5 +1,7 @@
 /* The whole network as one computation: embedding-sum input (+ optional style embedding) ->
  * stack of LSTM layers with dropout between them -> output layer -> loss, forward and backward.
+ * With MRNN__LOSS_NADE the output layer gives the visible biases of a NADE over the frame's keys
+ * (nade.h) and a second layer from the same top state its hidden biases (the RNN-NADE).
  * Knows token ids and floats; knows nothing of MIDI, files or the public handles. */
 #ifndef MRNN_NETWORK_H
 #define MRNN_NETWORK_H
@@ -12,7 +14,7 @@
 
 #define MRNN__MAX_LAYERS 8
 
-enum { MRNN__LOSS_SOFTMAX = 0, MRNN__LOSS_SIGMOID = 1 };
+enum { MRNN__LOSS_SOFTMAX = 0, MRNN__LOSS_SIGMOID = 1, MRNN__LOSS_NADE = 2 };
 
 typedef struct mrnn__net_config {
     uint32_t n_tokens; /* input vocabulary size (rows of the embedding) */
@@ -21,6 +23,7 @@ typedef struct mrnn__net_config {
     uint32_t embed, hidden, layers;
     uint32_t loss;     /* MRNN__LOSS_* */
     float dropout;
+    uint32_t nade_hidden; /* MRNN__LOSS_NADE: hidden units of the NADE; 0 otherwise */
 } mrnn__net_config;
 
 /* Pointers into one float block (parameters) -- gradients use a second block of the same layout. */
@@ -30,6 +33,12 @@ typedef struct mrnn__net_params {
     mrnn__lstm_weights layer[MRNN__MAX_LAYERS]; /* layer 0 input E, others H */
     float *w_out;  /* [n_out x H] */
     float *b_out;  /* [n_out] */
+    /* MRNN__LOSS_NADE only (NULL otherwise), after b_out in the block. w_out and b_out give the
+     * NADE's visible biases b_v(t) = b_out + w_out h_t; these its hidden biases and weights. */
+    float *nade_wu; /* [nade_hidden x H]: b_h(t) = nade_bh + nade_wu h_t */
+    float *nade_bh; /* [nade_hidden] */
+    float *nade_w;  /* [n_out x nade_hidden]: row i feeds key i into the hidden layer */
+    float *nade_v;  /* [n_out x nade_hidden]: row i reads key i out of it */
 } mrnn__net_params;
 
 size_t mrnn__net_param_count(const mrnn__net_config *cfg);
@@ -91,9 +100,15 @@ void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params 
                             mrnn__net_workspace *ws, float *h, float *c, mrnn__net_result *res);
 
 /* One inference step for one lane: input ids[0..n_ids), style row (or -1); h, c [layers x H]
- * updated; logits [n_out] written. scratch: mrnn__net_step_scratch_floats floats. Uses sgemv. */
+ * updated; logits [n_out] written (for MRNN__LOSS_NADE the visible biases; see
+ * mrnn__net_nade_hidden_bias for the rest). scratch: mrnn__net_step_scratch_floats floats. Uses sgemv. */
 size_t mrnn__net_step_scratch_floats(const mrnn__net_config *cfg);
 void mrnn__net_step(const mrnn__net_config *cfg, const mrnn__net_params *w, const uint32_t *ids, size_t n_ids,
                     int style, float *h, float *c, float *logits, float *scratch);
+
+/* MRNN__LOSS_NADE: the hidden biases b_h(t) [B x nade_hidden] of B lanes from their top states
+ * top [B x H] (rows hidden apart by ld_top floats). */
+void mrnn__net_nade_hidden_bias(const mrnn__net_config *cfg, const mrnn__net_params *w, int B, const float *top,
+                                size_t ld_top, float *bh);
 
 #endif

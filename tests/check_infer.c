@@ -46,7 +46,7 @@ END_TEST
 static void check_matmul(int isa, int E, int H, int V, int B, int bf16)
 {
     /* more tokens than the projected-embedding table is made for: layer 0 packs W_ih too */
-    mrnn__net_config cfg = {(uint32_t)(8 * E + V), (uint32_t)V, 0, (uint32_t)E, (uint32_t)H, 1, 0, 0.0f};
+    mrnn__net_config cfg = {(uint32_t)(8 * E + V), (uint32_t)V, 0, (uint32_t)E, (uint32_t)H, 1, 0, 0.0f, 0};
     size_t n = mrnn__net_param_count(&cfg);
     float *block = mrnn__malloc(n * sizeof(float));
     ck_assert(block != NULL);
@@ -129,7 +129,7 @@ END_TEST
 static double step_difference(int bf16, int B, uint32_t V, uint32_t S, int expect_table)
 {
     const uint32_t E = 24, H = 40;
-    mrnn__net_config cfg = {V, V, S, E, H, 2, 0, 0.0f};
+    mrnn__net_config cfg = {V, V, S, E, H, 2, 0, 0.0f, 0};
     size_t n = mrnn__net_param_count(&cfg);
     float *block = mrnn__malloc(n * sizeof(float));
     mrnn__net_params w;

@@ -26,7 +26,8 @@ typedef struct net {
 static void net_make(net *m, uint32_t n_tokens, uint32_t n_out, uint32_t n_styles, uint32_t E, uint32_t H,
                      uint32_t L, uint32_t loss, float dropout, uint64_t seed)
 {
-    m->cfg = (mrnn__net_config){n_tokens, n_out, n_styles, E, H, L, loss, dropout};
+    /* 5 NADE units: not a multiple of the kernel's 4-wide vectors. */
+    m->cfg = (mrnn__net_config){n_tokens, n_out, n_styles, E, H, L, loss, dropout, loss == MRNN__LOSS_NADE ? 5 : 0};
     m->n = mrnn__net_param_count(&m->cfg);
     m->wb = mrnn__malloc(m->n * sizeof(float));
     m->gb = mrnn__malloc(m->n * sizeof(float));
@@ -130,6 +131,11 @@ static int blocks_equal(const float *a, const float *b, size_t n)
     return memcmp(a, b, n * sizeof *a) == 0;
 }
 
+static const char *loss_name(uint32_t loss)
+{
+    return loss == MRNN__LOSS_NADE ? "nade" : loss ? "sigmoid" : "softmax";
+}
+
 /* pack: MRNN__PACK_NEVER (OpenBLAS products) or MRNN__PACK_ALWAYS (packed weights). */
 static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H, int pack)
 {
@@ -172,8 +178,12 @@ static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t
         {"b1", m.w.layer[1].b, m.g.layer[1].b, 4 * H},
         {"w_out", m.w.w_out, m.g.w_out, 7 * H},
         {"b_out", m.w.b_out, m.g.b_out, 7},
+        {"nade_wu", m.w.nade_wu, m.g.nade_wu, loss == MRNN__LOSS_NADE ? 5 * H : 0},
+        {"nade_bh", m.w.nade_bh, m.g.nade_bh, loss == MRNN__LOSS_NADE ? 5 : 0},
+        {"nade_w", m.w.nade_w, m.g.nade_w, loss == MRNN__LOSS_NADE ? 7 * 5 : 0},
+        {"nade_v", m.w.nade_v, m.g.nade_v, loss == MRNN__LOSS_NADE ? 7 * 5 : 0},
     };
-    fprintf(stderr, "network gradcheck (%s, dropout %.1f, %s):", loss ? "sigmoid" : "softmax", (double)dropout,
+    fprintf(stderr, "network gradcheck (%s, dropout %.1f, %s):", loss_name(loss), (double)dropout,
             pack ? "packed" : "OpenBLAS");
     for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
         double e = check_block(&m, &tb.b, ws, gscratch, dropout > 0, blocks[k].p, blocks[k].g, blocks[k].n);
@@ -229,7 +239,7 @@ static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int
         scale = fmax(scale, fabs((double)a.gb[k]));
     }
     fprintf(stderr, "packed vs OpenBLAS (%s, %u tokens, %dx%d): loss %.6f / %.6f, gradient difference %.1e of %.1e\n",
-            loss ? "sigmoid" : "softmax", n_tokens, T, B, resa.loss_sum, resb.loss_sum, worst, scale);
+            loss_name(loss), n_tokens, T, B, resa.loss_sum, resb.loss_sum, worst, scale);
     ck_assert_double_gt(scale, 0.0);
     ck_assert_msg(worst <= 1e-4 * scale, "gradients differ by %g (largest %g)", worst, scale);
     mrnn__net_workspace_free(wa);
@@ -309,7 +319,7 @@ static void team_matches_alone(uint32_t loss, uint32_t n_tokens, int T, int B, i
 
 START_TEST(test_team_matches_alone)
 {
-    for (uint32_t loss = 0; loss < 2; loss++)
+    for (uint32_t loss = 0; loss < 3; loss++)
         for (int pack = MRNN__PACK_NEVER; pack <= MRNN__PACK_ALWAYS; pack += MRNN__PACK_ALWAYS)
             for (int threads = 2; threads <= 3; threads++) {
                 team_matches_alone(loss, 50, 9, 7, pack, threads);  /* layer 0 multiplies its input */
@@ -320,7 +330,7 @@ END_TEST
 
 START_TEST(test_packed_matches_openblas)
 {
-    for (uint32_t loss = 0; loss < 2; loss++) {
+    for (uint32_t loss = 0; loss < 3; loss++) {
         packed_matches_openblas(loss, 50, 9, 7);  /* 63 rows < 2 x 52 table rows: layer 0 multiplies its input */
         packed_matches_openblas(loss, 10, 20, 6); /* 120 rows >= 2 x 12: layer 0 through the table */
     }
@@ -342,6 +352,18 @@ END_TEST
 START_TEST(test_gradcheck_dropout)
 {
     gradcheck(MRNN__LOSS_SOFTMAX, 0.3f);
+}
+END_TEST
+
+/* The NADE frame output: every block, the NADE's own included, with and without dropout, and on
+ * the wider shape (longer window, hidden units not a multiple of 4). */
+START_TEST(test_gradcheck_nade)
+{
+    gradcheck(MRNN__LOSS_NADE, 0.0f);
+    /* (On the small shape with dropout, layer 0's input weights see central differences of
+     * eps = 1e-2 times embeddings of 5: their truncation error, not the gradient, exceeds 2e-2.) */
+    gradcheck_shape(MRNN__LOSS_NADE, 0.3f, 12, 5, 3, 7, MRNN__PACK_NEVER);
+    gradcheck_shape(MRNN__LOSS_NADE, 0.0f, 12, 5, 3, 7, MRNN__PACK_ALWAYS);
 }
 END_TEST
 
@@ -513,7 +535,7 @@ END_TEST
 
 START_TEST(test_param_layout)
 {
-    mrnn__net_config cfg = {10, 9, 2, 3, 4, 2, MRNN__LOSS_SOFTMAX, 0.0f};
+    mrnn__net_config cfg = {10, 9, 2, 3, 4, 2, MRNN__LOSS_SOFTMAX, 0.0f, 0};
     size_t n = mrnn__net_param_count(&cfg);
     ck_assert_uint_eq(n, 30 + 6 + (16 * 3 + 16 * 4 + 16) + (16 * 4 + 16 * 4 + 16) + 36 + 9);
     float *blk = malloc(n * sizeof(float));
@@ -645,6 +667,12 @@ START_TEST(test_overfit_sigmoid)
     fprintf(stderr, "overfit sigmoid: mean loss %.4f after 600 steps\n", loss);
     ck_assert_double_lt(loss, 0.05);
     net_free(&m);
+    /* The same frames through the NADE output. */
+    net_make(&m, V, V, 0, 16, 32, 1, MRNN__LOSS_NADE, 0.0f, 82);
+    loss = overfit(&m, &b, 600);
+    fprintf(stderr, "overfit nade: mean loss %.4f after 600 steps\n", loss);
+    ck_assert_double_lt(loss, 0.05);
+    net_free(&m);
 }
 END_TEST
 
@@ -695,6 +723,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_team_matches_alone);
     tcase_add_test(tc, test_gradcheck_sigmoid);
     tcase_add_test(tc, test_gradcheck_dropout);
+    tcase_add_test(tc, test_gradcheck_nade);
     tcase_add_test(tc, test_eval_carries_state);
     tcase_add_test(tc, test_step_matches_eval);
     tcase_add_test(tc, test_mask);
