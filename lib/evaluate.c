@@ -85,7 +85,7 @@ mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uin
         out->n_pieces = (uint32_t)n;
         out->n_scored = res.n_scored;
         out->nll = res.n_scored ? res.loss_sum / (double)res.n_scored : NAN;
-        out->perplexity = exp(cfg->loss == MRNN__LOSS_SIGMOID ? out->nll / (double)cfg->n_out : out->nll);
+        out->perplexity = exp(cfg->loss != MRNN__LOSS_SOFTMAX ? out->nll / (double)cfg->n_out : out->nll);
         out->accuracy = res.n_scored ? (double)res.n_correct / (double)res.n_scored : 0;
     }
     mrnn__free(h);

@@ -20,6 +20,7 @@
 #include "team.h"
 #include "midi.h"
 #include "model.h"
+#include "nade.h"
 #include "network_infer.h"
 #include "rng.h"
 #include "token_info.h"
@@ -77,6 +78,7 @@ struct mrnn_sampler {
     mrnn__infer_weights *iw; /* packed copy of the weights for the per-step products */
     uint32_t *in_start, *in_ids, *chosen_keys; /* [L + 1], [L * V], [L * V] */
     uint32_t *n_chosen;     /* [L] */
+    float *nade;            /* NADE frame output: hidden biases [N], uniforms [V], kernel scratch */
 
     lane *lanes, *next; /* [L] */
     lane prime;         /* the primer's bookkeeping, copied into every lane when generation starts */
@@ -425,10 +427,44 @@ static double log_sigmoid(double x)
     return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
 }
 
-/* Draw a pianoroll frame for lane l: keys into `keys`, returns how many; *logp of the frame. */
-static uint32_t draw_frame(mrnn_sampler *s, lane *l, const float *logits, float *probs, uint32_t *keys, double *logp)
+/* Attempts at a NADE frame within max_polyphony before the cap is imposed key by key (which, keys
+ * being drawn low to high, would always cut the top voice). */
+#define NADE_TRIES 8
+
+/* A frame from the NADE frame output of lane b, whose visible biases are `logits`: keys drawn in
+ * order, each given those below it, so the static mask and the temperature shape every
+ * conditional. */
+static uint32_t draw_frame_nade(mrnn_sampler *s, lane *l, uint32_t b, const float *logits, float *probs,
+                                uint32_t *keys, double *logp)
+{
+    const mrnn__net_config *cfg = s->cfg;
+    const int V = (int)s->V, N = (int)cfg->nade_hidden;
+    const size_t H = cfg->hidden;
+    float *bh = s->nade, *u = bh + N, *scratch = u + V;
+    const float *top = s->h + ((size_t)(cfg->layers - 1) * s->L + b) * H;
+    mrnn__net_nade_hidden_bias(cfg, &s->model->w, 1, top, H, bh);
+    uint32_t n = 0;
+    for (int attempt = 0; attempt <= NADE_TRIES; attempt++) {
+        const uint32_t cap = attempt == NADE_TRIES ? s->p.max_polyphony : 0;
+        for (int k = 0; k < V; k++) u[k] = (float)mrnn__rng_uniform(&l->rng);
+        n = mrnn__nade_sample(s->flag, probs, logp, logits, bh, s->model->w.nade_w, s->model->w.nade_v, s->allowed, cap,
+                              s->p.temperature, u, V, N, scratch);
+        if (!s->p.max_polyphony || n <= s->p.max_polyphony) break;
+    }
+    n = 0;
+    for (int k = 0; k < V; k++) {
+        if (s->flag[k]) keys[n++] = (uint32_t)k;
+        s->flag[k] = 0;
+    }
+    return n;
+}
+
+/* Draw a pianoroll frame for lane l (index b): keys into `keys`, returns how many; *logp of the frame. */
+static uint32_t draw_frame(mrnn_sampler *s, lane *l, uint32_t b, const float *logits, float *probs, uint32_t *keys,
+                           double *logp)
 {
     const uint32_t V = s->V;
+    if (s->cfg->loss == MRNN__LOSS_NADE) return draw_frame_nade(s, l, b, logits, probs, keys, logp);
     uint32_t n = 0;
     double lp = 0;
     for (uint32_t k = 0; k < V; k++) {
@@ -496,6 +532,7 @@ MRNN_API void mrnn_sampler_free(mrnn_sampler *s)
     mrnn__free(s->prime_h);
     mrnn__free(s->prime_c);
     mrnn__free(s->prime_logits);
+    mrnn__free(s->nade);
     mrnn__free(s);
 }
 
@@ -577,6 +614,14 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     s->prime_h = mrnn__calloc(HL, sizeof(float));
     s->prime_c = mrnn__calloc(HL, sizeof(float));
     s->prime_logits = mrnn__calloc(V, sizeof(float));
+    if (s->cfg->loss == MRNN__LOSS_NADE) {
+        const int N = (int)s->cfg->nade_hidden;
+        s->nade = mrnn__calloc((size_t)N + V + mrnn__nade_scratch_floats((int)V, N), sizeof(float));
+        if (!s->nade) {
+            mrnn_sampler_free(s);
+            return mrnn__fail(MRNN_ERR_NOMEM, "sampler: out of memory");
+        }
+    }
     if (!s->info || !s->allowed || !s->h || !s->c || !s->h2 || !s->c2 || !s->logits || !s->probs || !s->have_probs ||
         !s->work || !s->flag || !s->order || !s->scratch || !s->iw || !s->in_start || !s->in_ids || !s->chosen_keys ||
         !s->n_chosen || !s->lanes || !s->next || !s->prime_h || !s->prime_c || !s->prime_logits) {
@@ -787,7 +832,7 @@ static mrnn_status generate_lanes(mrnn_sampler *s, uint32_t max_steps, double ma
                 mrnn_status st;
                 if (s->multi_hot) {
                     uint32_t *keys = s->chosen_keys + (size_t)b * V;
-                    n_in = draw_frame(s, l, logits, probs, keys, &logp);
+                    n_in = draw_frame(s, l, b, logits, probs, keys, &logp);
                     for (uint32_t k = 0; k < n_in; k++) {
                         if ((st = lane_push(l, keys[k])) != MRNN_OK) return st;
                         s->in_ids[s->in_start[b] + k] = keys[k];

@@ -67,7 +67,7 @@ START_TEST(test_params_init_rejects_bad_version)
     mrnn_train_params t;
     ASSERT_FAILS(mrnn_encoding_params_init(&e, 999), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_params_init(&c, 0), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_model_params_init(&m, 2), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_params_init(&m, 3), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_train_params_init(&t, 7), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_encoding_params_init(NULL, MRNN_ENCODING_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_params_init(NULL, MRNN_CORPUS_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
@@ -217,6 +217,67 @@ START_TEST(test_null_handles_model)
     p.num_layers = 8;
     ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_LIMIT);
     ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 2, NULL), MRNN_ERR_INVALID_ARG); /* styles NULL but count 2 */
+    /* The NADE frame output: only for pianoroll (v is notechord), and with a sane size. */
+    mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+    ck_assert_uint_eq(p.frame_output, MRNN_FRAME_OUTPUT_INDEPENDENT);
+    ck_assert_uint_eq(p.nade_hidden, 150);
+    p.frame_output = MRNN_FRAME_OUTPUT_NADE;
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "pianoroll") != NULL);
+    p.frame_output = 2;
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "frame_output") != NULL);
+    {
+        mrnn_encoding_params re;
+        mrnn_encoding_params_init(&re, MRNN_ENCODING_PARAMS_VERSION);
+        re.encoding = MRNN_ENCODING_PIANOROLL;
+        mrnn_vocab *rv = NULL;
+        ck_assert_int_eq(mrnn_vocab_create(&rv, &re), MRNN_OK);
+        mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+        p.embed_size = 4;
+        p.hidden_size = 8;
+        p.frame_output = MRNN_FRAME_OUTPUT_NADE;
+        p.nade_hidden = 0;
+        ASSERT_FAILS(mrnn_model_create(&m, rv, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+        ck_assert(strstr(mrnn_last_error(), "nade_hidden") != NULL);
+        p.nade_hidden = 6;
+        ck_assert_int_eq(mrnn_model_create(&m, rv, NULL, 0, &p), MRNN_OK);
+        mrnn_model_params got;
+        mrnn_model_params_init(&got, MRNN_MODEL_PARAMS_VERSION);
+        ck_assert_int_eq(mrnn_model_get_params(m, &got), MRNN_OK);
+        ck_assert_uint_eq(got.frame_output, MRNN_FRAME_OUTPUT_NADE);
+        ck_assert_uint_eq(got.nade_hidden, 6);
+        mrnn_model_free(m);
+        mrnn_vocab_free(rv);
+    }
+
+    /* A program built against the version-1 header passes a struct that ends after init_seed:
+     * init and get_params must not write past it, create must not read past it (the bytes after
+     * it are garbage here, which as a frame_output would be refused). */
+    {
+        const size_t v1_size = offsetof(mrnn_model_params, init_seed) + sizeof(uint64_t);
+        union {
+            mrnn_model_params p;
+            unsigned char bytes[sizeof(mrnn_model_params)];
+        } u;
+        memset(u.bytes, 0xA5, sizeof u.bytes);
+        ck_assert_int_eq(mrnn_model_params_init(&u.p, 1), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_uint_eq(u.p.num_layers, 2);
+        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        u.p.embed_size = 4;
+        u.p.hidden_size = 8;
+        ck_assert_msg(mrnn_model_create(&m, v, NULL, 0, &u.p) == MRNN_OK, "%s", mrnn_last_error());
+        memset(u.bytes, 0xA5, sizeof u.bytes);
+        u.p.version = 1;
+        ck_assert_int_eq(mrnn_model_get_params(m, &u.p), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_uint_eq(u.p.hidden_size, 8);
+        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        mrnn_model_free(m);
+        u.p.version = 9;
+        ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &u.p), MRNN_ERR_INVALID_ARG);
+    }
 
     /* Training or evaluating on an unfinished corpus is a state error; bad train params are named. */
     mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);

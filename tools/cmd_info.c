@@ -51,6 +51,7 @@ static int info_model(const char *path)
     printf("model        %s\n", path);
     printf("network      embed %u -> %u x LSTM %u, dropout %g\n", p.embed_size, p.num_layers, p.hidden_size,
            (double)p.dropout);
+    if (p.frame_output == MRNN_FRAME_OUTPUT_NADE) printf("frame output NADE, %u hidden units\n", p.nade_hidden);
     printf("parameters   %llu\n", (unsigned long long)mrnn_model_param_count(m));
     printf("trained      %llu steps\n", (unsigned long long)mrnn_model_steps_trained(m));
     print_encoding(mrnn_model_vocab(m));

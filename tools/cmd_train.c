@@ -25,6 +25,9 @@ static void help(void)
            "      --embed N          embedding width (default 128*)\n"
            "      --dropout P        dropout after each layer (default 0*)\n"
            "      --init-seed N      weight initialisation seed (default 1)\n"
+           "      --frame-output K   pianoroll: independent (88 sigmoids, default) or nade (keys of a frame\n"
+           "                         predicted jointly, low to high: RNN-NADE)\n"
+           "      --nade-hidden N    hidden units of the NADE (default 150)\n"
            "training:\n"
            "      --seq-len N        steps per truncated-BPTT window (default 64)\n"
            "      --batch N          windows per step (default 32)\n"
@@ -101,7 +104,8 @@ typedef struct train_args {
 static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mrnn_train_params *tp)
 {
     enum { O_LAYERS = 256, O_HIDDEN, O_EMBED, O_DROPOUT, O_INITSEED, O_SEQ, O_BATCH, O_LR, O_SCHED, O_WARMUP, O_WD,
-           O_STEPS, O_EPOCHS, O_CLIP, O_SEED, O_THREADS, O_VALID, O_PATIENCE, O_BEST, O_CKEVERY, O_LOG, O_RESUME };
+           O_STEPS, O_EPOCHS, O_CLIP, O_SEED, O_THREADS, O_VALID, O_PATIENCE, O_BEST, O_CKEVERY, O_LOG, O_RESUME,
+           O_FRAME_OUTPUT, O_NADE_HIDDEN };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"layers", required_argument, 0, O_LAYERS},
         {"hidden", required_argument, 0, O_HIDDEN}, {"embed", required_argument, 0, O_EMBED},
@@ -114,7 +118,8 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         {"threads", required_argument, 0, O_THREADS}, {"valid-every", required_argument, 0, O_VALID},
         {"patience", required_argument, 0, O_PATIENCE}, {"best", required_argument, 0, O_BEST},
         {"checkpoint-every", required_argument, 0, O_CKEVERY}, {"log", required_argument, 0, O_LOG},
-        {"resume", required_argument, 0, O_RESUME}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+        {"resume", required_argument, 0, O_RESUME}, {"frame-output", required_argument, 0, O_FRAME_OUTPUT},
+        {"nade-hidden", required_argument, 0, O_NADE_HIDDEN}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     uint64_t u;
     double d;
@@ -140,6 +145,12 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         case 'o': a->out = optarg; break;
         case O_LAYERS: U32(mp->num_layers, 1, 8, "--layers"); break;
         case O_HIDDEN: U32(mp->hidden_size, 1, 8192, "--hidden"); break;
+        case O_FRAME_OUTPUT:
+            if (!strcmp(optarg, "independent")) mp->frame_output = MRNN_FRAME_OUTPUT_INDEPENDENT;
+            else if (!strcmp(optarg, "nade")) mp->frame_output = MRNN_FRAME_OUTPUT_NADE;
+            else return cli_usage_error("train", "--frame-output is independent or nade");
+            break;
+        case O_NADE_HIDDEN: U32(mp->nade_hidden, 1, 8192, "--nade-hidden"); break;
         case O_EMBED: U32(mp->embed_size, 1, 8192, "--embed"); break;
         case O_DROPOUT: FLT(mp->dropout, 0, 0.95, "--dropout"); break;
         case O_INITSEED:
@@ -242,9 +253,12 @@ int cmd_train(int argc, char **argv)
         return cli_fail("train", st);
     }
     mrnn_model_get_params(m, &mp);
+    char frame_desc[48] = "independent outputs";
+    if (mp.frame_output == MRNN_FRAME_OUTPUT_NADE)
+        snprintf(frame_desc, sizeof frame_desc, "NADE output of %u units", mp.nade_hidden);
     if (!a.quiet)
-        fprintf(stderr, "%s %s: %u x %u LSTM, embed %u, %llu parameters, %llu steps done; seq %u, batch %u, lr %g\n",
-                a.resume ? "resuming" : "training", a.out, mp.num_layers, mp.hidden_size, mp.embed_size,
+        fprintf(stderr, "%s %s: %u x %u LSTM, embed %u, %s, %llu parameters, %llu steps done; seq %u, batch %u, lr %g\n",
+                a.resume ? "resuming" : "training", a.out, mp.num_layers, mp.hidden_size, mp.embed_size, frame_desc,
                 (unsigned long long)mrnn_model_param_count(m), (unsigned long long)mrnn_model_steps_trained(m),
                 tp.seq_len, tp.batch_size, (double)tp.learning_rate);
     progress_state ps = {isatty(STDERR_FILENO), a.quiet, -1};

@@ -206,23 +206,40 @@ typedef struct mrnn_corpus_params {
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_corpus_params_init(mrnn_corpus_params *p, uint32_t version);
 
-/** Version of ::mrnn_model_params this header describes. */
-#define MRNN_MODEL_PARAMS_VERSION 1u
+/** How a pianoroll model predicts the 88 keys of the next frame. */
+enum mrnn_frame_output {
+    /** 88 independent sigmoids: keys are drawn without knowing each other. */
+    MRNN_FRAME_OUTPUT_INDEPENDENT = 0,
+    /** A NADE over the keys, conditioned on the LSTM state (the RNN-NADE of Boulanger-Lewandowski
+     *  et al. 2012): key i is predicted from the state and the keys below it, low to high, so the
+     *  frame's likelihood is exact and chords are sampled jointly. */
+    MRNN_FRAME_OUTPUT_NADE = 1
+};
+
+/** Version of ::mrnn_model_params this header describes. Version 1 ended after `init_seed`;
+ *  version 2 appended `frame_output` and `nade_hidden`. */
+#define MRNN_MODEL_PARAMS_VERSION 2u
 
 /** Shape of a network. */
 typedef struct mrnn_model_params {
-    uint32_t version;       /**< Must be ::MRNN_MODEL_PARAMS_VERSION. */
+    uint32_t version;       /**< ::MRNN_MODEL_PARAMS_VERSION, or 1 from programs built against an older header. */
     uint32_t embed_size;    /**< Width of token embeddings. Default 128. */
     uint32_t hidden_size;   /**< LSTM cells per layer. Default 256. */
     uint32_t num_layers;    /**< Stacked LSTM layers, 1–8. Default 2. */
     float dropout;          /**< Dropout between layers and before the output, 0 ≤ p < 1. Default 0. */
     uint64_t init_seed;     /**< Seed of the weight initialisation. Default 1. */
+    /* version 2 */
+    uint32_t frame_output;  /**< One of ::mrnn_frame_output; ::MRNN_FRAME_OUTPUT_NADE needs the pianoroll
+                                 encoding. Default ::MRNN_FRAME_OUTPUT_INDEPENDENT. */
+    uint32_t nade_hidden;   /**< Hidden units of the NADE (used with ::MRNN_FRAME_OUTPUT_NADE), 1–8192.
+                                 Default 150. */
 } mrnn_model_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
- *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_MODEL_PARAMS_VERSION.
+ *  @param p the struct to fill (caller-owned, typically on the stack); with version 1 only the
+ *         fields of version 1 are written.
+ *  @param version ::MRNN_MODEL_PARAMS_VERSION, or 1.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_model_params_init(mrnn_model_params *p, uint32_t version);
@@ -715,8 +732,9 @@ MRNN_API const mrnn_vocab *mrnn_model_vocab(const mrnn_model *m);
 
 /** Copy the shape of a model.
  *  @param m the model.
- *  @param out receives the shape; its `version` must have been set by mrnn_model_params_init().
- *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (NULL pointer, version mismatch).
+ *  @param out receives the shape; its `version` must have been set by mrnn_model_params_init()
+ *         (with version 1 only the fields of version 1 are written).
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (NULL pointer, unknown version).
  *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API mrnn_status mrnn_model_get_params(const mrnn_model *m, mrnn_model_params *out);
 

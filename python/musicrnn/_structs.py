@@ -8,7 +8,7 @@ import ctypes as C
 # Versions of the params structs this package was written for (MRNN_*_PARAMS_VERSION).
 ENCODING_PARAMS_VERSION = 1
 CORPUS_PARAMS_VERSION = 1
-MODEL_PARAMS_VERSION = 1
+MODEL_PARAMS_VERSION = 2
 TRAIN_PARAMS_VERSION = 1
 SAMPLER_PARAMS_VERSION = 2
 
@@ -52,6 +52,9 @@ class ModelParams(C.Structure):
         ("num_layers", C.c_uint32),
         ("dropout", C.c_float),
         ("init_seed", C.c_uint64),
+        # version 2
+        ("frame_output", C.c_uint32),
+        ("nade_hidden", C.c_uint32),
     ]
 
 

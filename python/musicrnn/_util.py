@@ -80,6 +80,7 @@ def text(s):
 
 ENUMS = {
     "encoding": {"notechord": 1, "performance": 2, "pianoroll": 3},
+    "frame_output": {"independent": 0, "nade": 1},
     "lr_schedule": {"constant": 0, "warmup_cosine": 1},
     "key_scale": {"major": 0, "minor": 1},
     "weight_format": {"float32": 0, "bf16": 1},
