@@ -257,6 +257,12 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
     size_t flat_cap = 0, flat_n = 0;
     mrnn_status st = MRNN_OK;
 
+    /* One check for every encoding, before any of them runs: pianoroll would otherwise turn a piece
+     * without notes into silent frames and accept it where the event encodings give no steps. */
+    if (piece->n_notes == 0)
+        return mrnn__fail(MRNN_ERR_EMPTY, "no notes to learn from%s",
+                          c->vocab->enc.keep_drums ? "" : " (drums are skipped; see keep_drums)");
+
     /* Shifts in the order 0, -1, +1, -2, +2, ...: the original piece always comes first. */
     for (int j = 0; j <= 2 * range && st == MRNN_OK; j++) {
         int k = (j % 2) ? -(j + 1) / 2 : j / 2;
@@ -280,11 +286,8 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
         if (steps.n_steps < 2) {
             if (k == 0) {
                 /* A model learns transitions: a piece needs two steps to give it one. */
-                if (steps.n_steps == 0)
-                    st = mrnn__fail(MRNN_ERR_EMPTY, "no notes to learn from%s",
-                                    c->vocab->enc.keep_drums ? "" : " (drums are skipped; see keep_drums)");
-                else
-                    st = mrnn__fail(MRNN_ERR_EMPTY, "too short to learn from: 1 step, at least 2 are needed");
+                st = mrnn__fail(MRNN_ERR_EMPTY, "too short to learn from: %zu step%s, at least 2 are needed",
+                                steps.n_steps, steps.n_steps == 1 ? "" : "s");
                 break;
             }
             continue;
@@ -359,8 +362,8 @@ static mrnn_status add_one(mrnn_corpus *c, const char *path, const char *rel, co
         st = mrnn__midi_read_file(path, &sel, &piece);
     }
     if (st == MRNN_OK && c->vocab->enc.normalize_key) {
-        /* Every piece in C major / A minor: the model then learns harmony, not 24 keys of it. */
-        mrnn__piece_transpose(&piece, mrnn__piece_key_shift(&piece, NULL, NULL),
+        /* Every piece in one key (per mode): the model then learns harmony, not 24 keys of it. */
+        mrnn__piece_transpose(&piece, mrnn__piece_normalize_shift(&piece, c->vocab->enc.normalize_key),
                               c->vocab->enc.encoding == MRNN_ENCODING_PIANOROLL);
     }
     if (st == MRNN_OK) {

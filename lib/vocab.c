@@ -50,8 +50,10 @@ mrnn_status mrnn__encoding_params_check(const mrnn_encoding_params *p)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: keep_drums %d is not 0 or 1", w, (int)p->keep_drums);
     if (p->channel_mask > 0xFFFFu)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: channel_mask 0x%x has bits above channel 15", w, p->channel_mask);
-    if (p->normalize_key != 0 && p->normalize_key != 1)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: normalize_key %d is not 0 or 1", w, (int)p->normalize_key);
+    if (p->normalize_key < MRNN_KEY_AS_WRITTEN || p->normalize_key > MRNN_KEY_TONIC_C)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG,
+                          "%s: normalize_key %d is not 0 (off), 1 (C major / A minor) or 2 (tonic C)", w,
+                          (int)p->normalize_key);
     if (p->min_count < 1) return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: min_count %u is below 1", w, p->min_count);
     if (p->max_duration_steps < 1 || p->max_duration_steps > 4096)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: max_duration_steps %u is not in 1..4096", w,

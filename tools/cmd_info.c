@@ -11,7 +11,8 @@ static void print_encoding(const mrnn_vocab *v)
     mrnn_vocab_encoding_params(v, &e);
     printf("encoding     %s, %u steps per quarter", cli_encoding_name(e.encoding), e.steps_per_quarter);
     if (e.frame_seconds > 0) printf(", frames of %g s", e.frame_seconds);
-    printf("%s%s\n", e.keep_drums ? ", drums kept" : "", e.normalize_key ? ", key-normalised" : "");
+    printf("%s%s\n", e.keep_drums ? ", drums kept" : "", e.normalize_key == MRNN_KEY_TONIC_C ? ", keys moved to tonic C"
+                                           : e.normalize_key ? ", keys moved to C major / A minor" : "");
     printf("vocabulary   %u tokens:", mrnn_vocab_size(v));
     for (uint32_t i = 0; i < mrnn_vocab_size(v) && i < 8; i++) printf(" %s", mrnn_vocab_token_text(v, i));
     printf("%s\n", mrnn_vocab_size(v) > 8 ? " ..." : "");

@@ -24,7 +24,8 @@ static void help(void)
            "      --no-folder-split       ignore train/valid/test folder names\n"
            "      --no-folder-style       no style labels from sub-folder names (given by default)\n"
            "      --transpose N           also add training pieces transposed by -N..+N semitones\n"
-           "      --normalize-key         transpose every piece to C major / A minor\n"
+           "      --normalize-key[=MODE]  transpose every piece by its estimated key: relative (default:\n"
+           "                              major to C major, minor to A minor) or tonic-c (minor to C minor)\n"
            "      --keep-drums            keep drum-channel notes (skipped by default)\n"
            "      --channels LIST         MIDI channels to read, 1-16, e.g. 1,2,5-8 (default all)\n"
            "      --tracks LIST           tracks to read, from 0, e.g. 1-3 (default all)\n"
@@ -76,7 +77,7 @@ int cmd_preprocess(int argc, char **argv)
         {"valid-fraction", required_argument, 0, O_VALID}, {"test-fraction", required_argument, 0, O_TEST},
         {"split-seed", required_argument, 0, O_SEED}, {"no-folder-split", no_argument, 0, O_NOFOLDER},
         {"no-folder-style", no_argument, 0, O_NOSTYLE},
-        {"transpose", required_argument, 0, O_TRANSPOSE}, {"normalize-key", no_argument, 0, O_NORMKEY},
+        {"transpose", required_argument, 0, O_TRANSPOSE}, {"normalize-key", optional_argument, 0, O_NORMKEY},
         {"keep-drums", no_argument, 0, O_DRUMS}, {"channels", required_argument, 0, O_CHANNELS},
         {"tracks", required_argument, 0, O_TRACKS}, {"max-steps", required_argument, 0, O_MAXSTEPS},
         {"min-count", required_argument, 0, O_MINCOUNT}, {"quiet", no_argument, 0, 'q'},
@@ -118,7 +119,11 @@ int cmd_preprocess(int argc, char **argv)
             if (cli_parse_u64(optarg, 0, 12, &u)) return cli_usage_error("preprocess", "--transpose must be 0..12");
             cp.transpose_range = (uint32_t)u;
             break;
-        case O_NORMKEY: enc.normalize_key = 1; break;
+        case O_NORMKEY:
+            if (!optarg || !strcmp(optarg, "relative")) enc.normalize_key = MRNN_KEY_C_MAJOR_A_MINOR;
+            else if (!strcmp(optarg, "tonic-c")) enc.normalize_key = MRNN_KEY_TONIC_C;
+            else return cli_usage_error("preprocess", "--normalize-key is relative or tonic-c");
+            break;
         case O_DRUMS: enc.keep_drums = 1; break;
         case O_CHANNELS: {
             uint64_t mask;

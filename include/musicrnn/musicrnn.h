@@ -149,6 +149,16 @@ enum mrnn_encoding {
     MRNN_ENCODING_PIANOROLL = 3
 };
 
+/** Key normalisation of ::mrnn_encoding_params `normalize_key`: where each piece's estimated key
+ *  (Krumhansl-Kessler profiles) is moved before encoding. */
+enum mrnn_key_normalization {
+    MRNN_KEY_AS_WRITTEN = 0,    /**< Pieces keep their key. */
+    MRNN_KEY_C_MAJOR_A_MINOR = 1, /**< Major pieces to C major, minor pieces to A minor (relative keys:
+                                       every piece on the white keys). */
+    MRNN_KEY_TONIC_C = 2        /**< Major pieces to C major, minor pieces to C minor (the tonic on C:
+                                     the convention of the classic polyphonic benchmarks). */
+};
+
 /** In token streams of multi-hot encodings (pianoroll), this id ends each frame. Event encodings
  *  (notechord, performance) have exactly one id per step and never use it. */
 #define MRNN_FRAME_END UINT32_C(0xFFFFFFFF)
@@ -166,7 +176,8 @@ typedef struct mrnn_encoding_params {
     int32_t keep_drums;          /**< 1 keeps drum-channel notes (channel 10), 0 skips them. Default 0. */
     uint32_t channel_mask;       /**< Bit c set = read MIDI channel c (0–15). 0 means all. Default 0. */
     uint64_t track_mask;         /**< Bit t set = read track t (0–63). 0 means all. Default 0. */
-    int32_t normalize_key;       /**< 1 transposes each piece to C major / A minor (estimated key). Default 0. */
+    int32_t normalize_key;       /**< One of ::mrnn_key_normalization: transpose each piece by its estimated
+                                      key (by at most a tritone). Default 0 (off). */
     uint32_t max_steps;          /**< Cut pieces longer than this many steps. 0 = no limit. Default 0. */
     uint32_t min_count;          /**< Notechord: tokens seen fewer times become `<unk>`. Default 1. */
     uint32_t max_duration_steps; /**< Notechord: durations and waits are clamped to this. Default 16 (4 quarters). */
