@@ -14,12 +14,12 @@
 #include "model.h"
 #include "vocab.h"
 
-#define MODEL_MAGIC "MRNNMODL"
-/* Format 2 is written only for models that need it (a NADE frame output): every other model is
- * still written as format 1, which libraries from before the NADE read. They refuse format 2 by
- * its version number, with an error naming both versions. */
-#define MODEL_FORMAT 2u
-#define MODEL_MAX_BYTES ((size_t)1 << 35)
+/* The model file's container (fileio.h): bump `format` here for a new layout. Format 2 adds the
+ * frame output and the NADE size after init_seed. It is written only for models that need it (a
+ * NADE frame output): every other model is still written as format 1, which libraries from before
+ * the NADE read; they refuse format 2 by its version number (MRNN_ERR_VERSION). */
+const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 2u, 1u, (size_t)1 << 35};
+static const mrnn__container model_container_v1 = {"MRNNMODL", "model", 1u, 1u, (size_t)1 << 35};
 #define MAX_STYLE_TEXT 4096
 
 MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint32_t flags)
@@ -31,8 +31,7 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
     int with_state = (flags & MRNN_SAVE_TRAINING_STATE) && m->adam_m;
     mrnn__wbuf b = {0};
     const int nade = m->params.frame_output == MRNN_FRAME_OUTPUT_NADE;
-    mrnn__wbuf_bytes(&b, MODEL_MAGIC, 8);
-    mrnn__wbuf_u32(&b, nade ? 2u : 1u);
+    mrnn__container_begin(nade ? &mrnn__model_container : &model_container_v1, &b);
     mrnn__wbuf_u32(&b, m->params.embed_size);
     mrnn__wbuf_u32(&b, m->params.hidden_size);
     mrnn__wbuf_u32(&b, m->params.num_layers);
@@ -57,19 +56,12 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
         mrnn__wbuf_f32s(&b, m->adam_m, m->n_params);
         mrnn__wbuf_f32s(&b, m->adam_v, m->n_params);
     }
-    mrnn__wbuf_u32(&b, mrnn__crc32(0, b.data, b.len));
-    if (b.failed) {
-        mrnn__wbuf_free(&b);
-        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the model", path);
-    }
-    mrnn_status st = mrnn__write_file_atomic(path, b.data, b.len);
-    mrnn__wbuf_free(&b);
-    return st;
+    return mrnn__container_save(&mrnn__model_container, &b, path);
 }
 
 static mrnn_status corrupt(const char *path, const char *what)
 {
-    return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt model file: %s", path, what);
+    return mrnn__container_corrupt(&mrnn__model_container, path, what);
 }
 
 /* 1 if the rest of the file is too short for the weights of the declared shape. Checked before the
@@ -84,7 +76,8 @@ static int weights_missing(const mrnn__rbuf *b, const mrnn_vocab *v, uint32_t n_
     return need > b->len - b->pos;
 }
 
-static mrnn_status parse(mrnn__rbuf *b, const char *path, uint32_t format, mrnn_model **out)
+/* The body of a file of the given format version (1, or 2 with the frame output). */
+static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_model **out)
 {
     mrnn_model_params p;
     mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
@@ -183,26 +176,11 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path)
     *out = NULL;
     MRNN_CHECK_ARG(path, "path");
     uint8_t *data = NULL;
-    size_t len = 0;
-    mrnn_status st = mrnn__read_file(path, MODEL_MAX_BYTES, &data, &len);
+    mrnn__rbuf b;
+    uint32_t format;
+    mrnn_status st = mrnn__container_load(&mrnn__model_container, path, &data, &b, &format);
     if (st != MRNN_OK) return st;
-    if (len < 16 || memcmp(data, MODEL_MAGIC, 8) != 0) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn model file (bad magic)", path);
-    }
-    mrnn__rbuf tail = {data + len - 4, 4, 0, 0, 0};
-    if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
-    }
-    mrnn__rbuf b = {data, len - 4, 8, 0, 0};
-    uint32_t format = mrnn__rbuf_u32(&b);
-    if (format == 0 || format > MODEL_FORMAT) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_VERSION, "%s: model format version %u is not supported (this library reads %u)",
-                          path, format, MODEL_FORMAT);
-    }
-    st = parse(&b, path, format, out);
+    st = parse(&b, format, path, out);
     mrnn__free(data);
     return st;
 }
