@@ -130,3 +130,16 @@ uint64_t mrnn__batcher_build(mrnn__batcher *b)
     b->tgt_start[rows] = (uint32_t)n_tgt;
     return scored;
 }
+
+void mrnn__batcher_drop_inputs(mrnn__batcher *b, float p, mrnn__rng *rng)
+{
+    const size_t rows = (size_t)b->T * (size_t)b->B;
+    uint32_t w = 0, r = b->in_start[0];
+    for (size_t row = 0; row < rows; row++) {
+        const uint32_t end = b->in_start[row + 1];
+        b->in_start[row] = w;
+        for (; r < end; r++)
+            if (!(mrnn__rng_uniform(rng) < (double)p)) b->in_ids[w++] = b->in_ids[r];
+    }
+    b->in_start[rows] = w;
+}

@@ -30,6 +30,9 @@ mrnn_status mrnn__batcher_init(mrnn__batcher *b, const struct mrnn_corpus *c, in
 void mrnn__batcher_free(mrnn__batcher *b);
 /* Random training windows, each lane a piece drawn in proportion to its length. */
 void mrnn__batcher_sample(mrnn__batcher *b, mrnn__rng *rng);
+/* Leave each input id of the built batch out with probability p (the targets keep theirs):
+ * compacts in_ids and in_start in place. */
+void mrnn__batcher_drop_inputs(mrnn__batcher *b, float p, mrnn__rng *rng);
 /* Build the batch from the lane_* arrays set by the caller. Returns the number of scored rows. */
 uint64_t mrnn__batcher_build(mrnn__batcher *b);
 

@@ -1,6 +1,7 @@
 /* The training loop: random truncated-BPTT windows, forward/backward, gradient clipping, Adam,
  * learning-rate schedule, validation, early stopping, checkpoints, CSV log, progress callback. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,13 +19,21 @@
 #define MAX_SEQ_LEN 4096u
 #define MAX_BATCH 4096u
 
-MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
+/* Bytes of mrnn_train_params in each released version (fields are only appended; a program built
+ * against an older header passes the smaller struct); 0: unknown version. */
+static size_t params_size(uint32_t version)
 {
-    MRNN_CHECK_ARG(p, "p");
-    if (version != MRNN_TRAIN_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_train_params_init: unknown params version %u", version);
+    switch (version) {
+    case 1: return offsetof(mrnn_train_params, log_path) + sizeof(const char *);
+    case 2: return sizeof(mrnn_train_params);
+    default: return 0;
+    }
+}
+
+static void params_defaults(mrnn_train_params *p)
+{
     memset(p, 0, sizeof *p);
-    p->version = version;
+    p->version = MRNN_TRAIN_PARAMS_VERSION;
     p->seq_len = 64;
     p->batch_size = 32;
     p->learning_rate = 0.002f;
@@ -43,6 +52,18 @@ MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t versi
     p->valid_every = 100;
     p->patience = 0;
     p->checkpoint_every = 500;
+    p->input_dropout = 0.0f;
+}
+
+MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
+{
+    MRNN_CHECK_ARG(p, "p");
+    size_t size = params_size(version);
+    if (!size) return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_train_params_init: unknown params version %u", version);
+    mrnn_train_params full;
+    params_defaults(&full);
+    full.version = version;
+    memcpy(p, &full, size);
     return MRNN_OK;
 }
 
@@ -50,7 +71,9 @@ static mrnn_status check_params(const mrnn_train_params *p)
 {
 #define BAD(...) return mrnn__fail(MRNN_ERR_INVALID_ARG, __VA_ARGS__)
     if (p->version != MRNN_TRAIN_PARAMS_VERSION)
-        BAD("train params: version %u is not %u (call mrnn_train_params_init)", p->version, MRNN_TRAIN_PARAMS_VERSION);
+        BAD("train params: version %u is unknown (call mrnn_train_params_init)", p->version);
+    if (!(p->input_dropout >= 0 && p->input_dropout < 1))
+        BAD("train params: input_dropout %g is not in [0, 1)", (double)p->input_dropout);
     if (p->seq_len < 1 || p->seq_len > MAX_SEQ_LEN) BAD("train params: seq_len %u is not in 1..%u", p->seq_len, MAX_SEQ_LEN);
     if (p->batch_size < 1 || p->batch_size > MAX_BATCH)
         BAD("train params: batch_size %u is not in 1..%u", p->batch_size, MAX_BATCH);
@@ -173,6 +196,7 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored)
 {
     mrnn_model *m = r->m;
     mrnn__batcher_sample(&r->batcher, &m->rng);
+    if (r->p->input_dropout > 0) mrnn__batcher_drop_inputs(&r->batcher, r->p->input_dropout, &m->rng);
     mrnn__net_result res = {0};
     mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
                                m->cfg.dropout > 0 ? &m->rng : NULL, &res);
@@ -259,11 +283,18 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
 {
     MRNN_CHECK_ARG(m, "m");
     MRNN_CHECK_ARG(corpus, "corpus");
-    mrnn_train_params defaults;
-    if (!params) {
-        mrnn_train_params_init(&defaults, MRNN_TRAIN_PARAMS_VERSION);
-        params = &defaults;
+    /* Every version as the current one, the fields it lacks at their defaults. */
+    mrnn_train_params full;
+    params_defaults(&full);
+    if (params) {
+        size_t size = params_size(params->version);
+        if (!size)
+            return mrnn__fail(MRNN_ERR_INVALID_ARG, "train params: version %u is unknown (call mrnn_train_params_init)",
+                              params->version);
+        memcpy(&full, params, size);
+        full.version = MRNN_TRAIN_PARAMS_VERSION;
     }
+    params = &full;
     mrnn_status st = check_params(params);
     if (st != MRNN_OK) return st;
     if (!corpus->finished)

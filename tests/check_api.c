@@ -69,6 +69,22 @@ START_TEST(test_params_init_rejects_bad_version)
     ASSERT_FAILS(mrnn_corpus_params_init(&c, 0), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_model_params_init(&m, 3), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_train_params_init(&t, 7), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_train_params_init(&t, 3), MRNN_ERR_INVALID_ARG);
+    /* Version 1 of the train params ends after log_path: init writes nothing past it. */
+    {
+        const size_t v1_size = offsetof(mrnn_train_params, log_path) + sizeof(const char *);
+        union {
+            mrnn_train_params p;
+            unsigned char bytes[sizeof(mrnn_train_params)];
+        } u;
+        memset(u.bytes, 0xA5, sizeof u.bytes);
+        ck_assert_int_eq(mrnn_train_params_init(&u.p, 1), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_uint_eq(u.p.seq_len, 64);
+        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        ck_assert_int_eq(mrnn_train_params_init(&t, MRNN_TRAIN_PARAMS_VERSION), MRNN_OK);
+        ck_assert(t.input_dropout == 0.0f);
+    }
     ASSERT_FAILS(mrnn_encoding_params_init(NULL, MRNN_ENCODING_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_params_init(NULL, MRNN_CORPUS_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_model_params_init(NULL, MRNN_MODEL_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);

@@ -31,10 +31,31 @@ cp "$work/midi/boogi_marabi_redfarn.mid" "$work/styled/train/boogie/"
 "$musicrnn" train "$work/c.mrc" -o "$work/m.mrm" --hidden 32 --embed 16 --steps 30 --seq-len 16 --batch 8 \
     --valid-every 10 --log "$work/train.csv" > /dev/null 2>&1
 [ "$(wc -l < "$work/train.csv")" -eq 31 ] || { echo "the training log should have a header and 30 rows"; exit 1; }
-"$musicrnn" eval "$work/m.mrm" "$work/c.mrc" --json | "$python" -c '
+"$musicrnn" eval "$work/m.mrm" "$work/c.mrc" --json 2> "$work/eval.err" | "$python" -c '
 import json, math, sys
 r = json.load(sys.stdin)
-assert r["split"] == "valid" and math.isfinite(r["nll"]) and r["scored"] > 0, r'
+assert r["split"] == "valid" and not r["split_given"] and math.isfinite(r["nll"]) and r["scored"] > 0, r
+assert r["unit"] == "step" and r["pieces"] > 0, r'
+# Without --split the validation split is scored, and stderr says so; with it, no note.
+grep -q "no --split given: scoring the valid split" "$work/eval.err" || { echo "eval did not say which split"; exit 1; }
+"$musicrnn" eval "$work/m.mrm" "$work/c.mrc" --split train 2> "$work/eval.err" | grep -Eq "^split +train \([0-9]+ pieces, [0-9]+ scored steps\)" \
+    || { echo "eval --split train should name the split and its counts"; exit 1; }
+[ ! -s "$work/eval.err" ] || { echo "eval --split train printed a note"; exit 1; }
+
+# The joint (NADE) frame output from the command line: train, info, eval, generate.
+"$musicrnn" preprocess -q -e pianoroll -o "$work/roll.mrc" "$work/midi" > /dev/null
+"$musicrnn" train "$work/roll.mrc" -o "$work/nade.mrm" --hidden 24 --embed 8 --steps 10 --seq-len 16 --batch 4 \
+    --frame-output nade --nade-hidden 12 --valid-every 0 --quiet > /dev/null
+"$musicrnn" info "$work/nade.mrm" | grep -q "^frame output NADE, 12 hidden units$" || { echo "info should show the NADE"; exit 1; }
+"$musicrnn" eval "$work/nade.mrm" "$work/roll.mrc" --split train --json | "$python" -c '
+import json, math, sys
+r = json.load(sys.stdin)
+assert r["split"] == "train" and r["split_given"] and r["unit"] == "frame" and math.isfinite(r["nll"]), r'
+"$musicrnn" generate "$work/nade.mrm" -o "$work/nade.mid" --length 32 --rng-seed 2 > /dev/null \
+    || { echo "generating from the NADE model failed"; exit 1; }
+[ -s "$work/nade.mid" ] || { echo "no MIDI from the NADE model"; exit 1; }
+"$musicrnn" train "$work/c.mrc" -o "$work/bad.mrm" --frame-output nade --steps 1 2> "$work/bad.err" && { echo "NADE on notechord should fail"; exit 1; }
+grep -q "pianoroll" "$work/bad.err" || { echo "the NADE refusal should name pianoroll"; cat "$work/bad.err"; exit 1; }
 
 # A run killed with SIGKILL resumes from its last checkpoint and reproduces the losses of an
 # uninterrupted run with the same seed and thread count: one thread, and two (the library's own

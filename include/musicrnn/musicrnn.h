@@ -262,11 +262,11 @@ enum mrnn_lr_schedule {
 };
 
 /** Version of ::mrnn_train_params this header describes. */
-#define MRNN_TRAIN_PARAMS_VERSION 1u
+#define MRNN_TRAIN_PARAMS_VERSION 2u
 
 /** How to train. */
 typedef struct mrnn_train_params {
-    uint32_t version;          /**< Must be ::MRNN_TRAIN_PARAMS_VERSION. */
+    uint32_t version;          /**< ::MRNN_TRAIN_PARAMS_VERSION, or 1 (which ended after `log_path`). */
     uint32_t seq_len;          /**< Steps per truncated-BPTT window. Default 64. */
     uint32_t batch_size;       /**< Windows per optimiser step. Default 32. */
     float learning_rate;       /**< Peak learning rate (Adam). Default 0.002. */
@@ -301,12 +301,17 @@ typedef struct mrnn_train_params {
     const char *best_path;     /**< If set, the model with the best validation loss is saved here. Default NULL. */
     const char *log_path;      /**< If set, a CSV log (step, train loss, valid loss, lr, tokens/s) is
                                     appended here. Default NULL. */
+    /* version 2 */
+    float input_dropout;       /**< Share of the input ids of each training step left out, each drawn
+                                    on its own (for pianoroll: keys of the input frame; the targets
+                                    keep every key), 0 ≤ p < 1. A regulariser that makes the model
+                                    rely on more than the previous frame. Default 0. */
 } mrnn_train_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_TRAIN_PARAMS_VERSION.
+ *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or 1 (then only the fields of version 1 are written).
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version);

@@ -9,7 +9,7 @@ import ctypes as C
 ENCODING_PARAMS_VERSION = 1
 CORPUS_PARAMS_VERSION = 1
 MODEL_PARAMS_VERSION = 2
-TRAIN_PARAMS_VERSION = 1
+TRAIN_PARAMS_VERSION = 2
 SAMPLER_PARAMS_VERSION = 3
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
@@ -82,6 +82,8 @@ class TrainParams(C.Structure):
         ("checkpoint_every", C.c_uint32),
         ("best_path", C.c_char_p),
         ("log_path", C.c_char_p),
+        # version 2
+        ("input_dropout", C.c_float),
     ]
 
 
