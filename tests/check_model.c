@@ -137,7 +137,7 @@ START_TEST(pianoroll_nade_model_trains)
     ck_assert_double_lt(after.nll, 0.5 * before.nll);
     ck_assert_double_eq_tol(after.perplexity, exp(after.nll / 88.0), 1e-6 * after.perplexity);
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_get_stats(c, &s);
     ck_assert_uint_eq(after.n_scored, s.n_steps[MRNN_SPLIT_TRAIN] - s.n_pieces[MRNN_SPLIT_TRAIN]);
     /* Training is reproducible at one thread. */
     mrnn_model *m2 = NULL;

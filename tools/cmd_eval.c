@@ -38,7 +38,7 @@ static int eval_model(const char *model_path, const char *corpus_path, uint32_t 
     const char *unit = "step";
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    if (st == MRNN_OK && mrnn_vocab_encoding_params(mrnn_model_vocab(m), &enc) == MRNN_OK &&
+    if (st == MRNN_OK && mrnn_vocab_get_encoding_params(mrnn_model_vocab(m), &enc) == MRNN_OK &&
         enc.encoding == MRNN_ENCODING_PIANOROLL)
         unit = "frame";
     int rc = 0;

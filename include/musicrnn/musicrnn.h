@@ -737,10 +737,12 @@ typedef int (*mrnn_train_callback)(const mrnn_train_progress *progress, void *us
 /** Results of mrnn_model_evaluate(). */
 typedef struct mrnn_eval_result {
     double nll;          /**< Mean negative log-likelihood per scored step, in nats. For pianoroll
-                              this is per frame, summed over the 88 keys. */
+                              this is per frame, summed over the 88 keys (with the NADE frame
+                              output: the exact NLL of the joint distribution of the frame). */
     double perplexity;   /**< exp(nll) for event encodings; exp(nll / 88) per key for pianoroll. */
     double accuracy;     /**< Event encodings: share of steps whose most likely token was right.
-                              Pianoroll: share of frames predicted exactly (threshold 0.5). */
+                              Pianoroll: share of frames predicted exactly (threshold 0.5; with the
+                              NADE, each key given the true keys below it). */
     uint64_t n_scored;   /**< Steps scored (the first step of each piece is never scored). */
     uint32_t n_pieces;   /**< Pieces evaluated. */
 } mrnn_eval_result;
@@ -933,7 +935,9 @@ typedef struct mrnn_sampler_params {
     uint32_t max_pitch;        /**< Highest MIDI pitch a generated note may have. Default 127. */
     int32_t key_tonic;         /**< Key constraint: tonic pitch class 0–11 (0 = C), or −1 for none. Default −1. */
     uint32_t key_scale;        /**< One of ::mrnn_scale, used when `key_tonic` ≥ 0. Default major. */
-    uint32_t max_polyphony;    /**< Most notes sounding at once; 0 = no limit. Default 0. */
+    uint32_t max_polyphony;    /**< Most notes sounding at once; 0 = no limit. Default 0. With the NADE
+                                    frame output a frame over the cap is drawn again (up to 8 times),
+                                    then drawn with keys above the cap left off. */
     int32_t allow_drums;       /**< 0 forbids drum tokens (notechord models trained with drums). Default 1. */
     int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
     uint32_t weight_format;    /**< One of ::mrnn_weight_format. Default ::MRNN_WEIGHTS_FLOAT32. (Version 2.) */
@@ -1062,7 +1066,7 @@ MRNN_API mrnn_status mrnn_sampler_tokens(const mrnn_sampler *s, uint32_t lane, c
 
 /** Copy the distribution the last generated step of a lane was drawn from, after temperature,
  *  constraints, top-k and top-p (event encodings: one probability per token; pianoroll: 88 key
- *  probabilities).
+ *  probabilities; with the NADE frame output, each key's probability given the keys drawn below it).
  *  @param s the sampler.
  *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
  *  @param probs caller-owned array that receives the probabilities.
