@@ -26,9 +26,9 @@ independent)
             --input-dropout ${INPUT_DROPOUT:-0})
     label="libmusicrnn LSTM" ;;
 nade)
-    model=(--layers 1 --hidden ${HIDDEN:-384} --embed 64 --dropout ${DROPOUT:-0.5} --init-seed "$seed"
+    model=(--layers 1 --hidden ${HIDDEN:-384} --embed 64 --dropout ${DROPOUT:-0.6} --init-seed "$seed"
            --frame-output nade --nade-hidden ${NADE_HIDDEN:-150})
-    recipe=(--seq-len 64 --batch 32 --lr ${LR:-0.004} --schedule cosine --warmup 100 --steps ${STEPS:-1500}
+    recipe=(--seq-len 64 --batch 32 --lr ${LR:-0.004} --schedule cosine --warmup 100 --steps ${STEPS:-1000}
             --seed "$seed")
     label="libmusicrnn LSTM-NADE" ;;
 *) echo "jsb.sh: FRAME_OUTPUT is independent or nade" >&2; exit 1 ;;
