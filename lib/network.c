@@ -497,8 +497,13 @@ static void output_weights_part(void *ctx, int part, int n_parts)
     const int v0 = (int)a, nv = (int)(b - a);
     if (nv == 0) return;
     const float *dlog = j->ws->logits;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nv, H, (int)rows, 1.0f, dlog + v0, V,
-                j->ws->out[j->cfg->layers - 1], H, 0.0f, j->grad->w_out + (size_t)v0 * (size_t)H, H);
+    if (j->pack) { /* the library's own kernel (packed.h); the gradient block is zeroed */
+        mrnn__atb(j->ws->isa, nv, H, (int)rows, dlog + v0, (size_t)V, j->ws->out[j->cfg->layers - 1], (size_t)H,
+                  j->grad->w_out + (size_t)v0 * (size_t)H, (size_t)H);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nv, H, (int)rows, 1.0f, dlog + v0, V,
+                    j->ws->out[j->cfg->layers - 1], H, 0.0f, j->grad->w_out + (size_t)v0 * (size_t)H, H);
+    }
     for (size_t r = 0; r < rows; r++) mrnn__vec_add(j->grad->b_out + v0, dlog + r * (size_t)V + v0, (size_t)nv);
 }
 

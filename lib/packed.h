@@ -78,6 +78,13 @@ void mrnn__packed_matmul_cols(int isa, const mrnn__packed *m, int g_begin, int g
  * the choice without knowing networks. */
 enum { MRNN__PACK_NEVER = 0, MRNN__PACK_AUTO = 1, MRNN__PACK_ALWAYS = 2 };
 
+/* The weight-gradient product c[g][i] += sum_r a[r][g] * x[r][i] (c += aᵀ · x) for g < ng, i < ni,
+ * r < n: a rows of stride lda (e.g. gate gradients), x rows of stride ldx (the layer's inputs), c
+ * rows of stride ldc, with kernel isa (packed_atb.c; no operand copied). Each c element sums its
+ * rows in increasing r, so splitting g among threads changes no bit. */
+void mrnn__atb(int isa, int ng, int ni, int n, const float *a, size_t lda, const float *x, size_t ldx, float *c,
+               size_t ldc);
+
 /* bfloat16 rounding of one float (nearest, ties to even; NaN stays NaN), and back. */
 uint16_t mrnn__bf16_from_float(float f);
 float mrnn__bf16_to_float(uint16_t h);
