@@ -100,8 +100,10 @@ class Bench:
             args = [str(a) for a in (V, E, H, L, T, B, reps)] + ([] if self.quick or threads == 2 else ["generic"])
             k = run_json([self.exe("bench_train"), "kernels"] + args, threads)
             for path, rates in k["tokens_per_s"].items():
+                cpu = k["cpu_tokens_per_s"][path]
                 self.results["kernels"].append({"path": path, "threads": threads, "runs": rates,
-                                                "ours": statistics.median(rates)})
+                                                "ours": statistics.median(rates), "cpu_runs": cpu,
+                                                "per_cpu_second": statistics.median(cpu)})
             self.log(f"kernels {threads}t: " + ", ".join(f"{p} {statistics.median(r):.0f}"
                                                         for p, r in k["tokens_per_s"].items()) + " tok/s")
 
@@ -345,14 +347,19 @@ def ceilings_markdown(res):
                    f"{100 * f / fma_peak(c, r['threads']):.0f} % |")
     if res.get("kernels"):
         out += ["", "Kernel paths, main config (MUSICRNN_KERNEL; one step of each in turn, one process; median):", "",
-                "| path | threads | tokens/s | GFLOP/s | % of its FMA peak | × OpenBLAS path |", "|---|---|---|---|---|---|"]
+                "| path | threads | tokens/s | GFLOP/s | % of its FMA peak | × OpenBLAS path | tokens per CPU-second | × OpenBLAS |",
+                "|---|---|---|---|---|---|---|---|"]
         f_tok = train_flops_per_token(CONFIGS["main"])
         for r in res["kernels"]:
             base = next(k["ours"] for k in res["kernels"] if k["path"] == "openblas" and k["threads"] == r["threads"])
             f = f_tok * r["ours"] * 1e-9
             peak = fma_peak(c, r["threads"], ymm=r["path"] == "avx2")
+            cbase = next(k.get("per_cpu_second", 0) for k in res["kernels"]
+                         if k["path"] == "openblas" and k["threads"] == r["threads"])
+            cpu = r.get("per_cpu_second", 0)
             out.append(f"| {r['path']} | {r['threads']} | {fmt(r['ours'])} | {f:.1f} | {100 * f / peak:.0f} % "
-                       f"({'YMM' if r['path'] == 'avx2' else 'ZMM'}) | {r['ours'] / base:.2f}× |")
+                       f"({'YMM' if r['path'] == 'avx2' else 'ZMM'}) | {r['ours'] / base:.2f}× | {fmt(cpu)} | "
+                       f"{cpu / cbase if cbase else 0:.2f}× |")
     out += ["", "Batch-1 sampling as a share of the read bandwidth of the level its weights fit in:", "",
             "| config | threads | weights MiB | level | tokens/s | GB/s | % of that level's bandwidth |",
             "|---|---|---|---|---|---|---|"]
