@@ -4,8 +4,8 @@
  * both FMA units busy is 6 rows x 16 columns: 12 accumulators, 2 weight vectors and 1 broadcast
  * (15 registers, none spilled). Per input k it does 2 weight loads, 6 broadcast loads and 12 FMAs,
  * so the loads (2 per cycle) never hold the FMAs back. The narrowed AVX-512 tile (4 rows x 2
- * vectors) kept 8 accumulators: 8 chains of 4-cycle FMAs on 2 units is just enough in theory, but
- * with 1 load per FMA it ran at the load ports' speed, no faster than OpenBLAS.
+ * vectors) kept 8 accumulators and did 6 loads per 8 FMAs: 8 chains of 4-cycle FMAs on 2 units is
+ * just enough in theory, and it ran no faster than OpenBLAS.
  *
  * Rows left over below 6 go through tiles of 4 or 2 rows (a missing row re-reads row 0 of the tile
  * and is not stored), a single row through a 1 x 64 tile: 8 chains over a whole panel, as
@@ -56,14 +56,14 @@ TARGET static inline void store_tile(float *y, size_t ldy, int rows, int n, int 
         a##l##0 = _mm256_fmadd_ps(w0, b, a##l##0);                                                                 \
         a##l##1 = _mm256_fmadd_ps(w1, b, a##l##1);                                                                 \
     }
-#define DEFINE_TILE(NAME, R_, ELEM, LOAD)                                                                          \
+#define DEFINE_TILE(NAME, R_, ELEM, LOAD, STRIDE)                                                                        \
     TARGET static void NAME(const ELEM *w, int K, const float *const *xr, float *y, size_t ldy, int rows, int n,  \
                             int add)                                                                               \
     {                                                                                                              \
         enum { R = (R_) };                                                                                         \
         __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,       \
                a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;                                              \
-        for (int k = 0; k < K; k++, w += MRNN__PANEL) {                                                            \
+        for (int k = 0; k < K; k++, w += (STRIDE)) {                                                               \
             const __m256 w0 = LOAD(w), w1 = LOAD(w + 8);                                                           \
             ROW2(0) ROW2(1) ROW2(2) ROW2(3) ROW2(4) ROW2(5)                                                        \
         }                                                                                                          \
@@ -71,12 +71,10 @@ TARGET static inline void store_tile(float *y, size_t ldy, int rows, int n, int 
         store_tile(y, ldy, rows, n, add, done);                                                                    \
     }
 
-DEFINE_TILE(tile6_f32, 6, float, load_f32)
-DEFINE_TILE(tile4_f32, 4, float, load_f32)
-DEFINE_TILE(tile2_f32, 2, float, load_f32)
-DEFINE_TILE(tile6_bf16, 6, uint16_t, load_bf16)
-DEFINE_TILE(tile4_bf16, 4, uint16_t, load_bf16)
-DEFINE_TILE(tile2_bf16, 2, uint16_t, load_bf16)
+/* Over a strip copied contiguous (16 floats a row, bf16 already widened: row_block). */
+DEFINE_TILE(tile6_copy, 6, float, load_f32, 16)
+DEFINE_TILE(tile4_copy, 4, float, load_f32, 16)
+DEFINE_TILE(tile2_copy, 2, float, load_f32, 16)
 
 /* One row x one whole panel (64 columns, 8 accumulators); n columns stored. */
 #define DEFINE_ROW(NAME, ELEM, LOAD)                                                                               \
@@ -113,28 +111,45 @@ DEFINE_ROW(row_f32, float, load_f32)
 DEFINE_ROW(row_bf16, uint16_t, load_bf16)
 
 /* Rows [r0, r1) of the product over the output columns [gb, N). */
-static void row_block(const mrnn__packed *m, int gb, int N, int r0, int r1, const float *x, size_t ldx, float *y,
-                      size_t ldy, int add)
+#define KC 256
+
+/* Rows [r0, r1) of the product over the output columns [gb, N). Each strip of a panel is copied,
+ * KC inputs at a time, into a contiguous block (16 KiB, bf16 widened): in the panel its rows are
+ * 256 bytes apart and fall in a quarter of L1's sets, so the strip did not stay in L1 across the
+ * row tiles and its weights came from L2 at every tile. Copied, it serves every tile of the
+ * block from L1. */
+TARGET static void row_block(const mrnn__packed *m, int gb, int N, int r0, int r1, const float *x, size_t ldx,
+                             float *y, size_t ldy, int add)
 {
     const int K = m->n_in;
     const size_t panel = (size_t)K * MRNN__PANEL;
+    float wc[KC * 16] __attribute__((aligned(32)));
     for (int g0 = gb; g0 < N; g0 += MRNN__PANEL) {
         const size_t pbase = (size_t)(g0 / MRNN__PANEL) * panel;
-        /* row tiles outside, strips inside: a tile's 6 x rows stay in L1 while the 4 strips of the
-         * panel (in L2) pass under them */
-        for (int b0 = r0; b0 < r1; b0 += 6) {
-            const int rows = r1 - b0 < 6 ? r1 - b0 : 6, tile = rows > 4 ? 6 : rows > 2 ? 4 : 2;
-            const float *xr[6];
-            for (int l = 0; l < 6; l++) xr[l] = x + (size_t)(b0 + (l < rows ? l : 0)) * ldx;
-            for (int s = 0; s < MRNN__PANEL && g0 + s < N; s += 16) {
-                const int n = N - g0 - s < 16 ? N - g0 - s : 16;
-                float *yt = y + (size_t)b0 * ldy + (size_t)(g0 + s);
-                if (m->bf16)
-                    (tile == 6 ? tile6_bf16 : tile == 4 ? tile4_bf16 : tile2_bf16)(m->bf16 + pbase + (size_t)s, K, xr, yt,
-                                                                                  ldy, rows, n, add);
-                else
-                    (tile == 6 ? tile6_f32 : tile == 4 ? tile4_f32 : tile2_f32)(m->f32 + pbase + (size_t)s, K, xr, yt, ldy,
-                                                                               rows, n, add);
+        for (int s = 0; s < MRNN__PANEL && g0 + s < N; s += 16) {
+            const int n = N - g0 - s < 16 ? N - g0 - s : 16;
+            for (int k0 = 0; k0 < K; k0 += KC) {
+                const int kn = K - k0 < KC ? K - k0 : KC, acc = add || k0 > 0;
+                const size_t at = pbase + (size_t)k0 * MRNN__PANEL + (size_t)s;
+                for (int k = 0; k < kn; k++) {
+                    __m256 a, b;
+                    if (m->bf16) {
+                        a = load_bf16(m->bf16 + at + (size_t)k * MRNN__PANEL);
+                        b = load_bf16(m->bf16 + at + (size_t)k * MRNN__PANEL + 8);
+                    } else {
+                        a = load_f32(m->f32 + at + (size_t)k * MRNN__PANEL);
+                        b = load_f32(m->f32 + at + (size_t)k * MRNN__PANEL + 8);
+                    }
+                    _mm256_store_ps(wc + 16 * k, a);
+                    _mm256_store_ps(wc + 16 * k + 8, b);
+                }
+                for (int b0 = r0; b0 < r1; b0 += 6) {
+                    const int rows = r1 - b0 < 6 ? r1 - b0 : 6, tile = rows > 4 ? 6 : rows > 2 ? 4 : 2;
+                    const float *xr[6];
+                    for (int l = 0; l < 6; l++) xr[l] = x + (size_t)(b0 + (l < rows ? l : 0)) * ldx + (size_t)k0;
+                    float *yt = y + (size_t)b0 * ldy + (size_t)(g0 + s);
+                    (tile == 6 ? tile6_copy : tile == 4 ? tile4_copy : tile2_copy)(wc, kn, xr, yt, ldy, rows, n, acc);
+                }
             }
         }
     }

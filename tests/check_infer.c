@@ -153,7 +153,7 @@ END_TEST
 
 START_TEST(test_matmul_matches_reference)
 {
-    static const int shapes[][3] = {{5, 3, 7}, {16, 16, 64}, {37, 21, 100}, {128, 64, 388}};
+    static const int shapes[][3] = {{5, 3, 7}, {16, 16, 64}, {37, 21, 100}, {128, 64, 388}, {200, 150, 50}}; /* K = 350: two chunks of the AVX2 kernel */
     static const int lanes[] = {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 17}; /* every tile and tail of each kernel */
     /* every instruction-set variant this CPU can run, not only the one picked at run time */
     for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
