@@ -68,16 +68,14 @@
         }                                                                                                          \
     }
 
-/* Inputs [i0, ni) of every gate, plainly: the columns past the last whole tile (none when the
- * inputs are a multiple of the tile width, as in every usual shape). Rows in increasing r too. */
-static void tail(int ng, int i0, int ni, int n, const float *a, size_t lda, const float *x, size_t ldx, float *c,
-                 size_t ldc)
+/* Inputs [0, ni) (fewer than a baseline tile) of every gate, plainly; rows in increasing r for
+ * each element, inputs innermost so that the sums do not wait on each other. */
+static void tail(int ng, int ni, int n, const float *a, size_t lda, const float *x, size_t ldx, float *c, size_t ldc)
 {
     for (int g = 0; g < ng; g++)
-        for (int i = i0; i < ni; i++) {
-            float s = c[(size_t)g * ldc + (size_t)i];
-            for (int r = 0; r < n; r++) s += a[(size_t)r * lda + (size_t)g] * x[(size_t)r * ldx + (size_t)i];
-            c[(size_t)g * ldc + (size_t)i] = s;
+        for (int r = 0; r < n; r++) {
+            const float s = a[(size_t)r * lda + (size_t)g];
+            for (int i = 0; i < ni; i++) c[(size_t)g * ldc + (size_t)i] += s * x[(size_t)r * ldx + (size_t)i];
         }
 }
 
@@ -93,15 +91,23 @@ void mrnn__atb(int isa, int ng, int ni, int n, const float *a, size_t lda, const
 {
     if (ng <= 0 || ni <= 0 || n <= 0) return;
     if (isa > mrnn__packed_best_isa()) isa = mrnn__packed_best_isa();
-    /* the tile widths: 64, 16 and 8 inputs */
-    const int w = isa == MRNN__ISA_AVX512 ? 64 : isa == MRNN__ISA_AVX2 ? 16 : 8, full = ni / w * w;
+    /* Whole tiles of the widest kernel, then of the narrower ones for the inputs left over (a
+     * layer of 100 inputs: 64 + 32 + 0 + 4), so that no width falls to the plain loop. */
+    int done = 0;
 #ifdef HAVE_X86_VARIANTS
-    if (isa == MRNN__ISA_AVX512)
-        atb_avx512(ng, full, n, a, lda, x, ldx, c, ldc);
-    else if (isa == MRNN__ISA_AVX2)
-        atb_avx2(ng, full, n, a, lda, x, ldx, c, ldc);
-    else
+    if (isa == MRNN__ISA_AVX512) {
+        const int w = (ni - done) / 64 * 64;
+        atb_avx512(ng, w, n, a, lda, x, ldx, c, ldc);
+        done += w;
+    }
+    if (isa >= MRNN__ISA_AVX2) {
+        const int w = (ni - done) / 16 * 16;
+        atb_avx2(ng, w, n, a, lda, x + done, ldx, c + done, ldc);
+        done += w;
+    }
 #endif
-        atb_base(ng, full, n, a, lda, x, ldx, c, ldc);
-    tail(ng, full, ni, n, a, lda, x, ldx, c, ldc);
+    const int w = (ni - done) / 8 * 8;
+    atb_base(ng, w, n, a, lda, x + done, ldx, c + done, ldc);
+    done += w;
+    tail(ng, ni - done, n, a, lda, x + done, ldx, c + done, ldc);
 }
