@@ -236,7 +236,7 @@ START_TEST(training_on_two_threads)
         ck_assert_double_eq_tol(one.valid, two.valid, 1e-4 * one.valid);
         ck_assert_double_lt(two.loss[TRAIN_STEPS - 1], two.loss[0]); /* and it learns */
         if (p == 0) first = one;
-        fprintf(stderr, "training on path %s: last loss %.6f, validation %.6f\n", paths[p], one.loss[TRAIN_STEPS - 1],
+        fprintf(stderr, "training on path %s: last loss %.9f, validation %.9f\n", paths[p], one.loss[TRAIN_STEPS - 1],
                 one.valid);
     }
     unsetenv("MUSICRNN_KERNEL");
