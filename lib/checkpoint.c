@@ -13,7 +13,9 @@
 #include "vocab.h"
 
 #define MODEL_MAGIC "MRNNMODL"
-#define MODEL_FORMAT 1u
+/* Format 2: the embedded vocabulary may carry version-2 encoding params (multitrack). Format-1
+ * files still load; libraries that read only format 1 refuse format 2 with MRNN_ERR_VERSION. */
+#define MODEL_FORMAT 2u
 #define MODEL_MAX_BYTES ((size_t)1 << 35)
 #define MAX_STYLE_TEXT 4096
 

@@ -10,7 +10,9 @@
 #include "vocab.h"
 
 #define CORPUS_MAGIC "MRNNCORP"
-#define CORPUS_FORMAT 1u
+/* Format 2: the embedded vocabulary may carry version-2 encoding params (multitrack). Format-1
+ * files still load; libraries that read only format 1 refuse format 2 with MRNN_ERR_VERSION. */
+#define CORPUS_FORMAT 2u
 #define CORPUS_MAX_BYTES ((size_t)1 << 34)
 #define MAX_PATH_TEXT 4096
 
@@ -180,6 +182,7 @@ static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
         return st;
     }
     c->finished = 1;
+    c->loaded = 1;
     *out = c;
     return MRNN_OK;
 corrupt:

@@ -40,6 +40,35 @@ mrnn_status mrnn__steps_from_flat(mrnn__steps *s, const uint32_t *ids, size_t n,
 #define MRNN__PERF_SHIFT_SECONDS 0.01
 #define MRNN__PERF_VELOCITY_BINS 32
 
+/* Multitrack layout (see encoding_multitrack.c): the ids of each token group, from the params. */
+#define MRNN__MT_FAMILIES 16u
+#define MRNN__MT_DRUM_SEL 128u                       /* the drum kit's selector index */
+#define MRNN__MT_SELECTORS (MRNN__MT_DRUM_SEL + 1u)  /* selector indices 0..128 */
+typedef struct mrnn__mt_layout {
+    uint32_t n_sel;               /* PROGRAM tokens, ids 0..n_sel-1: 16 families or 128 programs */
+    uint32_t note0, drum0, dur0;  /* NOTE_p = note0 + p, DRUM_p = drum0 + p, DUR_k = dur0 + k - 1 */
+    uint32_t shift0, vel0;        /* TIME_SHIFT_k = shift0 + k - 1, VELOCITY_b = vel0 + b */
+    uint32_t max_k, vel_bins, size;
+} mrnn__mt_layout;
+void mrnn__mt_layout_of(const mrnn_encoding_params *e, mrnn__mt_layout *l);
+/* The selector of a note: its family or program, MRNN__MT_DRUM_SEL for drums. */
+unsigned mrnn__mt_selector(const mrnn_encoding_params *e, const mrnn__note *n);
+/* Which selectors of piece p the encoding keeps (instrument_mask, then max_tracks). */
+void mrnn__mt_keep(const mrnn__piece *p, const mrnn_encoding_params *e, uint8_t keep[MRNN__MT_SELECTORS]);
+int mrnn__mt_note_kept(const mrnn_encoding_params *e, const uint8_t keep[MRNN__MT_SELECTORS], const mrnn__note *n);
+/* The kept notes of p as canonical spans on the grid (key = selector * 128 + pitch, aux = velocity),
+ * exactly what the encoder writes; spans needs room for p->n_notes. Returns the count. */
+size_t mrnn__mt_canonical_spans(const mrnn__piece *p, const mrnn_encoding_params *e, mrnn__span *spans,
+                                mrnn_status *st);
+/* GM family names ("bass"), and the reverse (-1 if unknown). */
+const char *mrnn__gm_family_name(unsigned family);
+int mrnn__gm_family_parse(const char *s, size_t len);
+/* Whether reading MIDI for this encoding keeps the drum channel (multitrack always does). */
+static inline int mrnn__encoding_reads_drums(const mrnn_encoding_params *e)
+{
+    return e->encoding == MRNN_ENCODING_MULTITRACK ? 1 : e->keep_drums;
+}
+
 /* Fill a new vocabulary's fixed tokens (performance: 388, pianoroll: 88; notechord: <unk>). */
 mrnn_status mrnn__encoding_fill_vocab(mrnn_vocab *v);
 
@@ -56,6 +85,9 @@ mrnn_status mrnn__performance_encode(const mrnn__piece *p, const mrnn_vocab *v, 
 mrnn_status mrnn__performance_decode(const mrnn_vocab *v, const mrnn__steps *in, mrnn__piece *out);
 mrnn_status mrnn__pianoroll_encode(const mrnn__piece *p, const mrnn_vocab *v, mrnn__steps *out);
 mrnn_status mrnn__pianoroll_decode(const mrnn_vocab *v, const mrnn__steps *in, mrnn__piece *out);
+mrnn_status mrnn__multitrack_encode(const mrnn__piece *p, const mrnn_vocab *v, mrnn__steps *out);
+mrnn_status mrnn__multitrack_decode(const mrnn_vocab *v, const mrnn__steps *in, mrnn__piece *out);
+mrnn_status mrnn__multitrack_fill_vocab(mrnn_vocab *v, mrnn_status (*add)(mrnn_vocab *, const char *));
 
 /* Parse one seed-text word into ids for v's encoding (pianoroll: a frame "C4.E4" or "_" gives its
  * keys followed by MRNN_FRAME_END). Returns MRNN_ERR_UNKNOWN_TOKEN naming the word. */

@@ -46,6 +46,7 @@ typedef struct lane {
     uint8_t on[128];   /* performance: open notes per pitch (a NOTE_OFF ends the earliest) */
     uint32_t n_on;
     double ends[MAX_SOUNDING]; /* notechord: end times of sounding notes */
+    int dur_open;              /* multitrack: the last token pushed ends[n_ends - 1], a DUR lengthens it */
     uint32_t n_ends;
     uint32_t recent[MAX_WINDOW]; /* ring of the last tokens, for the repetition penalty */
     uint32_t n_recent, recent_pos;
@@ -93,7 +94,8 @@ static size_t params_size(uint32_t version)
 {
     switch (version) {
     case 1: return offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t);
-    case 2: return sizeof(mrnn_sampler_params);
+    case 2: return offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t);
+    case 3: return sizeof(mrnn_sampler_params);
     default: return 0;
     }
 }
@@ -159,6 +161,8 @@ static mrnn_status check_params(const mrnn_sampler_params *p, const mrnn_model *
     if (p->max_polyphony > 128) BAD("sampler params: max_polyphony %u exceeds 128", p->max_polyphony);
     if (p->allow_drums != 0 && p->allow_drums != 1) BAD("sampler params: allow_drums must be 0 or 1");
     if (p->include_primer != 0 && p->include_primer != 1) BAD("sampler params: include_primer must be 0 or 1");
+    if (p->instrument_mask[MRNN_INSTRUMENT_MASK_WORDS - 1] >> (MRNN_INSTRUMENT_COUNT % 32))
+        BAD("sampler params: instrument_mask has bits above slot %u", MRNN_INSTRUMENT_COUNT - 1);
     if (p->beam_width > 1 && m->vocab->enc.encoding == MRNN_ENCODING_PIANOROLL)
         return mrnn__fail(MRNN_ERR_UNSUPPORTED, "sampler params: beam search needs an event encoding, not pianoroll");
 #undef BAD
@@ -177,15 +181,30 @@ static uint16_t key_mask(const mrnn_sampler_params *p)
     return m;
 }
 
-/* The mask that does not depend on what is playing: pitch range, key, drums, <unk>. */
+/* Whether the instrument mask lets any of the slots lo..hi play (an empty mask lets all play). */
+static int instrument_ok(const mrnn_sampler_params *p, unsigned lo, unsigned hi)
+{
+    int any = 0;
+    for (unsigned w = 0; w < MRNN_INSTRUMENT_MASK_WORDS; w++) any |= p->instrument_mask[w] != 0;
+    if (!any) return 1;
+    for (unsigned k = lo; k <= hi; k++)
+        if ((p->instrument_mask[k / 32] >> (k % 32)) & 1u) return 1;
+    return 0;
+}
+
+/* The mask that does not depend on what is playing: pitch range, key, drums, instruments, <unk>. */
 static int fill_static_mask(mrnn_sampler *s)
 {
     uint16_t keys = key_mask(&s->p);
     int any_notes = 0;
+    int multitrack = s->vocab->enc.encoding == MRNN_ENCODING_MULTITRACK;
     for (uint32_t i = 0; i < s->V; i++) {
         const mrnn__token_info *t = &s->info[i];
         int ok = 1;
         if (t->kind == MRNN__TOK_OTHER) ok = 0;
+        /* Other instruments cannot be selected, so none of their notes can follow. */
+        if (multitrack && (t->kind == MRNN__TOK_INSTRUMENT || t->drum) && !instrument_ok(&s->p, t->slot_lo, t->slot_hi))
+            ok = 0;
         if (t->kind == MRNN__TOK_NOTES) {
             if (t->n_notes && (t->min_pitch < s->p.min_pitch || t->max_pitch > s->p.max_pitch)) ok = 0;
             if (t->n_notes && (t->pitch_classes & ~keys)) ok = 0;
@@ -279,6 +298,7 @@ static uint32_t notechord_sounding(lane *l)
 static void lane_advance_event(const mrnn_sampler *s, lane *l, uint32_t id)
 {
     const mrnn__token_info *t = &s->info[id];
+    int dur_open = 0;
     switch (t->kind) {
     case MRNN__TOK_TIME:
         l->time_s += t->advance_s;
@@ -288,9 +308,16 @@ static void lane_advance_event(const mrnn_sampler *s, lane *l, uint32_t id)
             if (l->on[t->pitch] < UINT8_MAX) l->on[t->pitch]++, l->n_on++;
         } else {
             notechord_sounding(l);
-            for (uint32_t k = 0; k < t->n_notes && l->n_ends < MAX_SOUNDING; k++)
+            /* Multitrack notes get their length from the DUR tokens that follow. */
+            for (uint32_t k = 0; k < t->n_notes && l->n_ends < MAX_SOUNDING; k++) {
                 l->ends[l->n_ends++] = l->time_s + t->duration_s;
+                dur_open = 1;
+            }
         }
+        break;
+    case MRNN__TOK_DURATION:
+        if (l->dur_open && l->n_ends) l->ends[l->n_ends - 1] += t->duration_s;
+        dur_open = l->dur_open;
         break;
     case MRNN__TOK_NOTE_OFF:
         if (l->on[t->pitch]) {
@@ -301,6 +328,7 @@ static void lane_advance_event(const mrnn_sampler *s, lane *l, uint32_t id)
     default:
         break;
     }
+    l->dur_open = dur_open;
     if (s->p.repetition_window) {
         l->recent[l->recent_pos] = id;
         l->recent_pos = (l->recent_pos + 1) % s->p.repetition_window;
@@ -672,7 +700,7 @@ MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, 
     if (s->started)
         return mrnn__fail(MRNN_ERR_STATE, "sampler: cannot prime after generation started (call mrnn_sampler_reset)");
     const mrnn_encoding_params *enc = &s->vocab->enc;
-    mrnn__midi_select sel = {track_mask, channel_mask, enc->keep_drums, 0};
+    mrnn__midi_select sel = {track_mask, channel_mask, mrnn__encoding_reads_drums(enc), 0};
     mrnn__piece piece;
     mrnn__piece_init(&piece);
     mrnn__steps steps;

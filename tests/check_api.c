@@ -165,6 +165,18 @@ START_TEST(test_null_handles_corpus)
     ck_assert(strstr(mrnn_last_error(), "/nonexistent/folder") != NULL);
     ASSERT_FAILS(mrnn_corpus_stats_get(c, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG); /* no file yet */
+    mrnn_instrument_report ir;
+    ASSERT_FAILS(mrnn_instrument_report_init(NULL, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_report_init(&ir, 0), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_instrument_report_init(&ir, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_OK);
+    ASSERT_FAILS(mrnn_corpus_file_instruments(NULL, 0, &ir), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_file_instruments(c, 0, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_file_instruments(c, 0, &ir), MRNN_ERR_INVALID_ARG); /* no file yet */
+    uint32_t mask[MRNN_INSTRUMENT_MASK_WORDS];
+    ASSERT_FAILS(mrnn_instrument_parse(NULL, mask), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_parse("bass", NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_parse("bass,nothing", mask), MRNN_ERR_UNKNOWN_TOKEN);
+    ck_assert_ptr_null(mrnn_instrument_name(MRNN_INSTRUMENT_COUNT));
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, NULL, NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_save(c, NULL), MRNN_ERR_INVALID_ARG);

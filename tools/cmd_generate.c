@@ -31,8 +31,11 @@ static void help(void)
            "Constraints:\n"
            "  --min-pitch P --max-pitch P (MIDI number or name, e.g. C3)  --key C|F#|Bb ... --minor\n"
            "  --max-polyphony N      --no-drums                 --style NAME\n"
+           "  --instruments LIST     multitrack: only these play, e.g. piano,bass,drums or 0,33,drums\n"
+           "                         (GM family names, 'drums', programs 0-127 and ranges)\n"
            "Output:\n"
-           "  --tempo BPM (default 120)  --program P (General MIDI 0-127, default 0 = piano)\n"
+           "  --tempo BPM (default 120)  --program P (General MIDI 0-127, default 0 = piano;\n"
+           "                         multitrack pieces keep each instrument's program)\n"
            "  --wav OUT.wav          render audio with fluidsynth (--soundfont FILE.sf2)\n"
            "  --print                print the generated tokens    --stream  print each event as drawn\n");
 }
@@ -134,7 +137,7 @@ int cmd_generate(int argc, char **argv)
 {
     enum { O_SEED = 256, O_PRIMER, O_PTRACKS, O_PCHANNELS, O_NOPRIMER, O_LENGTH, O_SECONDS, O_BARS, O_TEMP, O_TOPK,
            O_TOPP, O_REP, O_BEAM, O_RNG, O_COUNT, O_MINP, O_MAXP, O_KEY, O_MINOR, O_POLY, O_NODRUMS, O_STYLE,
-           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS };
+           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS, O_INSTR };
     static const struct option opts[] = {
         {"seed", required_argument, 0, O_SEED}, {"primer", required_argument, 0, O_PRIMER},
         {"primer-tracks", required_argument, 0, O_PTRACKS}, {"primer-channels", required_argument, 0, O_PCHANNELS},
@@ -150,7 +153,7 @@ int cmd_generate(int argc, char **argv)
         {"tempo", required_argument, 0, O_TEMPO}, {"program", required_argument, 0, O_PROGRAM},
         {"wav", required_argument, 0, O_WAV}, {"soundfont", required_argument, 0, O_SF},
         {"print", no_argument, 0, O_PRINT}, {"stream", no_argument, 0, O_STREAM},
-        {"weights", required_argument, 0, O_WEIGHTS},
+        {"weights", required_argument, 0, O_WEIGHTS}, {"instruments", required_argument, 0, O_INSTR},
         {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mrnn_sampler_params sp;
     mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
@@ -224,6 +227,10 @@ int cmd_generate(int argc, char **argv)
             sp.max_polyphony = (uint32_t)v;
             break;
         case O_NODRUMS: sp.allow_drums = 0; break;
+        case O_INSTR:
+            if (mrnn_instrument_parse(optarg, sp.instrument_mask) != MRNN_OK)
+                return cli_usage_error("generate", "--instruments: %s", mrnn_last_error());
+            break;
         case O_STYLE: style = optarg; break;
         case O_TEMPO:
             if (cli_parse_double(optarg, 10, 1000, &tempo)) return cli_usage_error("generate", "--tempo is 10..1000");
