@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "encoding.h"
+#include "encoding_multitrack.h"
 #include "error.h"
 #include "sort.h"
 

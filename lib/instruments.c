@@ -4,6 +4,7 @@
 
 #include "alloc.h"
 #include "encoding.h"
+#include "encoding_multitrack.h"
 #include "error.h"
 #include "instruments.h"
 

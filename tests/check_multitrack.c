@@ -11,6 +11,7 @@
 
 #include "../lib/corpus.h"
 #include "../lib/encoding.h"
+#include "../lib/encoding_multitrack.h"
 #include "../lib/midi.h"
 #include "../lib/piece.h"
 #include "../lib/rng.h"
