@@ -8,7 +8,8 @@
 #include "vocab.h"
 
 #define VOCAB_MAGIC "MRNNVOCB"
-#define VOCAB_FORMAT 1u
+/* Format 2: the encoding params may have the version-2 layout (multitrack). Format 1 still loads. */
+#define VOCAB_FORMAT 2u
 #define VOCAB_MAX_FILE ((size_t)1 << 30)
 
 void mrnn__vocab_write(const mrnn_vocab *v, mrnn__wbuf *b)

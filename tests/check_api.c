@@ -177,6 +177,16 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_instrument_parse("bass", NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_instrument_parse("bass,nothing", mask), MRNN_ERR_UNKNOWN_TOKEN);
     ck_assert_ptr_null(mrnn_instrument_name(MRNN_INSTRUMENT_COUNT));
+    mrnn_music_instruments mi;
+    ASSERT_FAILS(mrnn_music_instruments_init(NULL, MRNN_MUSIC_INSTRUMENTS_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_instruments_init(&mi, 7), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_music_instruments_init(&mi, MRNN_MUSIC_INSTRUMENTS_VERSION), MRNN_OK);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 0, &mi), MRNN_ERR_EMPTY);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 1, &mi), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 1, NULL), MRNN_ERR_INVALID_ARG);
+    const char *missing[] = {"/nonexistent/x.mid"};
+    ASSERT_FAILS(mrnn_music_instruments_compute(missing, 1, &mi), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/x.mid") != NULL);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, NULL, NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_save(c, NULL), MRNN_ERR_INVALID_ARG);

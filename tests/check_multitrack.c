@@ -557,6 +557,44 @@ START_TEST(sampler_instrument_mask)
 }
 END_TEST
 
+START_TEST(music_instruments_stats)
+{
+    /* Two bars: bass on the four beats of bar 1 (C2, E2, C2, E2), piano C4 over both bars and G4
+     * over bar 2, a kick on every eighth of bar 1 and a hi-hat on beat 7: beats 6 and 8 start nothing. */
+    mrnn__piece p;
+    mrnn__piece_init(&p);
+    for (int b = 0; b < 4; b++) add_note(&p, b % 2 ? 40 : 36, b, b + 1, 33, 0, 80);
+    add_note(&p, 60, 0, 8, 0, 0, 80);
+    add_note(&p, 67, 4, 8, 0, 0, 80);
+    for (int k = 0; k < 8; k++) add_note(&p, 36, k * 0.5, k * 0.5 + 0.25, 0, 1, 100);
+    add_note(&p, 42, 6, 6.5, 0, 1, 100);
+    char *dir = test_tmpdir();
+    char path[4200];
+    TEST_PATH(path, "%s/band.mid", dir);
+    ck_assert_int_eq(mrnn__midi_write_file(path, &p, NULL), MRNN_OK);
+    mrnn__piece_free(&p);
+    const char *paths[] = {path, path};
+    mrnn_music_instruments m;
+    ck_assert_int_eq(mrnn_music_instruments_init(&m, MRNN_MUSIC_INSTRUMENTS_VERSION), MRNN_OK);
+    ck_assert_msg(mrnn_music_instruments_compute(paths, 2, &m) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_uint_eq(m.n_files, 2);
+    ck_assert_uint_eq(m.pieces[33], 2);
+    ck_assert_uint_eq(m.pieces[0], 2);
+    ck_assert_uint_eq(m.pieces[MRNN_INSTRUMENT_DRUMS], 2);
+    ck_assert_uint_eq(m.pieces[1], 0);
+    ck_assert_double_eq_tol(m.notes[33], 4, 1e-12);
+    ck_assert_double_eq_tol(m.pitch_low[33], 36, 1e-12);
+    ck_assert_double_eq_tol(m.pitch_high[0], 67, 1e-12);
+    ck_assert_double_eq_tol(m.instruments_mean, 3, 1e-12);
+    ck_assert_double_eq_tol(m.drum_density, 9.0 / 8.0, 1e-9);        /* 9 drum notes over 8 quarters */
+    ck_assert_double_eq_tol(m.empty_beat_rate, 2.0 / 8.0, 1e-9);
+    /* Pitch classes: C x3 (C2 twice, C4), E x2, G x1 -> entropy of (3, 2, 1) / 6. */
+    double h = -(0.5 * log2(0.5) + (2.0 / 6) * log2(2.0 / 6) + (1.0 / 6) * log2(1.0 / 6));
+    ck_assert_double_eq_tol(m.pitch_class_entropy, h, 1e-9);
+    test_rmdir(dir);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("multitrack");
@@ -573,6 +611,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, params_version_1);
     tcase_add_test(t, corpus_files_and_reports);
     tcase_add_test(t, sampler_instrument_mask);
+    tcase_add_test(t, music_instruments_stats);
     suite_add_tcase(s, t);
     return s;
 }

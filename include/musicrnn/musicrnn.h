@@ -1243,6 +1243,43 @@ MRNN_API mrnn_status mrnn_music_stats_compute(const char *const *paths, size_t n
 MRNN_API mrnn_status mrnn_music_stats_compare(const mrnn_music_stats *a, const mrnn_music_stats *b,
                                               mrnn_music_distance *out);
 
+/** Version of ::mrnn_music_instruments this header describes. */
+#define MRNN_MUSIC_INSTRUMENTS_VERSION 1u
+
+/** Per-instrument statistics of a set of pieces (drums included), filled by
+ *  mrnn_music_instruments_compute(): which instruments play, how much and where, and the rhythm of
+ *  the whole band. Slots are General MIDI programs 0–127 (the program on the note's channel) and
+ *  ::MRNN_INSTRUMENT_DRUMS. The pitch statistics of ::mrnn_music_stats (scale consistency
+ *  `in_key`, polyphony) complete it. A plain struct: it may be copied and kept. */
+typedef struct mrnn_music_instruments {
+    uint32_t version;          /**< Must be ::MRNN_MUSIC_INSTRUMENTS_VERSION (set by mrnn_music_instruments_init()). */
+    uint32_t n_files;          /**< Files read. */
+    uint32_t pieces[MRNN_INSTRUMENT_COUNT]; /**< Pieces in which the slot has at least one note. */
+    uint32_t reserved;         /**< Zero; keeps the doubles aligned the same way on every ABI. */
+    double notes[MRNN_INSTRUMENT_COUNT];      /**< Mean notes per piece, over the pieces it plays in (0 if none). */
+    double pitch_low[MRNN_INSTRUMENT_COUNT];  /**< Mean lowest pitch, over the pieces it plays in. */
+    double pitch_high[MRNN_INSTRUMENT_COUNT]; /**< Mean highest pitch, over the pieces it plays in. */
+    double instruments_mean;   /**< Mean number of slots used per piece. */
+    double drum_density;       /**< Mean drum notes per quarter note (from the first onset to the last note end). */
+    double pitch_class_entropy;/**< Mean Shannon entropy of a piece's pitch-class histogram of pitched notes, bits (0–log2 12). */
+    double empty_beat_rate;    /**< Mean share of the quarter-note beats (first onset to last note end) in
+                                    which no note of any instrument starts. */
+} mrnn_music_instruments;
+
+/** Zero @p s and set its version. Call before mrnn_music_instruments_compute().
+ *  @param s the struct to initialise. @param version must be ::MRNN_MUSIC_INSTRUMENTS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p s is NULL or the version is unknown.
+ *  Thread safety: safe from any thread (touches only @p s). */
+MRNN_API mrnn_status mrnn_music_instruments_init(mrnn_music_instruments *s, uint32_t version);
+
+/** Read @p n MIDI files (drums included) and summarise their instruments.
+ *  @param paths @p n paths (borrowed for the call). @param n number of files, at least 1.
+ *  @param out initialised by mrnn_music_instruments_init(); filled on success, zeroed (version kept) on failure.
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO, ::MRNN_ERR_MIDI or ::MRNN_ERR_LIMIT naming the first file that
+ *  could not be read; ::MRNN_ERR_EMPTY if @p n is 0; ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread (no shared state; @p out must not be shared). */
+MRNN_API mrnn_status mrnn_music_instruments_compute(const char *const *paths, size_t n, mrnn_music_instruments *out);
+
 /** Name a feature of ::mrnn_music_feature.
  *  @param feature a ::mrnn_music_feature value.
  *  @return the short name of feature @p feature (one of ::mrnn_music_feature), e.g. "pitch_mean",
