@@ -78,7 +78,7 @@ def plot_pianoroll(mid_path, png_path):
     kit = sorted({n[2] for n in drums})
     if drums:
         fig, (ax, dax) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, max(1, len(kit) / 6)]})
+                                      gridspec_kw={"height_ratios": [3, min(2, max(0.6, len(kit) / 10))]})
     else:
         fig, ax = plt.subplots(figsize=(11, 4.5))
         dax = None
