@@ -73,4 +73,7 @@ mrnn_status mrnn__corpus_append_piece(struct mrnn_corpus *c, const mrnn__corpus_
 /* Allocate an empty corpus around an existing vocabulary (takes ownership of v). */
 mrnn_status mrnn__corpus_new(struct mrnn_corpus **out, mrnn_vocab *v, const mrnn_corpus_params *params);
 
+/* The corpus file's container (corpus_file.c; fileio.h describes containers). */
+extern const struct mrnn__container mrnn__corpus_container;
+
 #endif

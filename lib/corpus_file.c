@@ -9,11 +9,9 @@
 #include "fileio.h"
 #include "vocab.h"
 
-#define CORPUS_MAGIC "MRNNCORP"
-/* Format 2: the embedded vocabulary may carry version-2 encoding params (multitrack). Format-1
- * files still load; libraries that read only format 1 refuse format 2 with MRNN_ERR_VERSION. */
-#define CORPUS_FORMAT 2u
-#define CORPUS_MAX_BYTES ((size_t)1 << 34)
+/* The corpus file's container (fileio.h): bump `format` here for a new layout. Format 2: the
+ * embedded vocabulary may carry version-2 encoding params (multitrack); format 1 still loads. */
+const mrnn__container mrnn__corpus_container = {"MRNNCORP", "corpus", 2u, 1u, (size_t)1 << 34};
 #define MAX_PATH_TEXT 4096
 
 static void write_params(mrnn__wbuf *b, const mrnn_corpus_params *p)
@@ -46,8 +44,7 @@ MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path)
     mrnn_status st = mrnn_corpus_finish(c);
     if (st != MRNN_OK) return st;
     mrnn__wbuf b = {0};
-    mrnn__wbuf_bytes(&b, CORPUS_MAGIC, 8);
-    mrnn__wbuf_u32(&b, CORPUS_FORMAT);
+    mrnn__container_begin(&mrnn__corpus_container, &b);
     write_params(&b, &c->params);
     mrnn__vocab_write(c->vocab, &b);
     mrnn__wbuf_u64(&b, c->n_unknown);
@@ -76,24 +73,18 @@ MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path)
     }
     mrnn__wbuf_u64(&b, c->n_ids);
     mrnn__wbuf_u32s(&b, c->ids, c->n_ids);
-    mrnn__wbuf_u32(&b, mrnn__crc32(0, b.data, b.len));
-    if (b.failed) {
-        mrnn__wbuf_free(&b);
-        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the corpus", path);
-    }
-    st = mrnn__write_file_atomic(path, b.data, b.len);
-    mrnn__wbuf_free(&b);
-    return st;
+    return mrnn__container_save(&mrnn__corpus_container, &b, path);
 }
 
 static mrnn_status bad(const char *path, const char *what)
 {
-    return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt corpus file: %s", path, what);
+    return mrnn__container_corrupt(&mrnn__corpus_container, path, what);
 }
 
-/* Parse the body after magic and version. */
-static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
+/* Parse the body after magic and version, of the given format version (only 1 exists so far). */
+static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_corpus **out)
 {
+    (void)format;
     mrnn_corpus_params params;
     read_params(b, &params);
     if (b->bad) return bad(path, "truncated header");
@@ -200,27 +191,11 @@ MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path)
     *out = NULL;
     MRNN_CHECK_ARG(path, "path");
     uint8_t *data = NULL;
-    size_t len = 0;
-    mrnn_status st = mrnn__read_file(path, CORPUS_MAX_BYTES, &data, &len);
+    mrnn__rbuf b;
+    uint32_t format;
+    mrnn_status st = mrnn__container_load(&mrnn__corpus_container, path, &data, &b, &format);
     if (st != MRNN_OK) return st;
-    if (len < 16 || memcmp(data, CORPUS_MAGIC, 8) != 0) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn corpus file (bad magic)", path);
-    }
-    /* The checksum comes first: a damaged version field must read as corruption, not as "newer". */
-    mrnn__rbuf tail = {data + len - 4, 4, 0, 0, 0};
-    if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
-    }
-    mrnn__rbuf b = {data, len - 4, 8, 0, 0};
-    uint32_t format = mrnn__rbuf_u32(&b);
-    if (format > CORPUS_FORMAT || format == 0) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_VERSION, "%s: corpus format version %u is not supported (this library reads %u)",
-                          path, format, CORPUS_FORMAT);
-    }
-    st = parse(&b, path, out);
+    st = parse(&b, format, path, out);
     mrnn__free(data);
     return st;
 }

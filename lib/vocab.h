@@ -54,4 +54,7 @@ mrnn_status mrnn__encoding_params_import(const mrnn_encoding_params *in, mrnn_en
  * which keeps the bytes of the other encodings as they were. */
 uint32_t mrnn__vocab_format_version(const mrnn_vocab *v);
 
+/* The vocabulary file's container (vocab_file.c; fileio.h describes containers). */
+extern const mrnn__container mrnn__vocab_container;
+
 #endif

@@ -112,7 +112,8 @@ START_TEST(test_null_handles_vocab)
     ck_assert_uint_eq(mrnn_vocab_size(NULL), 0);
     ck_assert_ptr_null(mrnn_vocab_token_text(NULL, 0));
     ASSERT_FAILS(mrnn_vocab_create(NULL, NULL), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_vocab_encoding_params(NULL, &e), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_get_encoding_params(NULL, &e), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_encoding_params(NULL, &e), MRNN_ERR_INVALID_ARG); /* the 0.1 name */
     ASSERT_FAILS(mrnn_vocab_token_id(NULL, "C4:q", &id), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_parse(NULL, "C4:q", &id, 1, &n), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_format(NULL, &id, 1, buf, sizeof buf, &n), MRNN_ERR_INVALID_ARG);
@@ -124,7 +125,15 @@ START_TEST(test_null_handles_vocab)
     ASSERT_FAILS(mrnn_vocab_token_id(v, NULL, &id), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_token_id(v, "C4:q", NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_parse(v, NULL, &id, 1, &n), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_get_encoding_params(v, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_encoding_params(v, NULL), MRNN_ERR_INVALID_ARG);
+    /* the 0.1 name is the same call */
+    mrnn_encoding_params e2;
+    mrnn_encoding_params_init(&e2, MRNN_ENCODING_PARAMS_VERSION);
+    e2.steps_per_quarter = 99;
+    ck_assert_int_eq(mrnn_vocab_get_encoding_params(v, &e), MRNN_OK);
+    ck_assert_int_eq(mrnn_vocab_encoding_params(v, &e2), MRNN_OK);
+    ck_assert_mem_eq(&e, &e2, sizeof e);
     ASSERT_FAILS(mrnn_vocab_save(v, NULL), MRNN_ERR_INVALID_ARG);
     mrnn_vocab_free(v);
 }
@@ -146,9 +155,11 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_corpus_add_dir(NULL, "."), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_finish(NULL), MRNN_ERR_INVALID_ARG);
     ck_assert_ptr_null(mrnn_corpus_vocab(NULL));
-    ASSERT_FAILS(mrnn_corpus_stats_get(NULL, &s), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_stats(NULL, &s), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_stats_get(NULL, &s), MRNN_ERR_INVALID_ARG); /* the 0.1 name */
     ck_assert_uint_eq(mrnn_corpus_file_count(NULL), 0);
-    ASSERT_FAILS(mrnn_corpus_file_report(NULL, 0, &r), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_file_report(NULL, 0, &r), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_file_report(NULL, 0, &r), MRNN_ERR_INVALID_ARG); /* the 0.1 name */
     ck_assert_uint_eq(mrnn_corpus_piece_count(NULL), 0);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(NULL, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ck_assert_uint_eq(mrnn_corpus_style_count(NULL), 0);
@@ -163,15 +174,17 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_corpus_add_dir(c, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_add_dir(c, "/nonexistent/folder"), MRNN_ERR_IO);
     ck_assert(strstr(mrnn_last_error(), "/nonexistent/folder") != NULL);
+    ASSERT_FAILS(mrnn_corpus_get_stats(c, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_stats_get(c, NULL), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_corpus_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG); /* no file yet */
+    ASSERT_FAILS(mrnn_corpus_get_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG); /* no file yet */
+    ASSERT_FAILS(mrnn_corpus_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG);
     mrnn_instrument_report ir;
     ASSERT_FAILS(mrnn_instrument_report_init(NULL, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_instrument_report_init(&ir, 0), MRNN_ERR_INVALID_ARG);
     ck_assert_int_eq(mrnn_instrument_report_init(&ir, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_OK);
-    ASSERT_FAILS(mrnn_corpus_file_instruments(NULL, 0, &ir), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_corpus_file_instruments(c, 0, NULL), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_corpus_file_instruments(c, 0, &ir), MRNN_ERR_INVALID_ARG); /* no file yet */
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(NULL, 0, &ir), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(c, 0, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(c, 0, &ir), MRNN_ERR_INVALID_ARG); /* no file yet */
     uint32_t mask[MRNN_INSTRUMENT_MASK_WORDS];
     ASSERT_FAILS(mrnn_instrument_parse(NULL, mask), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_instrument_parse("bass", NULL), MRNN_ERR_INVALID_ARG);
@@ -337,22 +350,37 @@ START_TEST(test_null_handles_sampler)
     ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
     ck_assert(strstr(mrnn_last_error(), "weight_format") != NULL);
 
-    /* A program built against the version-1 header passes a struct that ends after include_primer:
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.threads = 257;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "threads") != NULL);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    ck_assert_uint_eq(sp.threads, 0);
+    sp.threads = 256; /* more than the cores: capped, not refused */
+    ck_assert_msg(mrnn_sampler_create(&s, m, &sp) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(mrnn_sampler_generate(s, 4, 0, NULL, NULL), MRNN_OK);
+    mrnn_sampler_free(s);
+
+    /* A program built against the version-1 header passes a struct that ends after include_primer,
+     * one built against version 2 a struct that ends after weight_format, version 3 after threads:
      * init must not write past it, and create must not read past it (the bytes after it are
-     * garbage here, which as a weight_format would be refused). */
-    {
-        const size_t v1_size = offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t);
+     * garbage here, which as a weight_format, a thread count or an instrument mask would be refused). */
+    for (uint32_t version = 1; version <= 3; version++) {
+        const size_t old_size = version == 1   ? offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t)
+                                : version == 2 ? offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t)
+                                               : offsetof(mrnn_sampler_params, threads) + sizeof(uint32_t);
         union {
             mrnn_sampler_params p;
             unsigned char bytes[sizeof(mrnn_sampler_params)];
         } u;
         memset(u.bytes, 0xA5, sizeof u.bytes);
-        ck_assert_int_eq(mrnn_sampler_params_init(&u.p, 1), MRNN_OK);
-        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_int_eq(mrnn_sampler_params_init(&u.p, version), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, version);
         ck_assert_int_eq(u.p.n_lanes, 1);
-        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        if (version == 2) ck_assert_uint_eq(u.p.weight_format, MRNN_WEIGHTS_FLOAT32);
+        for (size_t i = old_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
         mrnn_sampler *s1 = NULL;
-        ck_assert_msg(mrnn_sampler_create(&s1, m, &u.p) == MRNN_OK, "%s", mrnn_last_error());
+        ck_assert_msg(mrnn_sampler_create(&s1, m, &u.p) == MRNN_OK, "version %u: %s", version, mrnn_last_error());
         ck_assert_int_eq(mrnn_sampler_generate(s1, 4, 0, NULL, NULL), MRNN_OK);
         mrnn_sampler_free(s1);
     }
@@ -487,6 +515,74 @@ START_TEST(test_misuse_music_stats)
 }
 END_TEST
 
+START_TEST(test_misuse_files)
+{
+    uint32_t kind = 99, pitch = 99;
+    ASSERT_FAILS(mrnn_file_kind(NULL, &kind), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_file_kind("/tmp", NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_file_kind("/nonexistent/file.mrm", &kind), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/file.mrm") != NULL);
+    ASSERT_FAILS(mrnn_file_kind("/tmp", &kind), MRNN_ERR_IO); /* a folder */
+    ck_assert_uint_eq(kind, MRNN_FILE_OTHER);
+    /* each kind the library writes, and a file that is none of them */
+    char dir[] = "/tmp/mrnn-api.XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mrnn_vocab *v = NULL;
+    ck_assert_int_eq(mrnn_vocab_create(&v, NULL), MRNN_OK);
+    snprintf(path, sizeof path, "%s/v", dir);
+    ck_assert_int_eq(mrnn_vocab_save(v, path), MRNN_OK);
+    ck_assert_int_eq(mrnn_file_kind(path, &kind), MRNN_OK);
+    ck_assert_uint_eq(kind, MRNN_FILE_VOCAB);
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create_with_vocab(&c, v, NULL), MRNN_OK);
+    snprintf(path, sizeof path, "%s/c", dir);
+    ck_assert_int_eq(mrnn_corpus_save(c, path), MRNN_OK);
+    ck_assert_int_eq(mrnn_file_kind(path, &kind), MRNN_OK);
+    ck_assert_uint_eq(kind, MRNN_FILE_CORPUS);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.hidden_size = 8;
+    mp.embed_size = 4;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    snprintf(path, sizeof path, "%s/m", dir);
+    ck_assert_int_eq(mrnn_model_save(m, path, MRNN_SAVE_WEIGHTS_ONLY), MRNN_OK);
+    ck_assert_int_eq(mrnn_file_kind(path, &kind), MRNN_OK);
+    ck_assert_uint_eq(kind, MRNN_FILE_MODEL);
+    snprintf(path, sizeof path, "%s/short", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("MRNNMOD", f); /* seven bytes of a magic */
+    fclose(f);
+    kind = 99;
+    ck_assert_int_eq(mrnn_file_kind(path, &kind), MRNN_OK);
+    ck_assert_uint_eq(kind, MRNN_FILE_OTHER);
+    const char *names[] = {"v", "c", "m", "short"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    mrnn_model_free(m);
+    mrnn_corpus_free(c);
+    mrnn_vocab_free(v);
+
+    ASSERT_FAILS(mrnn_pitch_parse(NULL, &pitch), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_pitch_parse("C4", NULL), MRNN_ERR_INVALID_ARG);
+    static const struct { const char *name; uint32_t pitch; } ok[] = {
+        {"C4", 60}, {"c4", 60}, {"C#4", 61}, {"Db4", 61}, {"C-1", 0}, {"G9", 127}, {"A0", 21}, {"bb3", 58}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ck_assert_msg(mrnn_pitch_parse(ok[i].name, &pitch) == MRNN_OK, "%s", ok[i].name);
+        ck_assert_uint_eq(pitch, ok[i].pitch);
+    }
+    static const char *const bad[] = {"", "H4", "C", "C10", "G#9", "Cb-1", "C4x", "60", "C#-2", "c 4"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ASSERT_FAILS(mrnn_pitch_parse(bad[i], &pitch), MRNN_ERR_INVALID_ARG);
+        ck_assert(strstr(mrnn_last_error(), "pitch name") != NULL);
+    }
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("api");
@@ -502,6 +598,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_null_handles_sampler);
     tcase_add_test(tc, test_wrong_order);
     tcase_add_test(tc, test_misuse_music_stats);
+    tcase_add_test(tc, test_misuse_files);
     suite_add_tcase(s, tc);
     return s;
 }

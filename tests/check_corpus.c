@@ -79,7 +79,7 @@ START_TEST(jsb_pianoroll_frames_match_the_benchmark)
     cp.style_from_folder = 0; /* train/valid/test are splits, not styles */
     mrnn_corpus *c = read_dir(dir, MRNN_ENCODING_PIANOROLL, 1, &cp);
     mrnn_corpus_stats s;
-    ck_assert_int_eq(mrnn_corpus_stats_get(c, &s), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_get_stats(c, &s), MRNN_OK);
     ck_assert_uint_eq(s.n_skipped, 0);
     ck_assert_uint_eq(s.n_pieces[MRNN_SPLIT_TRAIN], 229);
     ck_assert_uint_eq(s.n_pieces[MRNN_SPLIT_VALID], 76);
@@ -163,11 +163,11 @@ static void default_corpus_in(uint32_t encoding, uint32_t spq)
     const char *dir = default_corpus();
     mrnn_corpus *c = read_dir(dir, encoding, spq, NULL);
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_get_stats(c, &s);
     ck_assert_uint_eq(s.n_files, OPENMSX_FILES);
     for (uint32_t i = 0; i < s.n_files; i++) {
         mrnn_file_report r;
-        ck_assert_int_eq(mrnn_corpus_file_report(c, i, &r), MRNN_OK);
+        ck_assert_int_eq(mrnn_corpus_get_file_report(c, i, &r), MRNN_OK);
         ck_assert_msg(r.status == MRNN_OK, "%s skipped: %s", r.path, r.reason);
         ck_assert_uint_gt(r.n_notes, 0);
     }
@@ -316,8 +316,8 @@ START_TEST(transposition_multiplies_training_pieces_only)
     cp.transpose_range = 2;
     mrnn_corpus *aug = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
     mrnn_corpus_stats a, b;
-    mrnn_corpus_stats_get(plain, &a);
-    mrnn_corpus_stats_get(aug, &b);
+    mrnn_corpus_get_stats(plain, &a);
+    mrnn_corpus_get_stats(aug, &b);
     ck_assert_uint_eq(b.n_pieces[MRNN_SPLIT_TRAIN], 5 * a.n_pieces[MRNN_SPLIT_TRAIN]);
     ck_assert_uint_eq(b.n_pieces[MRNN_SPLIT_VALID], a.n_pieces[MRNN_SPLIT_VALID]);
     /* Each shift appears once per training file, and a +1 copy raises every NOTE_ON by one. */
@@ -347,14 +347,14 @@ START_TEST(split_is_deterministic_and_follows_fractions)
     mrnn_corpus *c1 = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
     mrnn_corpus *c2 = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c1, &s);
+    mrnn_corpus_get_stats(c1, &s);
     ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_VALID], 3);
     ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_TEST], 1);
     ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_TRAIN], 8);
     for (uint32_t i = 0; i < mrnn_corpus_file_count(c1); i++) {
         mrnn_file_report r1, r2;
-        mrnn_corpus_file_report(c1, i, &r1);
-        mrnn_corpus_file_report(c2, i, &r2);
+        mrnn_corpus_get_file_report(c1, i, &r1);
+        mrnn_corpus_get_file_report(c2, i, &r2);
         ck_assert_str_eq(r1.path, r2.path);
         ck_assert_uint_eq(r1.split, r2.split);
     }
@@ -393,7 +393,7 @@ START_TEST(bad_files_are_skipped_with_reasons)
     int good = 0, bad = 0;
     for (uint32_t i = 0; i < 4; i++) {
         mrnn_file_report r;
-        mrnn_corpus_file_report(c, i, &r);
+        mrnn_corpus_get_file_report(c, i, &r);
         if (strstr(r.path, "good.mid")) {
             ck_assert_int_eq(r.status, MRNN_OK);
             good++;
@@ -439,8 +439,8 @@ START_TEST(corpus_file_round_trip_and_corruption)
     mrnn_corpus *l = NULL;
     ck_assert_int_eq(mrnn_corpus_load(&l, path), MRNN_OK);
     mrnn_corpus_stats a, b;
-    mrnn_corpus_stats_get(c, &a);
-    mrnn_corpus_stats_get(l, &b);
+    mrnn_corpus_get_stats(c, &a);
+    mrnn_corpus_get_stats(l, &b);
     ck_assert_mem_eq(&a, &b, sizeof a);
     ck_assert_uint_eq(mrnn_corpus_piece_count(c), mrnn_corpus_piece_count(l));
     for (uint32_t i = 0; i < mrnn_corpus_piece_count(c); i++) {

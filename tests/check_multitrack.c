@@ -402,7 +402,7 @@ START_TEST(params_version_1)
     ck_assert_uint_eq(mrnn_vocab_size(v), 304);
     memset(buf, 0xA5, sizeof buf);
     p->version = 1;
-    ck_assert_int_eq(mrnn_vocab_encoding_params(v, p), MRNN_OK);
+    ck_assert_int_eq(mrnn_vocab_get_encoding_params(v, p), MRNN_OK);
     ck_assert_uint_eq(p->encoding, MRNN_ENCODING_MULTITRACK);
     ck_assert_uint_eq(p->version, 1);
     for (size_t i = v1; i < sizeof buf; i++) ck_assert_uint_eq(buf[i], 0xA5);
@@ -452,7 +452,7 @@ START_TEST(corpus_files_and_reports)
         ck_assert_int_eq(mrnn_corpus_add_file(c, src, NULL), MRNN_OK);
         mrnn_instrument_report r;
         ck_assert_int_eq(mrnn_instrument_report_init(&r, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_OK);
-        ck_assert_int_eq(mrnn_corpus_file_instruments(c, 0, &r), MRNN_OK);
+        ck_assert_int_eq(mrnn_corpus_get_file_instruments(c, 0, &r), MRNN_OK);
         /* The file: piano 1, organ 23, bass 33, ensemble 53, and drums (read by multitrack only). */
         ck_assert_uint_eq(r.n_instruments, k == 1 ? 5 : 4);
         ck_assert_uint_gt(r.notes[33], 0);
@@ -474,10 +474,10 @@ START_TEST(corpus_files_and_reports)
         ck_assert_int_eq(mrnn_corpus_load(&c, path), MRNN_OK);
         mrnn_encoding_params got;
         mrnn_encoding_params_init(&got, MRNN_ENCODING_PARAMS_VERSION);
-        ck_assert_int_eq(mrnn_vocab_encoding_params(mrnn_corpus_vocab(c), &got), MRNN_OK);
+        ck_assert_int_eq(mrnn_vocab_get_encoding_params(mrnn_corpus_vocab(c), &got), MRNN_OK);
         ck_assert_uint_eq(got.encoding, encodings[k]);
         if (k == 1) ck_assert_uint_eq(got.instrument_mask[4], 1);
-        ck_assert_int_eq(mrnn_corpus_file_instruments(c, 0, &r), MRNN_ERR_UNSUPPORTED);
+        ck_assert_int_eq(mrnn_corpus_get_file_instruments(c, 0, &r), MRNN_ERR_UNSUPPORTED);
         mrnn_corpus_free(c);
         test_corruptions(path, load_corpus);
     }
@@ -541,14 +541,14 @@ START_TEST(sampler_instrument_mask)
     mrnn__piece_free(&p);
     test_rmdir(dir);
     mrnn_sampler_free(s);
-    /* A version-2 struct (no instrument mask) still works. */
+    /* A version-3 struct (no instrument mask) still works. */
     unsigned char buf[sizeof(mrnn_sampler_params) + 8];
     memset(buf, 0x5A, sizeof buf);
     mrnn_sampler_params *old = (mrnn_sampler_params *)(void *)buf;
-    ck_assert_int_eq(mrnn_sampler_params_init(old, 2), MRNN_OK);
-    size_t v2 = offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t);
+    ck_assert_int_eq(mrnn_sampler_params_init(old, 3), MRNN_OK);
+    size_t v2 = offsetof(mrnn_sampler_params, threads) + sizeof(uint32_t);
     for (size_t i = v2; i < sizeof buf; i++) ck_assert_uint_eq(buf[i], 0x5A);
-    /* Bytes past a version-2 struct are not the caller's: garbage there (an invalid mask) must be ignored. */
+    /* Bytes past a version-3 struct are not the caller's: garbage there (an invalid mask) must be ignored. */
     memset(buf + v2, 0xFF, sizeof buf - v2);
     ck_assert_msg(mrnn_sampler_create(&s, m, old) == MRNN_OK, "%s", mrnn_last_error());
     mrnn_sampler_free(s);

@@ -61,6 +61,7 @@ static int on_event(const mrnn_sample_event *ev, void *user)
     return 0;
 }
 
+/* A MIDI number or a pitch name (the library's notation, mrnn_pitch_parse). */
 static int parse_pitch(const char *s, uint32_t *out)
 {
     uint64_t v;
@@ -68,19 +69,7 @@ static int parse_pitch(const char *s, uint32_t *out)
         *out = (uint32_t)v;
         return 0;
     }
-    static const char names[] = "C D EF G A B";
-    const char *hit = *s ? strchr(names, s[0] & ~0x20) : NULL;
-    if (!hit || *hit == ' ') return -1;
-    int pc = (int)(hit - names), i = 1;
-    if (s[i] == '#') pc++, i++;
-    else if (s[i] == 'b') pc--, i++;
-    char *end;
-    long octave = strtol(s + i, &end, 10);
-    if (end == s + i || *end) return -1;
-    long p = (octave + 1) * 12 + pc;
-    if (p < 0 || p > 127) return -1;
-    *out = (uint32_t)p;
-    return 0;
+    return mrnn_pitch_parse(s, out) == MRNN_OK ? 0 : -1;
 }
 
 static int parse_key(const char *s, int32_t *tonic)

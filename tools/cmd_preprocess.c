@@ -44,7 +44,7 @@ static void print_instruments(const mrnn_corpus *c, uint32_t i)
 {
     mrnn_instrument_report r;
     mrnn_instrument_report_init(&r, MRNN_INSTRUMENT_REPORT_VERSION);
-    if (mrnn_corpus_file_instruments(c, i, &r) != MRNN_OK || r.n_instruments == 0) return;
+    if (mrnn_corpus_get_file_instruments(c, i, &r) != MRNN_OK || r.n_instruments == 0) return;
     printf("        instruments:");
     const char *sep = " ";
     uint64_t dropped = 0;
@@ -71,7 +71,7 @@ static void print_report(const mrnn_corpus *c, int quiet, int instruments)
     uint32_t n = mrnn_corpus_file_count(c);
     for (uint32_t i = 0; i < n; i++) {
         mrnn_file_report r;
-        if (mrnn_corpus_file_report(c, i, &r) != MRNN_OK) continue;
+        if (mrnn_corpus_get_file_report(c, i, &r) != MRNN_OK) continue;
         if (r.status != MRNN_OK) {
             printf("skipped %s\n", r.reason);
         } else if (!quiet) {
@@ -85,10 +85,10 @@ static void print_report(const mrnn_corpus *c, int quiet, int instruments)
 static void print_summary(const mrnn_corpus *c, const char *out, double seconds)
 {
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_get_stats(c, &s);
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    mrnn_vocab_encoding_params(mrnn_corpus_vocab(c), &enc);
+    mrnn_vocab_get_encoding_params(mrnn_corpus_vocab(c), &enc);
     uint32_t read = s.n_files - s.n_skipped;
     printf("\n%s: %s encoding, vocabulary %u, %u style label%s\n", out, cli_encoding_name(enc.encoding), s.vocab_size,
            s.n_styles, s.n_styles == 1 ? "" : "s");
@@ -232,7 +232,7 @@ int cmd_preprocess(int argc, char **argv)
     }
     print_summary(c, out, cli_now() - t0);
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_get_stats(c, &s);
     mrnn_corpus_free(c);
     if (s.n_pieces[MRNN_SPLIT_TRAIN] == 0) {
         fprintf(stderr, "musicrnn preprocess: warning: no training piece in %s\n", out);

@@ -36,7 +36,7 @@ static void help(void)
            "      --epochs X         passes over the training tokens (default 10*)\n"
            "      --clip X           clip the gradient norm (default 5, 0 = off)\n"
            "      --seed N           batching/dropout seed (default 1)\n"
-           "      --threads N        threads to train on (default: OpenBLAS's setting, OPENBLAS_NUM_THREADS)\n"
+           "      --threads N        threads to train on (default: OpenBLAS's initial setting, OPENBLAS_NUM_THREADS)\n"
            "      --valid-every N    validate every N steps (default 100, 0 = never)\n"
            "      --patience N       stop after N validations without improvement (default off)\n"
            "      --best FILE        also keep the best-validation model here\n"
@@ -191,7 +191,7 @@ static void pianoroll_defaults(const train_args *a, const mrnn_corpus *c, mrnn_m
 {
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    if (mrnn_vocab_encoding_params(mrnn_corpus_vocab(c), &enc) != MRNN_OK ||
+    if (mrnn_vocab_get_encoding_params(mrnn_corpus_vocab(c), &enc) != MRNN_OK ||
         enc.encoding != MRNN_ENCODING_PIANOROLL)
         return;
     if (!(a->gave & GAVE_LAYERS)) mp->num_layers = 1;

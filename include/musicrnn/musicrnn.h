@@ -287,12 +287,15 @@ typedef struct mrnn_train_params {
     float epochs;              /**< Train for this many passes over the training tokens when
                                     max_steps is 0. Default 10. */
     uint64_t seed;             /**< Seed of batching and dropout. Default 1. */
-    uint32_t threads;          /**< Threads the call computes on; 0 = as many as OpenBLAS is set to
-                                    use (`OPENBLAS_NUM_THREADS`, or all cores); never more than the
-                                    cores online. With 2 or more the
+    uint32_t threads;          /**< Threads the call computes on, the caller's included; never more
+                                    than the cores online. 0 = the library's default: the number of
+                                    threads OpenBLAS was set to use (`OPENBLAS_NUM_THREADS`, or all
+                                    cores) when the library first computed in this process. The
                                     library splits each step over its own threads and runs OpenBLAS
-                                    single-threaded inside them; OpenBLAS's setting is restored when
-                                    the call returns. Default 0. */
+                                    single-threaded inside them: on that first computation it sets
+                                    OpenBLAS to one thread, once for the process, and never touches
+                                    the setting again, so calls in different threads do not disturb
+                                    each other. Default 0. */
     uint32_t valid_every;      /**< Evaluate the validation split every N steps; 0 = never. Default 100. */
     uint32_t patience;         /**< Early stopping: stop after this many validations without a new
                                     best. 0 = off. Default 0. */
@@ -371,12 +374,19 @@ MRNN_API void mrnn_vocab_free(mrnn_vocab *v);
  *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API uint32_t mrnn_vocab_size(const mrnn_vocab *v);
 
-/** Copy the encoding parameters of a vocabulary.
+/** Copy the encoding parameters of a vocabulary (since 0.2; before, mrnn_vocab_encoding_params()).
  *  @param v the vocabulary (borrowed for the call).
  *  @param out receives the parameters; its `version` must have been set by
  *  mrnn_encoding_params_init() (a version-1 struct receives the version-1 fields only). Caller-owned.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG (NULL pointer, version mismatch).
  *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
+MRNN_API mrnn_status mrnn_vocab_get_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out);
+
+/** @deprecated The old name of mrnn_vocab_get_encoding_params(), kept for the ABI; same behaviour.
+ *  @param v the vocabulary (borrowed for the call).
+ *  @param out receives the parameters (caller-owned; `version` set by mrnn_encoding_params_init()).
+ *  @return as mrnn_vocab_get_encoding_params().
+ *  Thread safety: as mrnn_vocab_get_encoding_params(). */
 MRNN_API mrnn_status mrnn_vocab_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out);
 
 /** The text of a token id, e.g. `C4.E4.G4:q` or `NOTE_ON_60`.
@@ -501,7 +511,7 @@ typedef struct mrnn_file_report {
 /** Version of ::mrnn_instrument_report this header describes. */
 #define MRNN_INSTRUMENT_REPORT_VERSION 1u
 
-/** The instruments found in one input file, filled by mrnn_corpus_file_instruments(). Slots are
+/** The instruments found in one input file, filled by mrnn_corpus_get_file_instruments(). Slots are
  *  General MIDI programs 0–127 (the program active on the note's channel at its onset) and
  *  ::MRNN_INSTRUMENT_DRUMS. A plain struct of fixed size: it may be copied and kept. */
 typedef struct mrnn_instrument_report {
@@ -558,7 +568,7 @@ typedef struct mrnn_corpus_stats {
  *  @return ::MRNN_OK; ::MRNN_ERR_UNSUPPORTED for a corpus read by mrnn_corpus_load() (corpus files do
  *  not keep the instruments); ::MRNN_ERR_INVALID_ARG (index out of range, NULL, version mismatch).
  *  Thread safety: read-only. */
-MRNN_API mrnn_status mrnn_corpus_file_instruments(const mrnn_corpus *c, uint32_t i, mrnn_instrument_report *out);
+MRNN_API mrnn_status mrnn_corpus_get_file_instruments(const mrnn_corpus *c, uint32_t i, mrnn_instrument_report *out);
 
 /** Create an empty corpus with a new vocabulary.
  *  @param out receives the corpus; NULL on failure. Ownership: the caller's, to free with
@@ -619,11 +629,18 @@ MRNN_API mrnn_status mrnn_corpus_finish(mrnn_corpus *c);
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API const mrnn_vocab *mrnn_corpus_vocab(const mrnn_corpus *c);
 
-/** Totals of the corpus.
+/** Totals of the corpus (since 0.2; before, mrnn_corpus_stats_get()).
  *  @param c the corpus.
  *  @param out receives the totals (caller-owned).
  *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG.
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
+MRNN_API mrnn_status mrnn_corpus_get_stats(const mrnn_corpus *c, mrnn_corpus_stats *out);
+
+/** @deprecated The old name of mrnn_corpus_get_stats(), kept for the ABI; same behaviour.
+ *  @param c the corpus.
+ *  @param out receives the totals (caller-owned).
+ *  @return as mrnn_corpus_get_stats().
+ *  Thread safety: as mrnn_corpus_get_stats(). */
 MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_stats *out);
 
 /** The number of files offered to the corpus, read or skipped.
@@ -632,13 +649,21 @@ MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_sta
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API uint32_t mrnn_corpus_file_count(const mrnn_corpus *c);
 
-/** What happened to one input file.
+/** What happened to one input file (since 0.2; before, mrnn_corpus_file_report()).
  *  @param c the corpus.
  *  @param i file index, 0 ≤ i < mrnn_corpus_file_count().
  *  @param out receives the report (caller-owned); its strings are borrowed from @p c and valid
  *  until @p c is freed.
  *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (index out of range, NULL pointer).
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
+MRNN_API mrnn_status mrnn_corpus_get_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out);
+
+/** @deprecated The old name of mrnn_corpus_get_file_report(), kept for the ABI; same behaviour.
+ *  @param c the corpus.
+ *  @param i file index.
+ *  @param out receives the report (caller-owned; strings borrowed from @p c).
+ *  @return as mrnn_corpus_get_file_report().
+ *  Thread safety: as mrnn_corpus_get_file_report(). */
 MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out);
 
 /** The number of pieces in all splits, transposed copies included.
@@ -923,9 +948,9 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
  *  @{ */
 
 /** Version of ::mrnn_sampler_params this header describes. Version 2 appended `weight_format`,
- *  version 3 `instrument_mask`; structs of older versions (compiled against an older header) are
- *  still accepted. */
-#define MRNN_SAMPLER_PARAMS_VERSION 3u
+ *  version 3 `threads`, version 4 `instrument_mask`; structs of versions 1 to 3 (compiled against
+ *  an older header) are still accepted. */
+#define MRNN_SAMPLER_PARAMS_VERSION 4u
 
 /** Scales used by the key constraint. */
 enum mrnn_scale {
@@ -963,13 +988,18 @@ typedef struct mrnn_sampler_params {
     int32_t allow_drums;       /**< 0 forbids drum tokens (notechord models trained with drums). Default 1. */
     int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
     uint32_t weight_format;    /**< One of ::mrnn_weight_format. Default ::MRNN_WEIGHTS_FLOAT32. (Version 2.) */
+    uint32_t threads;          /**< Threads each step's products are split over, the caller's included;
+                                    never more than the cores online; at most 256. 0 = two when the
+                                    library's default thread count (see ::mrnn_train_params.threads)
+                                    is two or more, else one, as before version 3. The results do not
+                                    depend on it. Default 0. (Version 3.) */
     uint32_t instrument_mask[MRNN_INSTRUMENT_MASK_WORDS]; /**< Multitrack: instrument slots that may play
                                     (bit i = General MIDI program i, slot ::MRNN_INSTRUMENT_DRUMS = the drum
                                     kit; with GM families a family may play if any of its programs is set).
                                     The selector tokens of other instruments, and drum notes without the
                                     drum slot, are masked; pitch range, key and polyphony apply to the notes
                                     of every instrument, drums exempt from range and key. All zero = every
-                                    instrument. Default all zero. (Version 3.) */
+                                    instrument. Default all zero. (Version 4.) */
 } mrnn_sampler_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
@@ -1003,15 +1033,16 @@ typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_d
  *  ::MRNN_WEIGHTS_BF16). When the vocabulary (plus styles) has at most four times as many entries
  *  as the embedding has dimensions, the first layer's input weights are replaced in that copy by
  *  the table of projected embeddings, (tokens + styles) × 4 × hidden floats, so that each step
- *  reads one row of it instead of the whole input matrix. When OpenBLAS may use two or more threads
- *  (`OPENBLAS_NUM_THREADS`, or all cores by default) at creation, the sampler also starts one helper
- *  thread that computes half of each step's products; it sleeps while the sampler is idle and is
- *  joined by mrnn_sampler_free(). With one BLAS thread everything runs on the caller's thread.
+ *  reads one row of it instead of the whole input matrix. With `threads` (or its default) two or
+ *  more, the sampler starts that many threads less one as helpers that compute their share of each
+ *  step's products; they sleep while the sampler is idle and are joined by mrnn_sampler_free().
+ *  With one thread everything runs on the caller's thread. The sampler never changes OpenBLAS's
+ *  settings (see ::mrnn_train_params.threads for the one change the library makes).
  *  @param out receives the sampler; NULL on failure. Ownership: the caller's, to free with
  *  mrnn_sampler_free() before @p model is freed.
  *  @param model the model, borrowed: it must outlive the sampler and not be trained meanwhile.
- *  @param params sampling parameters (copied), or NULL for the defaults; a version-1 struct is read
- *  as version 1 (float weights).
+ *  @param params sampling parameters (copied), or NULL for the defaults; a version-1 or version-2
+ *  struct is read as that version (later fields keep their defaults).
  *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG naming a bad field (e.g. a style out of range, a
  *  constraint that excludes every token); ::MRNN_ERR_UNSUPPORTED (beam search on pianoroll);
  *  ::MRNN_ERR_NOMEM.
@@ -1294,6 +1325,41 @@ MRNN_API const char *mrnn_music_feature_name(uint32_t feature);
  *  two with edges at their geometric means: ≤1/8, 1/4, 1/2, 1, 2, 4, >4.
  *  Thread safety: safe from any thread. */
 MRNN_API const char *mrnn_music_ioi_bin_name(uint32_t bin);
+/** @} */
+
+
+/** @defgroup files Library files and names
+ *  What a path holds, and the pitch names the library reads and writes, so that programs need
+ *  not repeat the library's file magics or its notation.
+ *  @{ */
+
+/** What mrnn_file_kind() found. */
+enum mrnn_file_type {
+    MRNN_FILE_OTHER = 0,  /**< Not a libmusicrnn file (MIDI, text, anything else, or too short). */
+    MRNN_FILE_CORPUS = 1, /**< A corpus (mrnn_corpus_save(), `.mrc`). */
+    MRNN_FILE_MODEL = 2,  /**< A model (mrnn_model_save(), `.mrm`). */
+    MRNN_FILE_VOCAB = 3   /**< A vocabulary (mrnn_vocab_save(), `.mrv`). */
+};
+
+/** Which kind of libmusicrnn file @p path is, by its magic (the first 8 bytes; the rest is not
+ *  checked: loading it may still fail). Since 0.2.
+ *  @param path the file; borrowed for the call.
+ *  @param kind receives one of ::mrnn_file_type.
+ *  @return ::MRNN_OK (also for files of other kinds: then ::MRNN_FILE_OTHER); ::MRNN_ERR_IO naming
+ *  the path when it cannot be opened or is not a regular file; ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: safe from any thread. */
+MRNN_API mrnn_status mrnn_file_kind(const char *path, uint32_t *kind);
+
+/** Parse a pitch name in the library's notation (as in seed texts): a letter A–G (either case),
+ *  an optional `#` or `b`, and an octave −1…9 where "C4" is MIDI 60 ("C-1" is 0, "G9" is 127).
+ *  Since 0.2.
+ *  @param name the name, NUL-terminated; borrowed for the call.
+ *  @param pitch receives the MIDI pitch 0–127.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG naming the text when it is not a pitch name (or
+ *  a NULL pointer).
+ *  Thread safety: safe from any thread. */
+MRNN_API mrnn_status mrnn_pitch_parse(const char *name, uint32_t *pitch);
+
 /** @} */
 
 #ifdef __cplusplus
