@@ -42,7 +42,7 @@ musicrnn info "$out/openmsx.mrm"
 echo "== generate a band: piano, bass, guitar and drums (the corpus's most common parts)"
 wav=()
 command -v fluidsynth >/dev/null && wav=(--wav "$out/generated.wav")
-musicrnn generate "$out/openmsx.mrm" -o "$out/generated.mid" --length 1500 --temperature 0.9 --top-p 0.95 \
+musicrnn generate "$out/openmsx.mrm" -o "$out/generated.mid" --length 1500 --temperature 0.8 --top-p 0.9 \
     --instruments "${INSTRUMENTS:-piano,bass,guitar,drums}" --rng-seed "${SEED:-1}" --tempo 110 "${wav[@]}"
 cp "$out/generated.mid" "$out/generated/"
 # An independent reader (mido): notes on at least three channels including 10, program changes first.
