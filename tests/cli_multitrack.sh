@@ -42,4 +42,9 @@ grep -Eq "^channel 10: " "$work/band.txt" || fail "no drums" "$work/band.txt"
 if grep -v "^channel 10" "$work/band.txt" | grep -Ev "(piano|bass) \(program" | grep -q .; then
     fail "a melodic channel is not piano or bass" "$work/band.txt"
 fi
-echo "ok: $(wc -l < "$work/band.txt") channels"
+# A multi-instrument primer: its instruments and drums come through (the primer is kept in the output).
+"$musicrnn" generate "$work/m.mrm" -o "$work/p.mid" --primer "$work/midi/5432gone_redfarn.mid" --length 50 \
+    --rng-seed 2 > /dev/null 2>&1
+"$python" "$check_band" "$work/p.mid" 5 > "$work/primed.txt" || fail "the primed piece lost instruments" "$work/primed.txt"
+grep -q "organ (program 16)" "$work/primed.txt" || fail "the primer's organ is missing" "$work/primed.txt"
+echo "ok: $(wc -l < "$work/band.txt") channels; primed: $(wc -l < "$work/primed.txt")"
