@@ -52,6 +52,7 @@ typedef struct mrnn__lane {
     double ends[MRNN__SAMPLER_MAX_SOUNDING]; /* notechord: end times of sounding notes */
     uint32_t n_ends;
     int dur_open;      /* multitrack: the last token pushed ends[n_ends - 1], a DUR lengthens it */
+    int instrument_chosen; /* multitrack: a PROGRAM token has been played (primer included) */
     uint32_t recent[MRNN__SAMPLER_MAX_WINDOW]; /* ring of the last tokens, for the repetition penalty */
     uint32_t n_recent, recent_pos;
     uint32_t n_frame;  /* pianoroll: keys in the last frame */

@@ -108,6 +108,9 @@ void mrnn__lane_advance(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
         if (l->dur_open && l->n_ends) l->ends[l->n_ends - 1] += t->duration_s;
         dur_open = l->dur_open;
         break;
+    case MRNN__TOK_INSTRUMENT:
+        l->instrument_chosen = 1;
+        break;
     case MRNN__TOK_NOTE_OFF:
         if (l->on[t->pitch]) {
             l->on[t->pitch]--;
@@ -126,11 +129,16 @@ void mrnn__lane_advance(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
     l->n_steps++;
 }
 
-/* Polyphony: may lane l start token `id` now? */
+/* Polyphony, and the multitrack instrument mask before the first instrument change: may lane l
+ * start token `id` now? */
 int mrnn__lane_may_start(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
 {
-    if (!s->p.max_polyphony) return 1;
     const mrnn__token_info *t = &s->info[id];
+    /* Notes before any PROGRAM token play the first instrument (id 0): not if the mask forbids it. */
+    if (t->kind == MRNN__TOK_NOTES && !t->drum && !l->instrument_chosen && !s->allowed[0] &&
+        s->vocab->enc.encoding == MRNN_ENCODING_MULTITRACK)
+        return 0;
+    if (!s->p.max_polyphony) return 1;
     if (t->kind != MRNN__TOK_NOTES) return 1;
     if (s->vocab->enc.encoding == MRNN_ENCODING_PERFORMANCE) return l->n_on < s->p.max_polyphony;
     return notechord_sounding(l) + t->n_notes <= s->p.max_polyphony;

@@ -525,6 +525,22 @@ START_TEST(sampler_instrument_mask)
     }
     ck_assert_int_gt(drums, 0);
     ck_assert_int_gt(bass, 0);
+    /* Without a primer, no pitched note may come before the first PROGRAM token: it would play the
+     * piano, which the mask forbids. */
+    mrnn_sampler *s2 = NULL;
+    sp.rng_seed = 11;
+    ck_assert_int_eq(mrnn_sampler_create(&s2, m, &sp), MRNN_OK);
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        ck_assert_int_eq(mrnn_sampler_reset(s2, seed), MRNN_OK);
+        ck_assert_int_eq(mrnn_sampler_generate(s2, 60, 0, NULL, NULL), MRNN_OK);
+        ck_assert_int_eq(mrnn_sampler_tokens(s2, 0, &ids, &n), MRNN_OK);
+        for (size_t i = 0; i < n; i++) {
+            const char *t = mrnn_vocab_token_text(v, ids[i]);
+            if (strncmp(t, "PROGRAM_", 8) == 0) break;
+            ck_assert_msg(strncmp(t, "NOTE_", 5) != 0, "seed %llu: %s before any PROGRAM", (unsigned long long)seed, t);
+        }
+    }
+    mrnn_sampler_free(s2);
     /* Written as MIDI: bass on its own channel with its program, drums on channel 10. */
     char *dir = test_tmpdir();
     char path[4200];
