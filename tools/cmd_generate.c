@@ -28,6 +28,7 @@ static void help(void)
            "  --count N              generate N pieces at once: OUT-1.mid ... OUT-N.mid\n"
            "  --weights float32|bf16 precision of the weights while sampling (bf16: faster on\n"
            "                         large models, probabilities within about 1e-2; default float32)\n"
+           "  --threads N            threads per step, 1-256 (default: 2 if OPENBLAS_NUM_THREADS allows)\n"
            "Constraints:\n"
            "  --min-pitch P --max-pitch P (MIDI number or name, e.g. C3)  --key C|F#|Bb ... --minor\n"
            "  --max-polyphony N      --no-drums                 --style NAME\n"
@@ -126,7 +127,7 @@ int cmd_generate(int argc, char **argv)
 {
     enum { O_SEED = 256, O_PRIMER, O_PTRACKS, O_PCHANNELS, O_NOPRIMER, O_LENGTH, O_SECONDS, O_BARS, O_TEMP, O_TOPK,
            O_TOPP, O_REP, O_BEAM, O_RNG, O_COUNT, O_MINP, O_MAXP, O_KEY, O_MINOR, O_POLY, O_NODRUMS, O_STYLE,
-           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS, O_INSTR };
+           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS, O_THREADS, O_INSTR };
     static const struct option opts[] = {
         {"seed", required_argument, 0, O_SEED}, {"primer", required_argument, 0, O_PRIMER},
         {"primer-tracks", required_argument, 0, O_PTRACKS}, {"primer-channels", required_argument, 0, O_PCHANNELS},
@@ -142,7 +143,8 @@ int cmd_generate(int argc, char **argv)
         {"tempo", required_argument, 0, O_TEMPO}, {"program", required_argument, 0, O_PROGRAM},
         {"wav", required_argument, 0, O_WAV}, {"soundfont", required_argument, 0, O_SF},
         {"print", no_argument, 0, O_PRINT}, {"stream", no_argument, 0, O_STREAM},
-        {"weights", required_argument, 0, O_WEIGHTS}, {"instruments", required_argument, 0, O_INSTR},
+        {"weights", required_argument, 0, O_WEIGHTS}, {"threads", required_argument, 0, O_THREADS},
+        {"instruments", required_argument, 0, O_INSTR},
         {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mrnn_sampler_params sp;
     mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
@@ -239,6 +241,10 @@ int cmd_generate(int argc, char **argv)
                 sp.weight_format = MRNN_WEIGHTS_BF16;
             else
                 return cli_usage_error("generate", "--weights is float32 or bf16");
+            break;
+        case O_THREADS:
+            if (cli_parse_u64(optarg, 1, 256, &v)) return cli_usage_error("generate", "--threads is 1..256");
+            sp.threads = (uint32_t)v;
             break;
         case 'o': out = optarg; break;
         case 'h': help(); return 0;

@@ -878,7 +878,9 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus,
                                       const mrnn_train_params *params, mrnn_train_callback cb,
                                       void *user_data);
 
-/** Score one split of a corpus, running each piece from its start.
+/** Score one split of a corpus, running each piece from its start. Computes on the library's
+ *  default number of threads (see ::mrnn_train_params.threads); the scores equal one thread's up
+ *  to rounding.
  *  @param m the model.
  *  @param corpus a finished corpus with the model's vocabulary.
  *  @param split one of ::mrnn_split.
