@@ -51,8 +51,11 @@ typedef struct mrnn__lane {
     uint32_t n_on;
     double ends[MRNN__SAMPLER_MAX_SOUNDING]; /* notechord: end times of sounding notes */
     uint32_t n_ends;
-    int dur_open;      /* multitrack: the last token pushed ends[n_ends - 1], a DUR lengthens it */
+    int dur_open;      /* multitrack: 1 after a NOTE (ends[n_ends - 1] has the default length), 2 after its
+                          first DUR; a DUR then sets or lengthens that end; 0 otherwise */
     int instrument_chosen; /* multitrack: a PROGRAM token has been played (primer included) */
+    uint16_t instrument;   /* multitrack: the selector of the notes that follow (0 until one is played) */
+    uint16_t end_instrument[MRNN__SAMPLER_MAX_SOUNDING]; /* multitrack: the selector of each note in ends */
     uint32_t recent[MRNN__SAMPLER_MAX_WINDOW]; /* ring of the last tokens, for the repetition penalty */
     uint32_t n_recent, recent_pos;
     uint32_t n_frame;  /* pianoroll: keys in the last frame */

@@ -107,6 +107,7 @@ static void multitrack_info(const mrnn_vocab *v, uint32_t id, mrnn__token_info *
     } else if (id < l.drum0) {
         t->kind = MRNN__TOK_NOTES;
         t->pitch = (uint8_t)(id - l.note0);
+        t->duration_s = step_s; /* as decoded until a DUR gives its length */
         add_pitch(t, (int)t->pitch);
     } else if (id < l.dur0) {
         /* A drum note: no pitch for range and key constraints to judge. */

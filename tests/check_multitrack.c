@@ -541,6 +541,38 @@ START_TEST(sampler_instrument_mask)
         }
     }
     mrnn_sampler_free(s2);
+    /* max_polyphony holds per instrument: with 1, no instrument ever has two notes at once, while
+     * bass and drums overlap freely. Decode the output and check it. */
+    sp.max_polyphony = 1;
+    sp.rng_seed = 4;
+    ck_assert_int_eq(mrnn_instrument_parse("bass,guitar,drums", sp.instrument_mask), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_create(&s2, m, &sp), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_generate(s2, 3000, 0, NULL, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_tokens(s2, 0, &ids, &n), MRNN_OK);
+    mrnn__steps st;
+    mrnn__steps_init(&st);
+    ck_assert_int_eq(mrnn__steps_from_flat(&st, ids, n, 0), MRNN_OK);
+    mrnn__piece dp;
+    mrnn__piece_init(&dp);
+    ck_assert_int_eq(mrnn__decode(v, &st, &dp), MRNN_OK);
+    size_t melodic = 0, overlaps_between = 0;
+    for (size_t i = 0; i < dp.n_notes; i++) {
+        if (dp.notes[i].drum) continue;
+        melodic++;
+        for (size_t j = i + 1; j < dp.n_notes; j++) {
+            if (dp.notes[j].drum || dp.notes[j].start_q >= dp.notes[i].end_q - 1e-9 ||
+                dp.notes[i].start_q >= dp.notes[j].end_q - 1e-9)
+                continue;
+            ck_assert_msg(dp.notes[i].program != dp.notes[j].program, "two notes of program %u at once",
+                          dp.notes[i].program);
+            overlaps_between++;
+        }
+    }
+    ck_assert_uint_gt(melodic, 10);
+    ck_assert_uint_gt(overlaps_between, 0); /* the limit is not global */
+    mrnn__piece_free(&dp);
+    mrnn__steps_free(&st);
+    mrnn_sampler_free(s2);
     /* Written as MIDI: bass on its own channel with its program, drums on channel 10. */
     char *dir = test_tmpdir();
     char path[4200];

@@ -986,7 +986,7 @@ typedef struct mrnn_sampler_params {
     uint32_t max_pitch;        /**< Highest MIDI pitch a generated note may have. Default 127. */
     int32_t key_tonic;         /**< Key constraint: tonic pitch class 0–11 (0 = C), or −1 for none. Default −1. */
     uint32_t key_scale;        /**< One of ::mrnn_scale, used when `key_tonic` ≥ 0. Default major. */
-    uint32_t max_polyphony;    /**< Most notes sounding at once; 0 = no limit. Default 0. */
+    uint32_t max_polyphony;    /**< Most notes sounding at once (multitrack: per instrument, drums not counted); 0 = no limit. Default 0. */
     int32_t allow_drums;       /**< 0 forbids drum tokens (notechord models trained with drums). Default 1. */
     int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
     uint32_t weight_format;    /**< One of ::mrnn_weight_format. Default ::MRNN_WEIGHTS_FLOAT32. (Version 2.) */
@@ -999,9 +999,10 @@ typedef struct mrnn_sampler_params {
                                     (bit i = General MIDI program i, slot ::MRNN_INSTRUMENT_DRUMS = the drum
                                     kit; with GM families a family may play if any of its programs is set).
                                     The selector tokens of other instruments, and drum notes without the
-                                    drum slot, are masked; pitch range, key and polyphony apply to the notes
-                                    of every instrument, drums exempt from range and key. All zero = every
-                                    instrument. Default all zero. (Version 4.) */
+                                    drum slot, are masked; pitch range and key apply to the notes of every
+                                    instrument (drums exempt), `max_polyphony` to each instrument on its
+                                    own (drums exempt). All zero = every instrument. Default all zero.
+                                    (Version 4.) */
 } mrnn_sampler_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
