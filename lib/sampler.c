@@ -91,6 +91,11 @@ static mrnn_status check_params(const mrnn_sampler_params *p, const mrnn_model *
     if (p->threads > 256) BAD("sampler params: threads %u is more than 256", p->threads);
     if (p->instrument_mask[MRNN_INSTRUMENT_MASK_WORDS - 1] >> (MRNN_INSTRUMENT_COUNT % 32))
         BAD("sampler params: instrument_mask has bits above slot %u", MRNN_INSTRUMENT_COUNT - 1);
+    for (uint32_t k = 0; k < MRNN_INSTRUMENT_COUNT; k++)
+        if (p->instrument_max_pitch[k] && (p->instrument_max_pitch[k] > 127 ||
+                                           p->instrument_min_pitch[k] > p->instrument_max_pitch[k]))
+            BAD("sampler params: pitch range %u..%u of instrument %u is not within 0..127", p->instrument_min_pitch[k],
+                p->instrument_max_pitch[k], k);
     if (p->beam_width > 1 && m->vocab->enc.encoding == MRNN_ENCODING_PIANOROLL)
         return mrnn__fail(MRNN_ERR_UNSUPPORTED, "sampler params: beam search needs an event encoding, not pianoroll");
 #undef BAD
@@ -230,6 +235,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     } else {
         mrnn__token_info_fill(s->vocab, s->info);
     }
+    mrnn__sampler_instrument_ranges(s);
     if (!mrnn__sampler_static_mask(s) && !s->multi_hot) {
         mrnn_sampler_free(s);
         return mrnn__fail(MRNN_ERR_INVALID_ARG,

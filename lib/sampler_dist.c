@@ -33,6 +33,28 @@ static int instrument_ok(const mrnn_sampler_params *p, unsigned lo, unsigned hi)
     return 0;
 }
 
+void mrnn__sampler_instrument_ranges(mrnn_sampler *s)
+{
+    memset(s->sel_min, 0, sizeof s->sel_min);
+    memset(s->sel_max, 0, sizeof s->sel_max);
+    if (s->vocab->enc.encoding != MRNN_ENCODING_MULTITRACK) return;
+    unsigned width = s->vocab->enc.multitrack_programs ? 1u : 8u, n_sel = 128u / width;
+    for (unsigned sel = 0; sel < n_sel; sel++) {
+        int lo = 0, hi = 127, any = 0;
+        for (unsigned k = sel * width; k < (sel + 1) * width; k++) {
+            if (!s->p.instrument_max_pitch[k]) continue;
+            any = 1;
+            if (s->p.instrument_min_pitch[k] > lo) lo = s->p.instrument_min_pitch[k];
+            if (s->p.instrument_max_pitch[k] < hi) hi = s->p.instrument_max_pitch[k];
+        }
+        if (!any) continue;
+        /* Disjoint ranges of one family leave nothing: then the family plays nothing pitched. */
+        s->sel_min[sel] = (uint8_t)(lo <= hi ? lo : 127);
+        s->sel_max[sel] = (uint8_t)(lo <= hi ? hi : 1);
+        if (s->sel_min[sel] > s->sel_max[sel]) s->sel_min[sel] = 127, s->sel_max[sel] = 1;
+    }
+}
+
 /* The mask that does not depend on what is playing: pitch range, key, drums, instruments, <unk>. */
 int mrnn__sampler_static_mask(mrnn_sampler *s)
 {

@@ -153,9 +153,12 @@ int mrnn__lane_may_start(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
 {
     const mrnn__token_info *t = &s->info[id];
     /* Notes before any PROGRAM token play the first instrument (id 0): not if the mask forbids it. */
-    if (t->kind == MRNN__TOK_NOTES && !t->drum && !l->instrument_chosen && !s->allowed[0] &&
-        s->vocab->enc.encoding == MRNN_ENCODING_MULTITRACK)
-        return 0;
+    if (t->kind == MRNN__TOK_NOTES && !t->drum && s->vocab->enc.encoding == MRNN_ENCODING_MULTITRACK) {
+        if (!l->instrument_chosen && !s->allowed[0]) return 0;
+        /* The current instrument's own pitch range. */
+        unsigned sel = l->instrument < 129 ? l->instrument : 0;
+        if (s->sel_max[sel] && (t->pitch < s->sel_min[sel] || t->pitch > s->sel_max[sel])) return 0;
+    }
     if (!s->p.max_polyphony) return 1;
     if (t->kind != MRNN__TOK_NOTES) return 1;
     if (s->vocab->enc.encoding == MRNN_ENCODING_PERFORMANCE) return l->n_on < s->p.max_polyphony;

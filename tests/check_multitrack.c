@@ -573,6 +573,45 @@ START_TEST(sampler_instrument_mask)
     mrnn__piece_free(&dp);
     mrnn__steps_free(&st);
     mrnn_sampler_free(s2);
+    /* Per-instrument ranges: bass 28-40, guitar 70-80 (set on one program of each family: the family
+     * keeps the range of every program that has one), the global range wide. */
+    sp.max_polyphony = 0;
+    sp.min_pitch = 0;
+    sp.max_pitch = 127;
+    sp.instrument_min_pitch[33] = 28;
+    sp.instrument_max_pitch[33] = 40;
+    sp.instrument_min_pitch[25] = 70;
+    sp.instrument_max_pitch[25] = 80;
+    ck_assert_int_eq(mrnn_sampler_create(&s2, m, &sp), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_generate(s2, 3000, 0, NULL, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_tokens(s2, 0, &ids, &n), MRNN_OK);
+    mrnn__steps_init(&st);
+    ck_assert_int_eq(mrnn__steps_from_flat(&st, ids, n, 0), MRNN_OK);
+    mrnn__piece_init(&dp);
+    ck_assert_int_eq(mrnn__decode(v, &st, &dp), MRNN_OK);
+    int seen_bass = 0, seen_guitar = 0;
+    for (size_t i = 0; i < dp.n_notes; i++) {
+        const mrnn__note *x = &dp.notes[i];
+        if (x->drum) continue;
+        if (x->program == 33) {
+            ck_assert_int_le(x->pitch, 40);
+            ck_assert_int_ge(x->pitch, 28);
+            seen_bass = 1;
+        }
+        if (x->program == 25) {
+            ck_assert_int_ge(x->pitch, 70);
+            ck_assert_int_le(x->pitch, 80);
+            seen_guitar = 1;
+        }
+    }
+    ck_assert(seen_bass && seen_guitar);
+    mrnn__piece_free(&dp);
+    mrnn__steps_free(&st);
+    mrnn_sampler_free(s2);
+    sp.instrument_min_pitch[25] = 90; /* above its maximum */
+    ck_assert_int_eq(mrnn_sampler_create(&s2, m, &sp), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(mrnn_last_error(), "instrument 25"));
+    sp.instrument_min_pitch[25] = 70;
     /* Written as MIDI: bass on its own channel with its program, drums on channel 10. */
     char *dir = test_tmpdir();
     char path[4200];

@@ -40,10 +40,13 @@ musicrnn train "$out/openmsx.mrc" -o "$out/openmsx-last.mrm" --best "$out/openms
     --schedule cosine --warmup 50 --steps "${STEPS:-300}" --valid-every 50 --log "$out/train.csv"
 musicrnn info "$out/openmsx.mrm"
 echo "== generate a band: piano, bass, guitar and drums (the corpus's most common parts)"
+# Each part in its own register: the bass low, the guitar's chords in the middle, the piano's melody
+# above (left alone, the model lets piano and guitar wander down into the bass's range).
 wav=()
 command -v fluidsynth >/dev/null && wav=(--wav "$out/generated.wav")
-musicrnn generate "$out/openmsx.mrm" -o "$out/generated.mid" --length 1500 --temperature 0.8 --top-p 0.9 \
-    --instruments "${INSTRUMENTS:-piano,bass,guitar,drums}" --rng-seed "${SEED:-1}" --tempo 110 "${wav[@]}"
+musicrnn generate "$out/openmsx.mrm" -o "$out/generated.mid" --length 3000 --temperature 0.8 --top-p 0.9 \
+    --instruments "${INSTRUMENTS:-piano,bass,guitar,drums}" \
+    --instrument-range "${RANGES:-bass=28-52,guitar=48-72,piano=60-84}" --rng-seed "${SEED:-1}" --tempo 110 "${wav[@]}"
 cp "$out/generated.mid" "$out/generated/"
 # An independent reader (mido): notes on at least three channels including 10, program changes first.
 /usr/bin/python3 tools/check_band.py "$out/generated.mid" 3

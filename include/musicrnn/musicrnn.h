@@ -1003,6 +1003,14 @@ typedef struct mrnn_sampler_params {
                                     instrument (drums exempt), `max_polyphony` to each instrument on its
                                     own (drums exempt). All zero = every instrument. Default all zero.
                                     (Version 4.) */
+    uint8_t instrument_min_pitch[MRNN_INSTRUMENT_COUNT]; /**< Multitrack: lowest pitch of each instrument
+                                    slot (GM program) whose `instrument_max_pitch` is set. (Version 4.) */
+    uint8_t instrument_max_pitch[MRNN_INSTRUMENT_COUNT]; /**< Multitrack: highest pitch of each instrument
+                                    slot; 0 = no range of its own. A generated note of an instrument must lie
+                                    in the range of every program it stands for that has one (with GM
+                                    families: each of the family's 8 programs), besides `min_pitch` /
+                                    `max_pitch`. E.g. bass 28–52 and a lead 60–84 keep the parts in their
+                                    registers. Default all 0. (Version 4.) */
 } mrnn_sampler_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting

@@ -110,6 +110,8 @@ class SamplerParams(C.Structure):
         ("weight_format", C.c_uint32),  # version 2
         ("threads", C.c_uint32),  # version 3
         ("instrument_mask", C.c_uint32 * 5),  # version 4
+        ("instrument_min_pitch", C.c_uint8 * 129),
+        ("instrument_max_pitch", C.c_uint8 * 129),
     ]
 
 
