@@ -42,6 +42,16 @@ grep -Eq "^channel 10: " "$work/band.txt" || fail "no drums" "$work/band.txt"
 if grep -v "^channel 10" "$work/band.txt" | grep -Ev "(piano|bass) \(program" | grep -q .; then
     fail "a melodic channel is not piano or bass" "$work/band.txt"
 fi
+# Per-instrument ranges: the bass stays in 28-40, the piano in 60-84.
+"$musicrnn" generate "$work/m.mrm" -o "$work/r.mid" --length 800 --temperature 1.2 --rng-seed 5 \
+    --instruments piano,bass,drums --instrument-range bass=28-40,piano=C4-C6 > /dev/null 2>&1
+"$python" "$check_band" "$work/r.mid" 3 > "$work/ranges.txt" || fail "the ranged piece is not a band" "$work/ranges.txt"
+grep -Eq "pitches (2[89]|3[0-9]|40)-(2[89]|3[0-9]|40), bass" "$work/ranges.txt" || fail "the bass left 28-40" "$work/ranges.txt"
+grep -Eq "pitches (6[0-9]|7[0-9]|8[0-4])-(6[0-9]|7[0-9]|8[0-4]), piano" "$work/ranges.txt" || fail "the piano left 60-84" "$work/ranges.txt"
+if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --instrument-range bass=50-40 2> "$work/err2.txt"; then
+    fail "an empty range was accepted"
+fi
+
 # A multi-instrument primer: its instruments and drums come through (the primer is kept in the output).
 "$musicrnn" generate "$work/m.mrm" -o "$work/p.mid" --primer "$work/midi/5432gone_redfarn.mid" --length 50 \
     --rng-seed 2 > /dev/null 2>&1
