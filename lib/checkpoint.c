@@ -1,5 +1,5 @@
 /* Model checkpoints (.mrm): one self-describing little-endian file —
- *   "MRNNMODL", format version, model params (format 2 adds the frame output and NADE size),
+ *   "MRNNMODL", format version, model params (format 3 adds the frame output and NADE size),
  *   vocabulary (with its encoding params), style labels,
  *   steps trained, weights, optional training state (Adam moments, RNG, early-stopping state),
  *   CRC-32 of everything before it.
@@ -14,12 +14,13 @@
 #include "model.h"
 #include "vocab.h"
 
-/* The model file's container (fileio.h): bump `format` here for a new layout. Format 2 adds the
- * frame output and the NADE size after init_seed. It is written only for models that need it (a
- * NADE frame output): every other model is still written as format 1, which libraries from before
- * the NADE read; they refuse format 2 by its version number (MRNN_ERR_VERSION). */
-const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 2u, 1u, (size_t)1 << 35};
-static const mrnn__container model_container_v1 = {"MRNNMODL", "model", 1u, 1u, (size_t)1 << 35};
+/* The model file's container (fileio.h): bump `format` here for a new layout. Format 2: the
+ * embedded vocabulary may carry version-2 encoding params (multitrack); format 1 still loads.
+ * Format 3: the frame output and the NADE size follow init_seed. It is written only for models
+ * that need it (a NADE frame output); every other model is still written as format 2, which
+ * libraries from before the NADE read. They refuse format 3 by its version (MRNN_ERR_VERSION). */
+const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 3u, 1u, (size_t)1 << 35};
+static const mrnn__container model_container_v2 = {"MRNNMODL", "model", 2u, 1u, (size_t)1 << 35};
 #define MAX_STYLE_TEXT 4096
 
 MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint32_t flags)
@@ -31,7 +32,7 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
     int with_state = (flags & MRNN_SAVE_TRAINING_STATE) && m->adam_m;
     mrnn__wbuf b = {0};
     const int nade = m->params.frame_output == MRNN_FRAME_OUTPUT_NADE;
-    mrnn__container_begin(nade ? &mrnn__model_container : &model_container_v1, &b);
+    mrnn__container_begin(nade ? &mrnn__model_container : &model_container_v2, &b);
     mrnn__wbuf_u32(&b, m->params.embed_size);
     mrnn__wbuf_u32(&b, m->params.hidden_size);
     mrnn__wbuf_u32(&b, m->params.num_layers);
@@ -76,7 +77,7 @@ static int weights_missing(const mrnn__rbuf *b, const mrnn_vocab *v, uint32_t n_
     return need > b->len - b->pos;
 }
 
-/* The body of a file of the given format version (1, or 2 with the frame output). */
+/* The body of a file of the given format version (1, 2, or 3 with the frame output). */
 static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_model **out)
 {
     mrnn_model_params p;
@@ -86,7 +87,7 @@ static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_
     p.num_layers = mrnn__rbuf_u32(b);
     p.dropout = mrnn__rbuf_f32(b);
     p.init_seed = mrnn__rbuf_u64(b);
-    if (format >= 2) {
+    if (format >= 3) {
         p.frame_output = mrnn__rbuf_u32(b);
         p.nade_hidden = mrnn__rbuf_u32(b);
     }

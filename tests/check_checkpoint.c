@@ -96,9 +96,9 @@ static uint32_t file_format(const char *path)
     return (uint32_t)head[8] | (uint32_t)head[9] << 8 | (uint32_t)head[10] << 16 | (uint32_t)head[11] << 24;
 }
 
-/* A NADE model travels as format 2 (frame output, NADE size, its weights), with its training
- * state; a model with independent outputs is still written as format 1, which older libraries
- * read. A format-2 file with a frame output this library does not know is refused as corrupt. */
+/* A NADE model travels as format 3 (frame output, NADE size, its weights), with its training
+ * state; a model with independent outputs is still written as format 2, which older libraries
+ * read. A format-3 file with a frame output this library does not know is refused as corrupt. */
 START_TEST(nade_round_trip_and_formats)
 {
     mrnn_encoding_params enc;
@@ -125,7 +125,7 @@ START_TEST(nade_round_trip_and_formats)
     char path[4200];
     TEST_PATH(path, "%s/m.mrm", tmp);
     ck_assert_int_eq(mrnn_model_save(m, path, MRNN_SAVE_TRAINING_STATE), MRNN_OK);
-    ck_assert_uint_eq(file_format(path), 2);
+    ck_assert_uint_eq(file_format(path), 3);
     mrnn_model *l = NULL;
     ck_assert_msg(mrnn_model_load(&l, path) == MRNN_OK, "%s", mrnn_last_error());
     assert_same_model(m, l);
@@ -163,7 +163,7 @@ START_TEST(nade_round_trip_and_formats)
     mp.hidden_size = 10;
     ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
     ck_assert_int_eq(mrnn_model_save(m, path, 0), MRNN_OK);
-    ck_assert_uint_eq(file_format(path), 1);
+    ck_assert_uint_eq(file_format(path), 2);
     ck_assert_int_eq(mrnn_model_load(&l, path), MRNN_OK);
     assert_same_model(m, l);
     mrnn_model_free(l);
