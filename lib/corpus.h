@@ -20,7 +20,7 @@ typedef struct mrnn__corpus_file {
 typedef struct mrnn__corpus_piece {
     uint64_t first_id;   /* index of its first id in corpus->ids */
     uint64_t n_ids;      /* ids, frame ends included */
-    uint64_t first_step; /* index of its first step in corpus->step_pos */
+    uint64_t first_step; /* index of its first step in corpus->step_pos (multi-hot only) */
     uint32_t n_steps;
     uint32_t split;
     int32_t transpose;
@@ -40,8 +40,14 @@ struct mrnn_corpus {
     size_t n_pieces, cap_pieces;
     uint32_t *ids; /* all pieces' tokens; pianoroll frames end with MRNN_FRAME_END */
     size_t n_ids, cap_ids;
-    uint64_t *step_pos; /* [total steps] position in ids of each step's first id (built by finish) */
+    /* Multi-hot only: [total steps] position in ids of each step's first id (built by finish). An
+     * event step is one id, at first_id + t: no index, which saves twice the tokens' memory. */
+    uint64_t *step_pos;
     size_t n_steps_total;
+    /* Out-of-core corpora (mrnn_corpus_map): ids point into this read-only mapping instead of an
+     * allocation. */
+    void *map;
+    size_t map_len;
     char **styles;
     size_t n_styles, cap_styles;
     uint64_t n_unknown;
@@ -51,12 +57,12 @@ struct mrnn_corpus {
 static inline void mrnn__corpus_step(const struct mrnn_corpus *c, const mrnn__corpus_piece *p, uint32_t t,
                                      const uint32_t **ids, uint32_t *n)
 {
-    uint64_t pos = c->step_pos[p->first_step + t];
     if (!c->multi_hot) {
-        *ids = c->ids + pos;
+        *ids = c->ids + p->first_id + t;
         *n = 1;
         return;
     }
+    uint64_t pos = c->step_pos[p->first_step + t];
     uint64_t end = pos;
     while (c->ids[end] != MRNN_FRAME_END) end++;
     *ids = c->ids + pos;
@@ -70,5 +76,18 @@ mrnn_status mrnn__corpus_append_piece(struct mrnn_corpus *c, const mrnn__corpus_
                                       size_t n_ids);
 /* Allocate an empty corpus around an existing vocabulary (takes ownership of v). */
 mrnn_status mrnn__corpus_new(struct mrnn_corpus **out, mrnn_vocab *v, const mrnn_corpus_params *params);
+
+/* Pieces of corpus_file.c shared with corpus_map.c. Magic check (first 16 bytes at least). */
+mrnn_status mrnn__corpus_check_magic(const uint8_t *data, size_t len, const char *path);
+/* Format version check of bytes 8..11 (after the checksum was verified). */
+mrnn_status mrnn__corpus_check_format(const uint8_t *data, const char *path);
+/* Parse from after magic and version up to the token array (see corpus_file.c). */
+struct mrnn__rbuf;
+mrnn_status mrnn__corpus_parse_meta(struct mrnn__rbuf *b, const char *path, struct mrnn_corpus **out,
+                                    uint64_t *n_ids_out);
+/* 1 if every id indexes the vocabulary (or ends a frame of a multi-hot corpus). */
+int mrnn__corpus_ids_valid(const struct mrnn_corpus *c, const uint32_t *ids, size_t n);
+/* Release the mapping of an out-of-core corpus (corpus_map.c). */
+void mrnn__corpus_unmap(struct mrnn_corpus *c);
 
 #endif

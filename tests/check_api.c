@@ -59,6 +59,40 @@ START_TEST(test_last_error_is_per_thread)
 }
 END_TEST
 
+/* Corpus params version 2 appended threads and the progress callback: a version-1 struct (ending
+ * after max_file_bytes) is neither overrun by init nor read past its end by create. */
+START_TEST(test_corpus_params_version_1_still_works)
+{
+    const size_t v1_size = offsetof(mrnn_corpus_params, max_file_bytes) + sizeof(uint64_t);
+    union {
+        mrnn_corpus_params p;
+        unsigned char bytes[sizeof(mrnn_corpus_params)];
+    } u;
+    memset(u.bytes, 0xA5, sizeof u.bytes);
+    ck_assert_int_eq(mrnn_corpus_params_init(&u.p, 1), MRNN_OK);
+    ck_assert_uint_eq(u.p.version, 1);
+    ck_assert_uint_eq(u.p.max_file_bytes, 16u << 20);
+    for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+    /* The garbage after the v1 fields would be a thread count of 0xA5A5A5A5 (refused) and a wild
+     * callback pointer: neither may be read. */
+    mrnn_corpus *c = NULL;
+    ck_assert_msg(mrnn_corpus_create(&c, NULL, &u.p) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, getenv("MRNN_TEST_DATA")), MRNN_OK);
+    mrnn_corpus_free(c);
+    mrnn_corpus_params cp;
+    ck_assert_int_eq(mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION), MRNN_OK);
+    ck_assert_uint_eq(cp.threads, 1);
+    ck_assert(cp.progress == NULL);
+    cp.version = 3;
+    ASSERT_FAILS(mrnn_corpus_create(&c, NULL, &cp), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(c);
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.threads = 257;
+    ASSERT_FAILS(mrnn_corpus_create(&c, NULL, &cp), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "threads") != NULL);
+}
+END_TEST
+
 START_TEST(test_params_init_rejects_bad_version)
 {
     mrnn_encoding_params e;
@@ -67,6 +101,7 @@ START_TEST(test_params_init_rejects_bad_version)
     mrnn_train_params t;
     ASSERT_FAILS(mrnn_encoding_params_init(&e, 999), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_params_init(&c, 0), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_params_init(&c, 3), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_model_params_init(&m, 2), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_train_params_init(&t, 7), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_encoding_params_init(NULL, MRNN_ENCODING_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
@@ -156,6 +191,11 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_corpus_save(NULL, "/tmp/x.mrc"), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_load(NULL, "/tmp/x.mrc"), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_load(&c, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_map(NULL, "/tmp/x.mrc"), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_map(&c, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_map(&c, "/nonexistent/x.mrc"), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/x.mrc") != NULL);
+    ck_assert_ptr_null(c);
     ASSERT_FAILS(mrnn_tokens_write_midi(NULL, NULL, 0, "/tmp/x.mid", 120, 0), MRNN_ERR_INVALID_ARG);
 
     ck_assert_int_eq(mrnn_corpus_create(&c, NULL, NULL), MRNN_OK);
@@ -472,6 +512,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_version);
     tcase_add_test(tc, test_status_strings);
     tcase_add_test(tc, test_last_error_is_per_thread);
+    tcase_add_test(tc, test_corpus_params_version_1_still_works);
     tcase_add_test(tc, test_params_init_rejects_bad_version);
     tcase_add_test(tc, test_defaults_are_documented_values);
     tcase_add_test(tc, test_null_handles_vocab);

@@ -1,13 +1,18 @@
 /* Corpus: reading folders of real MIDI files in every encoding, the JSB benchmark frames, splits,
  * augmentation, style labels, reports of bad files, and the corpus file format. */
 #include <math.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
+#include "corpus.h"
+#include "dir_walk.h"
 #include "encoding.h"
 #include "midi.h"
 #include "piece.h"
 #include "test_main.h"
 #include "test_util.h"
+
+static mrnn_status map_corpus(const char *path);
 
 #define OPENMSX_FILES 31
 
@@ -63,6 +68,61 @@ static int *json_split(const char *json, const char *split, size_t *n_out)
     *n_out = n;
     return out;
 }
+
+/* The folder walk has no recursion and holds one descriptor at a time: a tree 600 folders deep
+ * (deeper than the old recursive walk went) and a folder of 100 000 entries are listed completely,
+ * in sorted order, and no descriptor is left open. */
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n;
+}
+
+START_TEST(folder_walk_is_deep_wide_and_closes_folders)
+{
+    char *dir = test_tmpdir();
+    char path[8192];
+    size_t len = (size_t)snprintf(path, sizeof path, "%s", dir);
+    for (int depth = 0; depth < 600; depth++) {
+        len += (size_t)snprintf(path + len, sizeof path - len, "/d");
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+    }
+    snprintf(path + len, sizeof path - len, "/bottom.mid");
+    test_write(path, "x", 1);
+    char wide[4200];
+    TEST_PATH(wide, "%s/wide", dir);
+    ck_assert_int_eq(mkdir(wide, 0700), 0);
+    enum { N_WIDE = 100000 };
+    for (int i = 0; i < N_WIDE; i++) {
+        char f[4300];
+        /* every tenth entry is a MIDI name; the rest must be passed over */
+        TEST_PATH(f, "%s/%06d.%s", wide, i, i % 10 ? "txt" : "mid");
+        FILE *fp = fopen(f, "w");
+        ck_assert_ptr_nonnull(fp);
+        fclose(fp);
+    }
+    int fds = open_fds();
+    mrnn__path_list l = {0};
+    ck_assert_msg(mrnn__dir_walk(dir, &l) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(open_fds(), fds);
+    ck_assert_uint_eq(l.n, 1 + N_WIDE / 10);
+    ck_assert_str_eq(l.rel[N_WIDE / 10], "wide/099990.mid");
+    for (size_t i = 1; i + 1 < l.n; i++) ck_assert_int_lt(strcmp(l.rel[i - 1], l.rel[i]), 0);
+    ck_assert_uint_eq(strlen(l.rel[0]), 600 * 2 + strlen("bottom.mid")); /* "d/d/.../bottom.mid" sorts first */
+    mrnn__path_list_free(&l);
+
+    /* A folder that cannot be listed is named in the error. */
+    TEST_PATH(path, "%s/nope", dir);
+    ck_assert_int_eq(mrnn__dir_walk(path, &l), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "nope") != NULL);
+    ck_assert_int_eq(open_fds(), fds);
+    test_rmdir(dir);
+}
+END_TEST
 
 START_TEST(jsb_pianoroll_frames_match_the_benchmark)
 {
@@ -429,6 +489,15 @@ static mrnn_status load_corpus(const char *path)
     return st;
 }
 
+static mrnn_status map_corpus(const char *path)
+{
+    mrnn_corpus *c = NULL;
+    mrnn_status st = mrnn_corpus_map(&c, path);
+    ck_assert(st == MRNN_OK || c == NULL);
+    mrnn_corpus_free(c);
+    return st;
+}
+
 START_TEST(corpus_file_round_trip_and_corruption)
 {
     char *tmp = make_style_tree();
@@ -459,6 +528,24 @@ START_TEST(corpus_file_round_trip_and_corruption)
     /* A loaded corpus is finished: it takes no more files. */
     ck_assert_int_eq(mrnn_corpus_add_file(l, path, NULL), MRNN_ERR_STATE);
     test_corruptions(path, load_corpus);
+
+    /* Out of core: the same corpus, its tokens in a mapping; the same refusals of damaged files. */
+    mrnn_corpus *m = NULL;
+    ck_assert_msg(mrnn_corpus_map(&m, path) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_ptr_nonnull(m->map);
+    mrnn_corpus_stats_get(m, &b);
+    ck_assert_mem_eq(&a, &b, sizeof a);
+    for (uint32_t i = 0; i < mrnn_corpus_piece_count(c); i++) {
+        const uint32_t *x, *y;
+        size_t nx, ny;
+        mrnn_corpus_piece_tokens(c, i, &x, &nx, NULL, NULL);
+        mrnn_corpus_piece_tokens(m, i, &y, &ny, NULL, NULL);
+        ck_assert_uint_eq(nx, ny);
+        ck_assert_mem_eq(x, y, nx * sizeof *x);
+    }
+    ck_assert_int_eq(mrnn_corpus_add_file(m, path, NULL), MRNN_ERR_STATE);
+    mrnn_corpus_free(m);
+    test_corruptions(path, map_corpus);
     mrnn_corpus_free(l);
     mrnn_corpus_free(c);
     test_rmdir(tmp);
@@ -515,6 +602,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, bad_files_are_skipped_with_reasons);
     tcase_add_test(t, one_step_piece_is_rejected_as_too_short);
     tcase_add_test(t, corpus_file_round_trip_and_corruption);
+    tcase_add_test(t, folder_walk_is_deep_wide_and_closes_folders);
     suite_add_tcase(s, t);
     return s;
 }

@@ -6,11 +6,15 @@
  *  - read-only getters of one vocabulary are called from every thread at once;
  *  - mrnn_last_error() is per thread: threads failing at the same time each see their own message;
  *  - training on two threads (the library's own team of threads, OpenBLAS single-threaded inside)
- *    logs the losses of one thread up to rounding, and exactly the same losses on every run. */
+ *    logs the losses of one thread up to rounding, and exactly the same losses on every run;
+ *  - reading a folder on 1, 2 or 3 threads (mrnn_corpus_params.threads) saves the same corpus file,
+ *    byte for byte, and the progress callback sees every file once, in order, on the calling thread. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <musicrnn/musicrnn.h>
 
@@ -229,6 +233,105 @@ START_TEST(training_on_two_threads)
 }
 END_TEST
 
+/* A folder of MIDI files in sub-folders (styles, a split folder), some of them broken. */
+static char *make_midi_tree(void)
+{
+    const char *src = getenv("MRNN_DEFAULT_CORPUS");
+    ck_assert_ptr_nonnull(src);
+    char *dir = test_tmpdir();
+    char cmd[8400];
+    TEST_PATH(cmd, "mkdir -p '%s/jazz/deep/er' '%s/blues' '%s/valid' && cp '%s'/[a-f]*.mid '%s/jazz/' && "
+                   "cp '%s'/[g-m]*.mid '%s/jazz/deep/er/' && cp '%s'/[n-z]*.mid '%s/blues/' && "
+                   "cp '%s'/[0-9]*.mid '%s/valid/' && printf 'MThd garbage' > '%s/blues/broken.mid' && "
+                   ": > '%s/jazz/empty.mid'",
+              dir, dir, dir, src, dir, src, dir, src, dir, src, dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    return dir;
+}
+
+typedef struct progress_log {
+    uint32_t calls, last_done, total, skipped, out_of_order;
+    uint64_t bytes;
+    pthread_t thread;
+    int other_thread;
+    uint32_t stop_after; /* 0: never */
+} progress_log;
+
+static int on_corpus_progress(const mrnn_corpus_progress *p, void *user)
+{
+    progress_log *l = user;
+    l->calls++;
+    if (p->files_done != l->last_done + 1) l->out_of_order++;
+    if (!pthread_equal(pthread_self(), l->thread)) l->other_thread = 1;
+    l->last_done = p->files_done;
+    l->total = p->files_total;
+    l->skipped = p->files_skipped;
+    l->bytes = p->bytes_read;
+    return l->stop_after && p->files_done >= l->stop_after;
+}
+
+static uint8_t *read_tree(const char *dir, uint32_t threads, const char *out, progress_log *log, size_t *len)
+{
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.threads = threads;
+    cp.transpose_range = 1;
+    cp.progress = on_corpus_progress;
+    cp.progress_user_data = log;
+    memset(log, 0, sizeof *log);
+    log->thread = pthread_self();
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, NULL, &cp), MRNN_OK);
+    ck_assert_msg(mrnn_corpus_add_dir(c, dir) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_msg(mrnn_corpus_save(c, out) == MRNN_OK, "%s", mrnn_last_error());
+    mrnn_corpus_free(c);
+    return test_read(out, len);
+}
+
+START_TEST(reading_a_folder_on_several_threads)
+{
+    char *dir = make_midi_tree();
+    char out[4200];
+    TEST_PATH(out, "%s.mrc", dir);
+    size_t len1 = 0, len = 0;
+    progress_log log1, log;
+    uint8_t *one = read_tree(dir, 1, out, &log1, &len1);
+    ck_assert_uint_gt(log1.total, 20);
+    ck_assert_uint_eq(log1.calls, log1.total);
+    ck_assert_uint_eq(log1.skipped, 2); /* broken.mid and empty.mid */
+    ck_assert_uint_gt(log1.bytes, 10000);
+    for (uint32_t threads = 2; threads <= 3; threads++) {
+        uint8_t *many = read_tree(dir, threads, out, &log, &len);
+        ck_assert_msg(len == len1 && memcmp(one, many, len) == 0, "%u threads: the corpus file differs", threads);
+        ck_assert_uint_eq(log.calls, log1.total);
+        ck_assert_uint_eq(log.out_of_order, 0);
+        ck_assert_int_eq(log.other_thread, 0);
+        ck_assert_uint_eq(log.skipped, 2);
+        ck_assert_uint_eq(log.bytes, log1.bytes);
+        free(many);
+    }
+    free(one);
+
+    /* Stopping from the callback: the files committed so far stay, the helpers are joined. */
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.threads = 2;
+    cp.progress = on_corpus_progress;
+    cp.progress_user_data = &log;
+    memset(&log, 0, sizeof log);
+    log.thread = pthread_self();
+    log.stop_after = 5;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, NULL, &cp), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, dir), MRNN_ERR_CANCELLED);
+    ck_assert(strstr(mrnn_last_error(), "cancelled") != NULL);
+    ck_assert_uint_eq(mrnn_corpus_file_count(c), 5);
+    mrnn_corpus_free(c);
+    remove(out);
+    test_rmdir(dir);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -238,6 +341,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, vocabulary_getters_from_many_threads);
     tcase_add_test(t, last_error_is_per_thread_under_contention);
     tcase_add_test(t, training_on_two_threads);
+    tcase_add_test(t, reading_a_folder_on_several_threads);
     suite_add_tcase(s, t);
     return s;
 }

@@ -7,7 +7,7 @@ import ctypes as C
 
 # Versions of the params structs this package was written for (MRNN_*_PARAMS_VERSION).
 ENCODING_PARAMS_VERSION = 1
-CORPUS_PARAMS_VERSION = 1
+CORPUS_PARAMS_VERSION = 2
 MODEL_PARAMS_VERSION = 1
 TRAIN_PARAMS_VERSION = 1
 SAMPLER_PARAMS_VERSION = 2
@@ -41,6 +41,22 @@ class CorpusParams(C.Structure):
         ("transpose_range", C.c_uint32),
         ("style_from_folder", C.c_int32),
         ("max_file_bytes", C.c_uint64),
+        # version 2
+        ("threads", C.c_uint32),
+        ("progress", C.c_void_p),  # mrnn_corpus_progress_callback; not bound by this package
+        ("progress_user_data", C.c_void_p),
+    ]
+
+
+class CorpusProgress(C.Structure):
+    _fields_ = [
+        ("files_done", C.c_uint32),
+        ("files_total", C.c_uint32),
+        ("files_skipped", C.c_uint32),
+        ("reserved", C.c_uint32),
+        ("bytes_read", C.c_uint64),
+        ("elapsed_seconds", C.c_double),
+        ("path", C.c_char_p),
     ]
 
 
@@ -171,6 +187,7 @@ class SampleEvent(C.Structure):
 C_NAMES = {
     EncodingParams: "mrnn_encoding_params",
     CorpusParams: "mrnn_corpus_params",
+    CorpusProgress: "mrnn_corpus_progress",
     ModelParams: "mrnn_model_params",
     TrainParams: "mrnn_train_params",
     SamplerParams: "mrnn_sampler_params",
