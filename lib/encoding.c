@@ -3,7 +3,11 @@
 #include <string.h>
 
 #include "encoding.h"
+#include "encoding_notechord.h"
+#include "encoding_performance.h"
+#include "encoding_pianoroll.h"
 #include "error.h"
+#include "pitch.h"
 
 static mrnn_status add_fixed(mrnn_vocab *v, const char *text)
 {

@@ -1,5 +1,7 @@
-/* Encoders: mrnn__piece <-> token steps. Each encoding knows notes and tokens, nothing of MIDI.
- * Every encoder has its inverse decoder; round trips are tested through mrnn__piece. */
+/* Encoders: mrnn__piece <-> token steps, dispatched to the encoding a vocabulary names
+ * (encoding.c). Each encoding knows notes and tokens, nothing of MIDI, and has its own header
+ * (encoding_notechord.h, encoding_performance.h, encoding_pianoroll.h). Every encoder has its
+ * inverse decoder; round trips are tested through mrnn__piece. */
 #ifndef MRNN_ENCODING_H
 #define MRNN_ENCODING_H
 
@@ -7,38 +9,8 @@
 #include <stdint.h>
 
 #include "piece.h"
+#include "steps.h"
 #include "vocab.h"
-
-/* A sequence of steps; step s holds ids[start[s] .. start[s+1]). Event encodings have exactly one
- * id per step; pianoroll frames hold 0..88 key ids (sorted ascending). */
-typedef struct mrnn__steps {
-    uint32_t *ids;
-    size_t n_ids, cap_ids;
-    uint32_t *start; /* [n_steps + 1]; start[0] = 0 */
-    size_t n_steps, cap_start;
-} mrnn__steps;
-
-void mrnn__steps_init(mrnn__steps *s);
-void mrnn__steps_free(mrnn__steps *s);
-void mrnn__steps_clear(mrnn__steps *s);
-mrnn_status mrnn__steps_push_id(mrnn__steps *s, uint32_t id); /* add id to the open step */
-mrnn_status mrnn__steps_end_step(mrnn__steps *s);              /* close the open step */
-/* Flat form used by the public API: pianoroll frames followed by MRNN_FRAME_END; event ids as is. */
-mrnn_status mrnn__steps_from_flat(mrnn__steps *s, const uint32_t *ids, size_t n, int multi_hot);
-
-/* Number of pianoroll keys, lowest key. */
-#define MRNN__PIANO_KEYS 88
-#define MRNN__PIANO_LOW 21
-
-/* Performance vocabulary layout. */
-#define MRNN__PERF_NOTE_ON 0
-#define MRNN__PERF_NOTE_OFF 128
-#define MRNN__PERF_TIME_SHIFT 256 /* TIME_SHIFT_k (k = 1..100) has id 255 + k */
-#define MRNN__PERF_VELOCITY 356   /* VELOCITY_b (b = 0..31) has id 356 + b */
-#define MRNN__PERF_SIZE 388
-#define MRNN__PERF_SHIFT_STEPS 100
-#define MRNN__PERF_SHIFT_SECONDS 0.01
-#define MRNN__PERF_VELOCITY_BINS 32
 
 /* Fill a new vocabulary's fixed tokens (performance: 388, pianoroll: 88; notechord: <unk>). */
 mrnn_status mrnn__encoding_fill_vocab(mrnn_vocab *v);
@@ -49,21 +21,9 @@ mrnn_status mrnn__encode(const mrnn__piece *p, mrnn_vocab *v, mrnn__steps *out, 
 /* Decode steps into *out (cleared first). Unknown or meaningless tokens are skipped. Tempo 120 bpm. */
 mrnn_status mrnn__decode(const mrnn_vocab *v, const mrnn__steps *in, mrnn__piece *out);
 
-/* Per encoding (called by the dispatchers above). */
-mrnn_status mrnn__notechord_encode(const mrnn__piece *p, mrnn_vocab *v, mrnn__steps *out, uint64_t *n_unknown);
-mrnn_status mrnn__notechord_decode(const mrnn_vocab *v, const mrnn__steps *in, mrnn__piece *out);
-mrnn_status mrnn__performance_encode(const mrnn__piece *p, const mrnn_vocab *v, mrnn__steps *out);
-mrnn_status mrnn__performance_decode(const mrnn_vocab *v, const mrnn__steps *in, mrnn__piece *out);
-mrnn_status mrnn__pianoroll_encode(const mrnn__piece *p, const mrnn_vocab *v, mrnn__steps *out);
-mrnn_status mrnn__pianoroll_decode(const mrnn_vocab *v, const mrnn__steps *in, mrnn__piece *out);
-
 /* Parse one seed-text word into ids for v's encoding (pianoroll: a frame "C4.E4" or "_" gives its
  * keys followed by MRNN_FRAME_END). Returns MRNN_ERR_UNKNOWN_TOKEN naming the word. */
 mrnn_status mrnn__encoding_parse_word(const mrnn_vocab *v, const char *word, size_t len, uint32_t *ids,
                                       size_t cap, size_t *n);
-
-/* Pitch names: MIDI 60 <-> "C4", sharps as '#', flats 'b' accepted on parse. */
-int mrnn__pitch_name(int pitch, char *buf, size_t cap);          /* returns length */
-int mrnn__pitch_parse(const char *s, size_t len, int *pitch);    /* 0 on success */
 
 #endif

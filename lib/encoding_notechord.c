@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "encoding.h"
+#include "encoding_notechord.h"
 #include "error.h"
+#include "pitch.h"
 #include "sort.h"
 
 #define NC_MAX_STEP 2147483647.0 /* onsets beyond this many grid steps mean a broken file */

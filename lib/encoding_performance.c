@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "encoding.h"
+#include "encoding_performance.h"
 #include "error.h"
 #include "sort.h"
 

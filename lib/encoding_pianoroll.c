@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "encoding.h"
+#include "encoding_pianoroll.h"
 #include "error.h"
 
 /* 2^26 frames is 194 days of sixteenths at 120 bpm: anything longer is a broken file. */

@@ -9,7 +9,7 @@
 #include <cblas.h>
 #include <string.h>
 
-#include "infer_weights.h"
+#include "packed.h"
 #include "team.h"
 #include "vec_math.h"
 
@@ -143,7 +143,7 @@ void mrnn__lstm_cache_bind(mrnn__lstm_cache *c, float *mem, int T, int B, int H)
 typedef struct window_job {
     const mrnn__lstm_weights *w;
     mrnn__lstm_weights *g; /* backward: gradients */
-    const mrnn__infer_matrix *pih, *phh;
+    const mrnn__packed *pih, *phh;
     const float *x, *h0, *c0;
     int T, B;
     mrnn__lstm_cache *cache;
@@ -165,7 +165,7 @@ static void forward_project_part(void *ctx, int part, int n_parts)
     const float *x = j->x + r0 * (size_t)NI;
     float *gates = j->cache->gates + r0 * (size_t)G;
     if (j->pih) {
-        mrnn__infer_matmul_set(j->pih, (int)(r1 - r0), x, (size_t)NI, gates, (size_t)G);
+        mrnn__packed_matmul_set(j->pih, (int)(r1 - r0), x, (size_t)NI, gates, (size_t)G);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), G, NI, 1.0f, x, NI, j->w->w_ih, NI,
                     0.0f, gates, G);
@@ -196,7 +196,7 @@ static void forward_steps_part(void *ctx, int part, int n_parts)
         const float *hp = t > 0 ? cache->h + (row - (size_t)B) * (size_t)H : j->h0 ? j->h0 + (size_t)b0 * H : NULL;
         const float *cp = t > 0 ? cache->c + (row - (size_t)B) * (size_t)H : j->c0 ? j->c0 + (size_t)b0 * H : NULL;
         if (hp && j->phh)
-            mrnn__infer_matmul(j->phh, nb, hp, (size_t)H, a, (size_t)G);
+            mrnn__packed_matmul(j->phh, nb, hp, (size_t)H, a, (size_t)G);
         else if (hp)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, G, H, 1.0f, hp, H, j->w->w_hh, H, 1.0f, a, G);
         for (int b = 0; b < nb; b++) {
@@ -255,7 +255,7 @@ static void backward_steps_part(void *ctx, int part, int n_parts)
         if (t == 0) break;
         float *dprev = j->dh + (row - (size_t)B) * (size_t)H;
         if (j->phh)
-            mrnn__infer_matmul(j->phh, nb, dgates + row * (size_t)G, (size_t)G, dprev, (size_t)H);
+            mrnn__packed_matmul(j->phh, nb, dgates + row * (size_t)G, (size_t)G, dprev, (size_t)H);
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, H, G, 1.0f, dgates + row * (size_t)G, G,
                         j->w->w_hh, H, 1.0f, dprev, H);
@@ -298,7 +298,7 @@ static void backward_dx_part(void *ctx, int part, int n_parts)
     const float *dgates = j->cache->gates + r0 * (size_t)G;
     float *dx = j->dx + r0 * (size_t)NI;
     if (j->pih) {
-        mrnn__infer_matmul_set(j->pih, (int)(r1 - r0), dgates, (size_t)G, dx, (size_t)NI);
+        mrnn__packed_matmul_set(j->pih, (int)(r1 - r0), dgates, (size_t)G, dx, (size_t)NI);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), NI, G, 1.0f, dgates, G, j->w->w_ih,
                     NI, 0.0f, dx, NI);

@@ -29,14 +29,14 @@ typedef struct mrnn__lstm_cache {
     float *h;     /* [T*B x H] output */
 } mrnn__lstm_cache;
 
-/* Packed copies (infer_weights.h) of a layer's weights for the products that have them as an
+/* Packed copies (packed.h) of a layer's weights for the products that have them as an
  * operand, or NULL members for OpenBLAS. With AVX-512 the packed kernel runs these shapes about
  * twice as fast as OpenBLAS 0.3.21, which repacks the weights inside every call (per time step!).
  * Forward: ih = W_ihᵀ [I x 4H], hh = W_hhᵀ [H x 4H]. Backward: ih = W_ih [4H x I], hh = W_hh [4H x H]. */
-struct mrnn__infer_matrix;
+struct mrnn__packed;
 struct mrnn__team;
 typedef struct mrnn__lstm_packed {
-    const struct mrnn__infer_matrix *ih, *hh;
+    const struct mrnn__packed *ih, *hh;
 } mrnn__lstm_packed;
 
 /* Floats needed by a cache for T steps of B lanes, and by the backward scratch. */

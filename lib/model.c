@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "encoding.h"
+#include "encoding_pianoroll.h"
 #include "error.h"
 #include "model.h"
 #include "vocab.h"

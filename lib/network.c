@@ -10,7 +10,7 @@
 
 #include "alloc.h"
 #include "embed_proj.h"
-#include "infer_weights.h"
+#include "packed.h"
 #include "loss.h"
 #include "team.h"
 #include "vec_math.h"
@@ -36,7 +36,7 @@ struct mrnn__net_workspace {
      * ones (W) in the same floats; pack_ih[0] is unused when layer 0 goes through the table. */
     int pack;
     float *packed;
-    mrnn__infer_matrix pack_ih[MRNN__MAX_LAYERS], pack_hh[MRNN__MAX_LAYERS], pack_out;
+    mrnn__packed pack_ih[MRNN__MAX_LAYERS], pack_hh[MRNN__MAX_LAYERS], pack_out;
     float *mem;
 };
 
@@ -52,7 +52,7 @@ struct mrnn__net_workspace {
  * or for backward as W (products gradient · W: rows inputs). */
 static size_t packed_size(int rows, int cols, int backward)
 {
-    return backward ? mrnn__infer_packed_floats(rows, cols) : mrnn__infer_packed_floats(cols, rows);
+    return backward ? mrnn__packed_floats(rows, cols) : mrnn__packed_floats(cols, rows);
 }
 
 /* Floats of the packed weights: the larger of the forward and the backward layouts (each
@@ -163,7 +163,7 @@ mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T,
 mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, int T, int B, int pack)
 {
     if (T <= 0 || B <= 0 || cfg->layers == 0 || cfg->layers > MRNN__MAX_LAYERS) return NULL;
-    if (pack == MRNN__PACK_AUTO && mrnn__infer_matmul_best_isa() < MRNN__ISA_AVX512) pack = MRNN__PACK_NEVER;
+    if (pack == MRNN__PACK_AUTO && mrnn__packed_best_isa() < MRNN__ISA_AVX512) pack = MRNN__PACK_NEVER;
     size_t rows, E = cfg->embed, H = cfg->hidden, V = cfg->n_out, L = cfg->layers;
     if (!mrnn__mul_ok((size_t)T, (size_t)B, &rows)) return NULL;
     size_t cache = mrnn__lstm_cache_floats(T, B, (int)H);
@@ -326,7 +326,7 @@ static void output_forward_part(void *ctx, int part, int n_parts)
     float *logits = j->ws->logits + r0 * (size_t)V;
     for (size_t r = 0; r < r1 - r0; r++) memcpy(logits + r * (size_t)V, j->w->b_out, (size_t)V * sizeof(float));
     if (j->pack)
-        mrnn__infer_matmul(&j->ws->pack_out, (int)(r1 - r0), in, (size_t)H, logits, (size_t)V);
+        mrnn__packed_matmul(&j->ws->pack_out, (int)(r1 - r0), in, (size_t)H, logits, (size_t)V);
     else
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), V, H, 1.0f, in, H, j->w->w_out, H, 1.0f,
                     logits, V);
@@ -365,12 +365,12 @@ static int packed_for(const mrnn__net_workspace *ws, size_t rows)
 }
 
 /* Pack W [rows x cols] at p in the forward or backward layout (packed_size); returns the end. */
-static float *pack_one(mrnn__infer_matrix *m, float *p, const float *w, int rows, int cols, int backward)
+static float *pack_one(mrnn__packed *m, float *p, const float *w, int rows, int cols, int backward)
 {
     if (backward)
-        mrnn__infer_pack(m, p, w, rows, cols, 0);
+        mrnn__pack(m, p, w, rows, cols, 0);
     else
-        mrnn__infer_pack(m, p, w, cols, rows, 1);
+        mrnn__pack(m, p, w, cols, rows, 1);
     return p + packed_size(rows, cols, backward);
 }
 
@@ -482,7 +482,7 @@ static void output_backward_part(void *ctx, int part, int n_parts)
     const float *dlog = j->ws->logits + r0 * (size_t)V;
     float *dh = j->dh + r0 * (size_t)H;
     if (j->pack) {
-        mrnn__infer_matmul_set(&j->ws->pack_out, (int)(r1 - r0), dlog, (size_t)V, dh, (size_t)H);
+        mrnn__packed_matmul_set(&j->ws->pack_out, (int)(r1 - r0), dlog, (size_t)V, dh, (size_t)H);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), H, V, 1.0f, dlog, V, j->w->w_out, H,
                     0.0f, dh, H);

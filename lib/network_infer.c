@@ -61,7 +61,7 @@ static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, 
     for (uint32_t l = 0; l < cfg->layers; l++) {
         float *hl = h + (size_t)l * B * H, *cl = c + (size_t)l * B * H;
         if (l == 0 && iw->table0) {
-            mrnn__infer_matmul_team(iw->team, &iw->layer[0], B, hl, H, gates, G);
+            mrnn__packed_matmul_team(iw->team, &iw->layer[0], B, hl, H, gates, G);
             mrnn__lstm_step_gates(&w->layer[0], B, gates, hl, cl);
             continue;
         }
@@ -71,12 +71,12 @@ static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, 
             memcpy(xh + (size_t)b * ld + n_in, hl + (size_t)b * H, H * sizeof *xh);
         }
         memset(gates, 0, (size_t)B * G * sizeof *gates);
-        mrnn__infer_matmul_team(iw->team, &iw->layer[l], B, xh, ld, gates, G);
+        mrnn__packed_matmul_team(iw->team, &iw->layer[l], B, xh, ld, gates, G);
         mrnn__lstm_step_gates(&w->layer[l], B, gates, hl, cl);
     }
     const float *top = h + (size_t)(cfg->layers - 1) * B * H;
     for (int b = 0; b < B; b++) memcpy(logits + (size_t)b * V, w->b_out, V * sizeof *logits);
-    mrnn__infer_matmul_team(iw->team, &iw->out, B, top, H, logits, V);
+    mrnn__packed_matmul_team(iw->team, &iw->out, B, top, H, logits, V);
 }
 
 void mrnn__net_step_lanes(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__infer_weights *iw,

@@ -2,7 +2,7 @@
  * parsing, flats 'b' are accepted too, so "Db4" and "C#4" are both 61. */
 #include <stdio.h>
 
-#include "encoding.h"
+#include "pitch.h"
 
 static const char *const NAMES[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
 

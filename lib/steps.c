@@ -1,9 +1,9 @@
-/* Token step sequences (see encoding.h). */
+/* Token step sequences (steps.h). */
 #include <string.h>
 
 #include "alloc.h"
-#include "encoding.h"
 #include "error.h"
+#include "steps.h"
 
 void mrnn__steps_init(mrnn__steps *s)
 {

@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "encoding.h"
+#include "encoding_performance.h"
+#include "encoding_pianoroll.h"
+#include "pitch.h"
 #include "token_info.h"
 
 #define SECONDS_PER_QUARTER 0.5 /* tokens carry time in quarters or at 120 bpm */

@@ -1,5 +1,5 @@
 /* mrnn_vocab: token texts with an open-addressing hash table, the encoding params that give them
- * meaning, seed-text parsing/formatting, and the vocabulary file format. */
+ * meaning, and the handle's calls. Seed text is in vocab_text.c, the file format in vocab_file.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,16 +7,7 @@
 #include "alloc.h"
 #include "encoding.h"
 #include "error.h"
-#include "fileio.h"
 #include "vocab.h"
-
-#define VOCAB_MAGIC "MRNNVOCB"
-#define VOCAB_FORMAT 1u
-#define VOCAB_MAX_FILE ((size_t)1 << 30)
-/* Longest token text accepted: a notechord chord of all 128 pitches plus drums still fits. */
-#define VOCAB_MAX_TEXT 4096u
-/* Ids a single seed word can expand to: a pianoroll frame of 88 keys plus its end marker. */
-#define WORD_MAX_IDS (MRNN__PIANO_KEYS + 1)
 
 /* ---- encoding params ---- */
 
@@ -80,7 +71,7 @@ static uint32_t hash_text(const char *s, size_t len)
     return h;
 }
 
-static int find_len(const mrnn_vocab *v, const char *s, size_t len, uint32_t *id)
+int mrnn__vocab_find_len(const mrnn_vocab *v, const char *s, size_t len, uint32_t *id)
 {
     if (!v->hash_cap) return -1;
     uint32_t mask = v->hash_cap - 1;
@@ -119,12 +110,12 @@ static mrnn_status hash_reserve(mrnn_vocab *v, uint32_t n)
 }
 
 /* Append a text known to be absent. */
-static mrnn_status add_text(mrnn_vocab *v, const char *s, size_t len, uint32_t *id)
+mrnn_status mrnn__vocab_add_text(mrnn_vocab *v, const char *s, size_t len, uint32_t *id)
 {
     if (v->n >= MRNN__MAX_VOCAB)
         return mrnn__fail(MRNN_ERR_LIMIT, "the vocabulary is full (%u tokens)", (unsigned)MRNN__MAX_VOCAB);
-    if (len > VOCAB_MAX_TEXT)
-        return mrnn__fail(MRNN_ERR_LIMIT, "token text of %zu bytes is longer than %u", len, VOCAB_MAX_TEXT);
+    if (len > MRNN__VOCAB_MAX_TEXT)
+        return mrnn__fail(MRNN_ERR_LIMIT, "token text of %zu bytes is longer than %u", len, MRNN__VOCAB_MAX_TEXT);
     mrnn_status st = hash_reserve(v, v->n + 1);
     if (st != MRNN_OK) return st;
     if (v->n >= v->cap) {
@@ -162,14 +153,14 @@ mrnn_status mrnn__vocab_intern(mrnn_vocab *v, const char *text, uint32_t *id, in
     uint32_t found;
     mrnn_status st = MRNN_OK;
     size_t len = strlen(text);
-    if (find_len(v, text, len, &found) == 0) {
+    if (mrnn__vocab_find_len(v, text, len, &found) == 0) {
         *id = found;
     } else if (v->frozen) {
         if (v->unk == UINT32_MAX) return mrnn__fail(MRNN_ERR_UNKNOWN_TOKEN, "unknown token '%.200s'", text);
         *id = v->unk;
         if (was_unknown) *was_unknown = 1;
     } else {
-        st = add_text(v, text, len, id);
+        st = mrnn__vocab_add_text(v, text, len, id);
         if (st != MRNN_OK) return st;
     }
     v->count[*id]++;
@@ -178,11 +169,11 @@ mrnn_status mrnn__vocab_intern(mrnn_vocab *v, const char *text, uint32_t *id, in
 
 int mrnn__vocab_find(const mrnn_vocab *v, const char *text, uint32_t *id)
 {
-    return find_len(v, text, strlen(text), id);
+    return mrnn__vocab_find_len(v, text, strlen(text), id);
 }
 
 /* Used by the encoders' fill function only: a fixed token in creation order. */
-static mrnn_status create_filled(mrnn_vocab **out, const mrnn_encoding_params *enc)
+mrnn_status mrnn__vocab_new_filled(mrnn_vocab **out, const mrnn_encoding_params *enc)
 {
     mrnn_vocab *v = NULL;
     mrnn_status st = vocab_alloc(&v, enc);
@@ -207,7 +198,7 @@ mrnn_status mrnn__vocab_clone(const mrnn_vocab *v, mrnn_vocab **out)
     mrnn_status st = vocab_alloc(&c, &v->enc);
     for (uint32_t i = 0; i < v->n && st == MRNN_OK; i++) {
         uint32_t id;
-        st = add_text(c, v->text[i], strlen(v->text[i]), &id);
+        st = mrnn__vocab_add_text(c, v->text[i], strlen(v->text[i]), &id);
         if (st == MRNN_OK) c->count[id] = v->count[i];
     }
     if (st != MRNN_OK) {
@@ -233,98 +224,7 @@ int mrnn__vocab_equal(const mrnn_vocab *a, const mrnn_vocab *b)
     return 1;
 }
 
-/* ---- embedded serialisation ---- */
-
-void mrnn__vocab_write(const mrnn_vocab *v, mrnn__wbuf *b)
-{
-    const mrnn_encoding_params *e = &v->enc;
-    mrnn__wbuf_u32(b, e->version);
-    mrnn__wbuf_u32(b, e->encoding);
-    mrnn__wbuf_u32(b, e->steps_per_quarter);
-    mrnn__wbuf_f64(b, e->frame_seconds);
-    mrnn__wbuf_i32(b, e->keep_drums);
-    mrnn__wbuf_u32(b, e->channel_mask);
-    mrnn__wbuf_u64(b, e->track_mask);
-    mrnn__wbuf_i32(b, e->normalize_key);
-    mrnn__wbuf_u32(b, e->max_steps);
-    mrnn__wbuf_u32(b, e->min_count);
-    mrnn__wbuf_u32(b, e->max_duration_steps);
-    mrnn__wbuf_u32(b, v->n);
-    for (uint32_t i = 0; i < v->n; i++) {
-        mrnn__wbuf_str(b, v->text[i]);
-        mrnn__wbuf_u64(b, v->count[i]);
-    }
-}
-
-static mrnn_status corrupt(const char *file, const char *what)
-{
-    return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt vocabulary: %s", file, what);
-}
-
-mrnn_status mrnn__vocab_read(mrnn__rbuf *b, mrnn_vocab **out, const char *file)
-{
-    *out = NULL;
-    if (!file) file = "(buffer)";
-    mrnn_encoding_params e;
-    memset(&e, 0, sizeof e);
-    e.version = mrnn__rbuf_u32(b);
-    e.encoding = mrnn__rbuf_u32(b);
-    e.steps_per_quarter = mrnn__rbuf_u32(b);
-    e.frame_seconds = mrnn__rbuf_f64(b);
-    e.keep_drums = mrnn__rbuf_i32(b);
-    e.channel_mask = mrnn__rbuf_u32(b);
-    e.track_mask = mrnn__rbuf_u64(b);
-    e.normalize_key = mrnn__rbuf_i32(b);
-    e.max_steps = mrnn__rbuf_u32(b);
-    e.min_count = mrnn__rbuf_u32(b);
-    e.max_duration_steps = mrnn__rbuf_u32(b);
-    uint32_t n = mrnn__rbuf_u32(b);
-    if (b->bad) return corrupt(file, "truncated encoding parameters");
-    if (mrnn__encoding_params_check(&e) != MRNN_OK) return corrupt(file, mrnn_last_error());
-    if (n > MRNN__MAX_VOCAB) return corrupt(file, "token count out of range");
-
-    mrnn_vocab *v = NULL;
-    mrnn_status st = create_filled(&v, &e);
-    if (st != MRNN_OK) return st;
-    int fixed = e.encoding != MRNN_ENCODING_NOTECHORD;
-    if (fixed ? n != v->n : n < 1) {
-        mrnn_vocab_free(v);
-        return corrupt(file, "wrong number of tokens for the encoding");
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        char *t = mrnn__rbuf_str(b, VOCAB_MAX_TEXT);
-        uint64_t count = mrnn__rbuf_u64(b);
-        if (!t || b->bad) {
-            mrnn__free(t);
-            mrnn_vocab_free(v);
-            if (b->nomem) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory reading the vocabulary", file);
-            return corrupt(file, "truncated token list");
-        }
-        /* Fixed vocabularies must hold exactly their tokens; notechord ones a unique list that
-         * starts with <unk>. */
-        uint32_t id = 0;
-        const char *why = NULL;
-        if (fixed || i == 0) {
-            if (strcmp(t, v->text[i]) != 0) why = "unexpected token text";
-        } else if (find_len(v, t, strlen(t), &id) == 0) {
-            why = "duplicate token text";
-        } else if ((st = add_text(v, t, strlen(t), &id)) != MRNN_OK) {
-            mrnn__free(t);
-            mrnn_vocab_free(v);
-            return st == MRNN_ERR_NOMEM ? st : corrupt(file, mrnn_last_error());
-        }
-        mrnn__free(t);
-        if (why) {
-            mrnn_vocab_free(v);
-            return corrupt(file, why);
-        }
-        v->count[i] = count;
-    }
-    *out = v;
-    return MRNN_OK;
-}
-
-/* ---- public API ---- */
+/* ---- the handle ---- */
 
 MRNN_API mrnn_status mrnn_vocab_create(mrnn_vocab **out, const mrnn_encoding_params *enc)
 {
@@ -337,7 +237,7 @@ MRNN_API mrnn_status mrnn_vocab_create(mrnn_vocab **out, const mrnn_encoding_par
     }
     mrnn_status st = mrnn__encoding_params_check(enc);
     if (st != MRNN_OK) return st;
-    return create_filled(out, enc);
+    return mrnn__vocab_new_filled(out, enc);
 }
 
 MRNN_API void mrnn_vocab_free(mrnn_vocab *v)
@@ -380,150 +280,4 @@ MRNN_API mrnn_status mrnn_vocab_token_id(const mrnn_vocab *v, const char *text, 
     if (mrnn__vocab_find(v, text, id) != 0)
         return mrnn__fail(MRNN_ERR_UNKNOWN_TOKEN, "unknown token '%.200s'", text);
     return MRNN_OK;
-}
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-MRNN_API mrnn_status mrnn_vocab_parse(const mrnn_vocab *v, const char *text, uint32_t *ids, size_t cap,
-                                      size_t *n_out)
-{
-    MRNN_CHECK_ARG(v, "v");
-    MRNN_CHECK_ARG(text, "text");
-    MRNN_CHECK_ARG(ids || cap == 0, "ids");
-    size_t total = 0, word_no = 0;
-    uint32_t tmp[WORD_MAX_IDS];
-    const char *p = text;
-    for (;;) {
-        while (*p && is_space(*p)) p++;
-        if (!*p) break;
-        const char *w = p;
-        while (*p && !is_space(*p)) p++;
-        size_t len = (size_t)(p - w), k = 0;
-        word_no++;
-        mrnn_status st = mrnn__encoding_parse_word(v, w, len, tmp, WORD_MAX_IDS, &k);
-        if (st != MRNN_OK) {
-            if (n_out) *n_out = 0;
-            if (st == MRNN_ERR_UNKNOWN_TOKEN || st == MRNN_ERR_LIMIT)
-                return mrnn__fail(MRNN_ERR_UNKNOWN_TOKEN, "seed text: unknown token '%.*s' (word %zu, offset %zu)",
-                                  len > 200 ? 200 : (int)len, w, word_no, (size_t)(w - text));
-            return st;
-        }
-        for (size_t i = 0; i < k; i++, total++)
-            if (total < cap) ids[total] = tmp[i];
-    }
-    if (n_out) *n_out = total;
-    if (total > cap)
-        return mrnn__fail(MRNN_ERR_LIMIT, "seed text needs %zu ids, the buffer holds %zu", total, cap);
-    return MRNN_OK;
-}
-
-/* Appends to a bounded buffer, counting what the full text needs. */
-typedef struct text_out {
-    char *buf;
-    size_t cap, len;
-} text_out;
-
-static void put(text_out *o, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++, o->len++)
-        if (o->len + 1 < o->cap) o->buf[o->len] = s[i];
-}
-
-MRNN_API mrnn_status mrnn_vocab_format(const mrnn_vocab *v, const uint32_t *ids, size_t n, char *buf, size_t cap,
-                                       size_t *needed)
-{
-    MRNN_CHECK_ARG(v, "v");
-    MRNN_CHECK_ARG(ids || n == 0, "ids");
-    MRNN_CHECK_ARG(buf || cap == 0, "buf");
-    int multi_hot = v->enc.encoding == MRNN_ENCODING_PIANOROLL;
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] >= v->n && !(multi_hot && ids[i] == MRNN_FRAME_END))
-            return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_vocab_format: id %u at position %zu is out of range (%u tokens)",
-                              ids[i], i, v->n);
-    text_out o = {buf, cap, 0};
-    if (multi_hot) {
-        size_t i = 0, frames = 0;
-        while (i < n) {
-            if (frames++) put(&o, " ", 1);
-            size_t keys = 0;
-            for (; i < n && ids[i] != MRNN_FRAME_END; i++, keys++) {
-                if (keys) put(&o, ".", 1);
-                put(&o, v->text[ids[i]], strlen(v->text[ids[i]]));
-            }
-            if (!keys) put(&o, "_", 1);
-            if (i < n) i++; /* the frame end */
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            if (i) put(&o, " ", 1);
-            put(&o, v->text[ids[i]], strlen(v->text[ids[i]]));
-        }
-    }
-    if (cap) buf[o.len < cap ? o.len : cap - 1] = '\0';
-    if (needed) *needed = o.len + 1;
-    if (o.len + 1 > cap)
-        return mrnn__fail(MRNN_ERR_LIMIT, "mrnn_vocab_format: the text needs %zu bytes, the buffer holds %zu",
-                          o.len + 1, cap);
-    return MRNN_OK;
-}
-
-MRNN_API mrnn_status mrnn_vocab_save(const mrnn_vocab *v, const char *path)
-{
-    MRNN_CHECK_ARG(v, "v");
-    MRNN_CHECK_ARG(path, "path");
-    mrnn__wbuf b = {0};
-    mrnn__wbuf_bytes(&b, VOCAB_MAGIC, 8);
-    mrnn__wbuf_u32(&b, VOCAB_FORMAT);
-    mrnn__vocab_write(v, &b);
-    uint32_t crc = b.failed ? 0 : mrnn__crc32(0, b.data, b.len);
-    mrnn__wbuf_u32(&b, crc);
-    mrnn_status st;
-    if (b.failed)
-        st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
-    else
-        st = mrnn__write_file_atomic(path, b.data, b.len);
-    mrnn__wbuf_free(&b);
-    return st;
-}
-
-MRNN_API mrnn_status mrnn_vocab_load(mrnn_vocab **out, const char *path)
-{
-    MRNN_CHECK_ARG(out, "out");
-    *out = NULL;
-    MRNN_CHECK_ARG(path, "path");
-    uint8_t *data = NULL;
-    size_t len = 0;
-    mrnn_status st = mrnn__read_file(path, VOCAB_MAX_FILE, &data, &len);
-    if (st != MRNN_OK) return st;
-    if (len < 8 || memcmp(data, VOCAB_MAGIC, 8) != 0) {
-        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: not a vocabulary file (bad magic)", path);
-    } else if (len < 16) {
-        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: truncated vocabulary file", path);
-    } else {
-        mrnn__rbuf hb = {data, len, 8, 0, 0};
-        uint32_t version = mrnn__rbuf_u32(&hb);
-        mrnn__rbuf cb = {data, len, len - 4, 0, 0};
-        uint32_t crc = mrnn__rbuf_u32(&cb);
-        if (version > VOCAB_FORMAT) {
-            st = mrnn__fail(MRNN_ERR_VERSION, "%s: vocabulary format version %u is newer than this library's %u", path,
-                            version, VOCAB_FORMAT);
-        } else if (version == 0) {
-            st = mrnn__fail(MRNN_ERR_FORMAT, "%s: bad vocabulary format version 0", path);
-        } else if (crc != mrnn__crc32(0, data, len - 4)) {
-            st = mrnn__fail(MRNN_ERR_FORMAT, "%s: vocabulary checksum mismatch (corrupt or truncated file)", path);
-        } else {
-            mrnn__rbuf b = {data, len - 4, 12, 0, 0};
-            st = mrnn__vocab_read(&b, out, path);
-            if (st == MRNN_OK && b.pos != b.len) {
-                mrnn_vocab_free(*out);
-                *out = NULL;
-                st = corrupt(path, "trailing bytes");
-            }
-        }
-    }
-    mrnn__free(data);
-    return st;
 }

@@ -2,6 +2,7 @@
 #ifndef MRNN_VOCAB_H
 #define MRNN_VOCAB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fileio.h"
@@ -9,6 +10,8 @@
 
 #define MRNN__UNK_TEXT "<unk>"
 #define MRNN__MAX_VOCAB (1u << 20)
+/* Longest token text accepted: a notechord chord of all 128 pitches plus drums still fits. */
+#define MRNN__VOCAB_MAX_TEXT 4096u
 
 struct mrnn_vocab {
     mrnn_encoding_params enc;
@@ -27,11 +30,17 @@ struct mrnn_vocab {
 mrnn_status mrnn__vocab_intern(mrnn_vocab *v, const char *text, uint32_t *id, int *was_unknown);
 /* Id of text without adding; returns 0 if found. */
 int mrnn__vocab_find(const mrnn_vocab *v, const char *text, uint32_t *id);
+/* The same for the first len bytes of s (no terminator needed); 0 if found. */
+int mrnn__vocab_find_len(const mrnn_vocab *v, const char *s, size_t len, uint32_t *id);
+/* Append a text known to be absent (count 0). */
+mrnn_status mrnn__vocab_add_text(mrnn_vocab *v, const char *s, size_t len, uint32_t *id);
+/* A new vocabulary for enc (already checked) holding the encoding's fixed tokens. */
+mrnn_status mrnn__vocab_new_filled(mrnn_vocab **out, const mrnn_encoding_params *enc);
 /* Deep copy. */
 mrnn_status mrnn__vocab_clone(const mrnn_vocab *v, mrnn_vocab **out);
 /* Equality of encoding and token list (used to check a corpus against a model). */
 int mrnn__vocab_equal(const mrnn_vocab *a, const mrnn_vocab *b);
-/* Serialise into / parse from a buffer (embedded in corpus and checkpoint files). */
+/* Serialise into / parse from a buffer (embedded in corpus and checkpoint files; vocab_file.c). */
 void mrnn__vocab_write(const mrnn_vocab *v, mrnn__wbuf *b);
 mrnn_status mrnn__vocab_read(mrnn__rbuf *b, mrnn_vocab **out, const char *file);
 /* Validate encoding params (names the bad field). */

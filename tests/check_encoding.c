@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "../lib/encoding.h"
+#include "../lib/encoding_performance.h"
 #include "../lib/piece.h"
+#include "../lib/pitch.h"
 #include "../lib/rng.h"
 #include "../lib/vocab.h"
 #include "test_main.h"

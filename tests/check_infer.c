@@ -64,7 +64,7 @@ static void check_matmul(int isa, int E, int H, int V, int B, int bf16)
     float *x = malloc((size_t)B * (size_t)K * sizeof(float)), *y = malloc((size_t)B * (size_t)G * sizeof(float));
     for (int k = 0; k < B * K; k++) x[k] = (float)(mrnn__rng_uniform(&r) * 2.0 - 1.0);
     for (int k = 0; k < B * G; k++) y[k] = 0.5f; /* the product is added to what is there */
-    mrnn__infer_matmul_isa(isa, &iw->layer[0], B, x, (size_t)K, y, (size_t)G);
+    mrnn__packed_matmul_isa(isa, &iw->layer[0], B, x, (size_t)K, y, (size_t)G);
     double worst = 0.0;
     for (int b = 0; b < B; b++)
         for (int g = 0; g < G; g++) {
@@ -85,13 +85,13 @@ static void check_matmul(int isa, int E, int H, int V, int B, int bf16)
     /* overwriting instead of adding: every output written (NaN where one is missed), the same sums */
     float *y2 = malloc((size_t)B * (size_t)G * sizeof(float));
     for (int k = 0; k < B * G; k++) y2[k] = NAN;
-    mrnn__infer_matmul_cols(isa, &iw->layer[0], 0, G, B, x, (size_t)K, y2, (size_t)G, 0);
+    mrnn__packed_matmul_cols(isa, &iw->layer[0], 0, G, B, x, (size_t)K, y2, (size_t)G, 0);
     for (int k = 0; k < B * G; k++) ck_assert_float_eq_tol(y2[k], y[k] - 0.5f, 1e-5f * (1.0f + fabsf(y[k])));
     free(y2);
     /* the output layer: [H x V] with V not a multiple of the panel width */
     float *logits = malloc((size_t)B * (size_t)V * sizeof(float));
     memset(logits, 0, (size_t)B * (size_t)V * sizeof(float));
-    mrnn__infer_matmul_isa(isa, &iw->out, B, x, (size_t)K, logits, (size_t)V);
+    mrnn__packed_matmul_isa(isa, &iw->out, B, x, (size_t)K, logits, (size_t)V);
     for (int b = 0; b < B; b++)
         for (int v = 0; v < V; v++) {
             double ref = 0.0;
@@ -114,12 +114,12 @@ START_TEST(test_matmul_matches_reference)
     static const int shapes[][3] = {{5, 3, 7}, {16, 16, 64}, {37, 21, 100}, {128, 64, 388}};
     static const int lanes[] = {1, 2, 3, 4, 5, 16, 17};
     /* every instruction-set variant this CPU can run, not only the one picked at run time */
-    for (int isa = MRNN__ISA_BASE; isa <= mrnn__infer_matmul_best_isa(); isa++)
+    for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (size_t l = 0; l < sizeof lanes / sizeof lanes[0]; l++)
                 for (int bf16 = 0; bf16 < 2; bf16++)
                     check_matmul(isa, shapes[s][0], shapes[s][1], shapes[s][2], lanes[l], bf16);
-    fprintf(stderr, "packed matmul: variants 0..%d checked\n", mrnn__infer_matmul_best_isa());
+    fprintf(stderr, "packed matmul: variants 0..%d checked\n", mrnn__packed_best_isa());
 }
 END_TEST
 

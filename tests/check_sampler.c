@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "encoding.h"
+#include "encoding_performance.h"
 #include "midi.h"
 #include "model.h"
 #include "test_main.h"

@@ -108,18 +108,18 @@ static void check_split(mrnn__team *team, uint32_t E, uint32_t H, uint32_t V, in
     mrnn__net_init(&cfg, &w, &r);
     mrnn__infer_weights *iw = mrnn__infer_weights_new(&cfg, &w, 0);
     ck_assert(iw != NULL);
-    const mrnn__infer_matrix *mats[2] = {&iw->layer[0], &iw->out};
+    const mrnn__packed *mats[2] = {&iw->layer[0], &iw->out};
     for (int m = 0; m < 2; m++) {
-        const mrnn__infer_matrix *mat = mats[m];
+        const mrnn__packed *mat = mats[m];
         size_t nx = (size_t)B * (size_t)mat->n_in, ny = (size_t)B * (size_t)mat->n_out;
         float *x = mrnn__malloc(nx * sizeof(float)), *y1 = mrnn__malloc(ny * sizeof(float)),
               *y2 = mrnn__malloc(ny * sizeof(float));
         for (int rep = 0; rep < 40; rep++) {
             for (size_t k = 0; k < nx; k++) x[k] = (float)(mrnn__rng_uniform(&r) * 2.0 - 1.0);
             for (size_t k = 0; k < ny; k++) y1[k] = y2[k] = (float)k * 1e-3f; /* accumulates into y */
-            mrnn__infer_matmul(mat, B, x, (size_t)mat->n_in, y1, (size_t)mat->n_out);
+            mrnn__packed_matmul(mat, B, x, (size_t)mat->n_in, y1, (size_t)mat->n_out);
             if (rep % 10 == 9) nap_ms(2);
-            mrnn__infer_matmul_team(team, mat, B, x, (size_t)mat->n_in, y2, (size_t)mat->n_out);
+            mrnn__packed_matmul_team(team, mat, B, x, (size_t)mat->n_in, y2, (size_t)mat->n_out);
             ck_assert_msg(memcmp(y1, y2, ny * sizeof(float)) == 0, "E=%u H=%u V=%u B=%d matrix %d rep %d differs",
                           E, H, V, B, m, rep);
         }

@@ -8,6 +8,7 @@
 
 #include "../lib/encoding.h"
 #include "../lib/fileio.h"
+#include "../lib/pitch.h"
 #include "../lib/vocab.h"
 #include "test_main.h"
 

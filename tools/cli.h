@@ -27,6 +27,8 @@ double cli_now(void);
 int cmd_preprocess(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+/* The statistics form of eval (cmd_eval_stats.c): exit status. */
+int cmd_eval_stats(const char *gen_dir, const char *ref_dir, int json);
 int cmd_info(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 

@@ -1,4 +1,4 @@
-/* The sampling matrix product over the copy made by infer_weights.c (see infer_weights.h).
+/* The packed matrix (packed.h): packing, and the product of rows by a packed matrix.
  *
  * Layout of a packed matrix: outputs in panels of PANEL columns; panel p holds rows k = 0..n_in-1
  * of columns p*PANEL .. p*PANEL+PANEL-1 contiguously (zero-padded past n_out). A panel of a 2x512
@@ -11,10 +11,85 @@
  * does, per input k, GV weight loads, LB broadcasts and LB*GV multiply-adds. */
 #include <string.h>
 
-#include "infer_weights.h"
+#include "packed.h"
 #include "team.h"
 
 #define PANEL 64
+
+uint16_t mrnn__bf16_from_float(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u); /* NaN stays a (quiet) NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);                                           /* nearest, ties to even */
+    return (uint16_t)(u >> 16);
+}
+
+float mrnn__bf16_to_float(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static size_t padded(int n_out)
+{
+    return ((size_t)n_out + PANEL - 1) / PANEL * PANEL;
+}
+
+size_t mrnn__packed_floats(int n_in, int n_out)
+{
+    return (size_t)n_in * padded(n_out);
+}
+
+/* Element (k, g) of the transposed matrix comes from src_rows[g][k]: two row-major sources stacked
+ * along k (a layer's W_ih then W_hh) or one (b == NULL). */
+void mrnn__pack_stacked(mrnn__packed *m, void *dst, int bf16, const float *a, int ka, const float *b, int kb,
+                        int n_out)
+{
+    const int K = ka + kb;
+    const size_t panel = (size_t)K * PANEL;
+    float *f = bf16 ? NULL : dst;
+    uint16_t *h = bf16 ? dst : NULL;
+    for (size_t p = 0; p < padded(n_out) / PANEL; p++)
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < PANEL; j++) {
+                size_t g = p * PANEL + (size_t)j, at = p * panel + (size_t)k * PANEL + (size_t)j;
+                float v = 0.0f;
+                if (g < (size_t)n_out) v = k < ka ? a[g * (size_t)ka + (size_t)k] : b[g * (size_t)kb + (size_t)(k - ka)];
+                if (bf16)
+                    h[at] = mrnn__bf16_from_float(v);
+                else
+                    f[at] = v;
+            }
+    m->n_in = K;
+    m->n_out = n_out;
+    m->f32 = f;
+    m->bf16 = h;
+}
+
+void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_out, int src_is_w)
+{
+    if (src_is_w) {
+        mrnn__pack_stacked(m, dst, 0, src, n_in, NULL, 0, n_out);
+        return;
+    }
+    /* src [n_in x n_out]: each panel row is a contiguous run of a source row */
+    const size_t panel = (size_t)n_in * PANEL;
+    for (size_t p = 0; p < padded(n_out) / PANEL; p++) {
+        const size_t g0 = p * PANEL, n = (size_t)n_out - g0 < PANEL ? (size_t)n_out - g0 : PANEL;
+        for (int k = 0; k < n_in; k++) {
+            float *row = dst + p * panel + (size_t)k * PANEL;
+            memcpy(row, src + (size_t)k * (size_t)n_out + g0, n * sizeof *row);
+            if (n < PANEL) memset(row + n, 0, (PANEL - n) * sizeof *row);
+        }
+    }
+    m->n_in = n_in;
+    m->n_out = n_out;
+    m->f32 = dst;
+    m->bf16 = NULL;
+}
 
 /* GCC contracts a*b+c into an FMA only with fp-contract=fast (ISO C mode turns it off); Clang
  * contracts within an expression by default and has no such attribute. */
@@ -25,7 +100,7 @@
 #endif
 
 #define DEFINE_KERNEL(NAME, TARGET, VW, LB, GV, WIDEN)                                                             \
-    TARGET static void NAME(const mrnn__infer_matrix *m, int gb, int ge, int B, const float *x, size_t ldx,        \
+    TARGET static void NAME(const mrnn__packed *m, int gb, int ge, int B, const float *x, size_t ldx,        \
                             float *y, size_t ldy, int add)                                                         \
     {                                                                                                              \
         typedef float vf __attribute__((vector_size(4 * (VW))));                                                   \
@@ -102,9 +177,9 @@ DEFINE_KERNEL(matmul_avx2_one, __attribute__((target("avx2,fma") CONTRACT)), 8, 
 DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4, WIDEN_GENERIC)
 DEFINE_KERNEL(matmul_base_one, , 4, 1, 4, WIDEN_GENERIC)
 
-typedef void (*matmul_fn)(const mrnn__infer_matrix *, int, int, int, const float *, size_t, float *, size_t, int);
+typedef void (*matmul_fn)(const mrnn__packed *, int, int, int, const float *, size_t, float *, size_t, int);
 
-int mrnn__infer_matmul_best_isa(void)
+int mrnn__packed_best_isa(void)
 {
 #ifdef HAVE_X86_VARIANTS
     /* __builtin_cpu_supports reads a table filled once at start-up: cheap enough per call. */
@@ -114,18 +189,18 @@ int mrnn__infer_matmul_best_isa(void)
     return MRNN__ISA_BASE;
 }
 
-int mrnn__infer_panel_cols(void)
+int mrnn__packed_panel_cols(void)
 {
     return PANEL;
 }
 
-void mrnn__infer_matmul_isa(int isa, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
+void mrnn__packed_matmul_isa(int isa, const mrnn__packed *m, int B, const float *x, size_t ldx, float *y,
                             size_t ldy)
 {
-    mrnn__infer_matmul_cols(isa, m, 0, m->n_out, B, x, ldx, y, ldy, 1);
+    mrnn__packed_matmul_cols(isa, m, 0, m->n_out, B, x, ldx, y, ldy, 1);
 }
 
-void mrnn__infer_matmul_cols(int isa, const mrnn__infer_matrix *m, int g_begin, int g_end, int B, const float *x,
+void mrnn__packed_matmul_cols(int isa, const mrnn__packed *m, int g_begin, int g_end, int B, const float *x,
                              size_t ldx, float *y, size_t ldy, int add)
 {
     matmul_fn one = matmul_base_one, lanes = matmul_base_lanes;
@@ -143,21 +218,21 @@ void mrnn__infer_matmul_cols(int isa, const mrnn__infer_matrix *m, int g_begin, 
     (B == 1 ? one : lanes)(m, g_begin, g_end, B, x, ldx, y, ldy, add);
 }
 
-void mrnn__infer_matmul(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
+void mrnn__packed_matmul(const mrnn__packed *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
 {
-    mrnn__infer_matmul_isa(mrnn__infer_matmul_best_isa(), m, B, x, ldx, y, ldy);
+    mrnn__packed_matmul_isa(mrnn__packed_best_isa(), m, B, x, ldx, y, ldy);
 }
 
-void mrnn__infer_matmul_set(const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
+void mrnn__packed_matmul_set(const mrnn__packed *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
 {
-    mrnn__infer_matmul_cols(mrnn__infer_matmul_best_isa(), m, 0, m->n_out, B, x, ldx, y, ldy, 0);
+    mrnn__packed_matmul_cols(mrnn__packed_best_isa(), m, 0, m->n_out, B, x, ldx, y, ldy, 0);
 }
 
 /* Below this many weights a product is too short to be worth waking the helpers. */
 #define MIN_SPLIT_WEIGHTS (64 * 1024)
 
 typedef struct split_product {
-    const mrnn__infer_matrix *m;
+    const mrnn__packed *m;
     int isa, B;
     const float *x;
     size_t ldx, ldy;
@@ -169,13 +244,13 @@ static void product_part(void *ctx, int part, int n_parts)
     const split_product *j = ctx;
     size_t g0, g1;
     mrnn__team_range((size_t)j->m->n_out, PANEL, part, n_parts, &g0, &g1);
-    if (g1 > g0) mrnn__infer_matmul_cols(j->isa, j->m, (int)g0, (int)g1, j->B, j->x, j->ldx, j->y, j->ldy, 1);
+    if (g1 > g0) mrnn__packed_matmul_cols(j->isa, j->m, (int)g0, (int)g1, j->B, j->x, j->ldx, j->y, j->ldy, 1);
 }
 
-void mrnn__infer_matmul_team(mrnn__team *t, const mrnn__infer_matrix *m, int B, const float *x, size_t ldx, float *y,
+void mrnn__packed_matmul_team(mrnn__team *t, const mrnn__packed *m, int B, const float *x, size_t ldx, float *y,
                              size_t ldy)
 {
-    split_product j = {m, mrnn__infer_matmul_best_isa(), B, x, ldx, ldy, y};
+    split_product j = {m, mrnn__packed_best_isa(), B, x, ldx, ldy, y};
     if ((long)m->n_in * m->n_out < MIN_SPLIT_WEIGHTS || m->n_out <= PANEL) t = NULL;
     mrnn__team_run(t, product_part, &j);
 }

@@ -1,0 +1,141 @@
+/* Priming a sampler (sampler.h): the primer runs through the network on one lane, and its state
+ * and bookkeeping are copied into every lane when generation starts. */
+#include <string.h>
+
+#include "alloc.h"
+#include "encoding.h"
+#include "encoding_pianoroll.h"
+#include "error.h"
+#include "midi.h"
+#include "model.h"
+#include "network_infer.h"
+#include "sampler.h"
+#include "vocab.h"
+
+/* Run the primer's steps through the network (one lane; copied to all when generation starts). */
+static void prime_feed(mrnn_sampler *s, const uint32_t *ids, uint32_t n)
+{
+    uint32_t start[2] = {0, n};
+    uint32_t style = s->p.style >= 0 ? (uint32_t)s->p.style : s->cfg->n_styles - 1;
+    mrnn__net_step_lanes(s->cfg, &s->model->w, s->iw, 1, start, ids, s->cfg->n_styles ? &style : NULL, s->prime_h,
+                         s->prime_c, s->prime_logits, s->scratch);
+    s->primed_any = 1;
+}
+
+MRNN_API mrnn_status mrnn_sampler_prime_tokens(mrnn_sampler *s, const uint32_t *ids, size_t n)
+{
+    MRNN_CHECK_ARG(s, "s");
+    MRNN_CHECK_ARG(ids || n == 0, "ids");
+    if (s->started)
+        return mrnn__fail(MRNN_ERR_STATE, "sampler: cannot prime after generation started (call mrnn_sampler_reset)");
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] >= s->vocab->n && !(s->multi_hot && ids[i] == MRNN_FRAME_END))
+            return mrnn__fail(MRNN_ERR_INVALID_ARG, "sampler: primer token %zu has id %u, the vocabulary has %u", i,
+                              ids[i], s->vocab->n);
+    mrnn__lane *l = &s->prime;
+    size_t i = 0;
+    while (i < n) {
+        mrnn_status st;
+        if (s->multi_hot) {
+            size_t j = i;
+            while (j < n && ids[j] != MRNN_FRAME_END) j++;
+            prime_feed(s, ids + i, (uint32_t)(j - i));
+            for (size_t k = i; k < j; k++)
+                if ((st = mrnn__lane_push(l, ids[k])) != MRNN_OK) return st;
+            if ((st = mrnn__lane_push(l, MRNN_FRAME_END)) != MRNN_OK) return st;
+            l->time_s += mrnn__frame_seconds(s->vocab);
+            l->n_steps++;
+            i = j + 1;
+        } else {
+            prime_feed(s, ids + i, 1);
+            if ((st = mrnn__lane_push(l, ids[i])) != MRNN_OK) return st;
+            mrnn__lane_advance(s, l, ids[i]);
+            i++;
+        }
+    }
+    return MRNN_OK;
+}
+
+MRNN_API mrnn_status mrnn_sampler_prime_text(mrnn_sampler *s, const char *text)
+{
+    MRNN_CHECK_ARG(s, "s");
+    MRNN_CHECK_ARG(text, "text");
+    size_t n = 0;
+    mrnn_status st = mrnn_vocab_parse(s->vocab, text, NULL, 0, &n);
+    if (st != MRNN_OK && st != MRNN_ERR_LIMIT) return st;
+    if (n == 0) return MRNN_OK;
+    uint32_t *ids = mrnn__malloc(n * sizeof *ids);
+    if (!ids) return mrnn__fail(MRNN_ERR_NOMEM, "sampler: out of memory");
+    st = mrnn_vocab_parse(s->vocab, text, ids, n, &n);
+    if (st == MRNN_OK) st = mrnn_sampler_prime_tokens(s, ids, n);
+    mrnn__free(ids);
+    return st;
+}
+
+MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, uint64_t track_mask,
+                                             uint32_t channel_mask)
+{
+    MRNN_CHECK_ARG(s, "s");
+    MRNN_CHECK_ARG(path, "path");
+    if (s->started)
+        return mrnn__fail(MRNN_ERR_STATE, "sampler: cannot prime after generation started (call mrnn_sampler_reset)");
+    const mrnn_encoding_params *enc = &s->vocab->enc;
+    mrnn__midi_select sel = {track_mask, channel_mask, enc->keep_drums, 0};
+    mrnn__piece piece;
+    mrnn__piece_init(&piece);
+    mrnn__steps steps;
+    mrnn__steps_init(&steps);
+    mrnn_vocab *frozen = NULL;
+    mrnn_status st = mrnn__midi_read_file(path, &sel, &piece);
+    if (st == MRNN_OK && enc->normalize_key) mrnn__piece_transpose(&piece, mrnn__piece_key_shift(&piece, NULL, NULL),
+                                                                   s->multi_hot);
+    /* Encode against a frozen copy: the model's vocabulary is read-only. */
+    if (st == MRNN_OK) st = mrnn__vocab_clone(s->vocab, &frozen);
+    if (st == MRNN_OK) {
+        uint64_t unknown = 0;
+        frozen->frozen = 1;
+        st = mrnn__encode(&piece, frozen, &steps, &unknown);
+        if (st != MRNN_OK) mrnn__error_prefix(path);
+    }
+    if (st == MRNN_OK && steps.n_steps == 0) st = mrnn__fail(MRNN_ERR_EMPTY, "%s: no notes to prime with", path);
+    for (size_t k = 0; st == MRNN_OK && k < steps.n_steps; k++) {
+        const uint32_t *ids = steps.ids + steps.start[k];
+        size_t n = steps.start[k + 1] - steps.start[k];
+        if (s->multi_hot) {
+            uint32_t frame[MRNN__PIANO_KEYS + 1];
+            memcpy(frame, ids, n * sizeof *ids);
+            frame[n] = MRNN_FRAME_END;
+            st = mrnn_sampler_prime_tokens(s, frame, n + 1);
+        } else {
+            st = mrnn_sampler_prime_tokens(s, ids, n);
+        }
+    }
+    mrnn_vocab_free(frozen);
+    mrnn__steps_free(&steps);
+    mrnn__piece_free(&piece);
+    return st;
+}
+
+/* First generate call: every lane starts from the primer's state and bookkeeping. */
+mrnn_status mrnn__sampler_start(mrnn_sampler *s)
+{
+    const size_t H = s->cfg->hidden, V = s->V;
+    if (!s->primed_any) prime_feed(s, NULL, 0); /* no primer: predict from an empty input */
+    for (uint32_t b = 0; b < s->L; b++) {
+        mrnn__rng keep = s->lanes[b].rng;
+        mrnn_status st = mrnn__lane_copy(&s->lanes[b], &s->prime);
+        if (st != MRNN_OK) return st;
+        mrnn__lane *l = &s->lanes[b];
+        l->rng = keep;
+        l->gen_start = l->time_s;
+        if (!s->p.include_primer) l->n_out = 0, l->n_steps = 0;
+        for (uint32_t layer = 0; layer < s->cfg->layers; layer++) {
+            memcpy(s->h + ((size_t)layer * s->L + b) * H, s->prime_h + (size_t)layer * H, H * sizeof(float));
+            memcpy(s->c + ((size_t)layer * s->L + b) * H, s->prime_c + (size_t)layer * H, H * sizeof(float));
+        }
+        memcpy(s->logits + b * V, s->prime_logits, V * sizeof(float));
+    }
+    s->started = 1;
+    s->beam_live = 1;
+    return MRNN_OK;
+}
