@@ -2,7 +2,10 @@
  * augmentation, style labels, reports of bad files, and the corpus file format. */
 #include <math.h>
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "corpus.h"
 #include "dir_walk.h"
@@ -120,6 +123,99 @@ START_TEST(folder_walk_is_deep_wide_and_closes_folders)
     ck_assert_int_eq(mrnn__dir_walk(path, &l), MRNN_ERR_IO);
     ck_assert(strstr(mrnn_last_error(), "nope") != NULL);
     ck_assert_int_eq(open_fds(), fds);
+    test_rmdir(dir);
+}
+END_TEST
+
+/* A corpus bigger than the address space the process may use (setrlimit RLIMIT_AS, as `ulimit -v`
+ * sets it) cannot be loaded, but can be mapped and trained on: the loader needs the file and the
+ * token array in memory (twice the tokens), the mapped corpus a mapping of the tokens alone.
+ * In a child process, so that the cap does not outlive the test; not under ASan or valgrind, whose
+ * shadow memory needs far more address space than any cap here. */
+static long vm_size_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %ld kB", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
+START_TEST(out_of_core_corpus_trains_under_an_address_space_cap)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return;
+#endif
+    if (getenv("MRNN_UNDER_VALGRIND")) return;
+    enum { PIECE = 1 << 20, PIECES = 32 }; /* 32 Mi tokens: a 128 MiB file */
+    char *dir = test_tmpdir();
+    char path[4200];
+    TEST_PATH(path, "%s/big.mrc", dir);
+    {
+        mrnn_encoding_params enc;
+        mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+        enc.encoding = MRNN_ENCODING_PERFORMANCE;
+        mrnn_corpus_params cp;
+        mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+        mrnn_corpus *c = NULL;
+        ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
+        c->files = calloc(1, sizeof *c->files);
+        c->files[0].path = strdup("synthetic");
+        c->files[0].reason = strdup("");
+        c->n_files = c->cap_files = 1;
+        uint32_t *ids = malloc((size_t)PIECE * sizeof *ids);
+        ck_assert_ptr_nonnull(ids);
+        for (int p = 0; p < PIECES; p++) {
+            for (size_t i = 0; i < PIECE; i++) ids[i] = (uint32_t)((i * 7 + (size_t)p) % 388);
+            mrnn__corpus_piece meta = {0};
+            meta.n_steps = PIECE;
+            meta.split = MRNN_SPLIT_TRAIN;
+            meta.style = -1;
+            ck_assert_int_eq(mrnn__corpus_append_piece(c, &meta, ids, PIECE), MRNN_OK);
+        }
+        free(ids);
+        ck_assert_msg(mrnn_corpus_save(c, path) == MRNN_OK, "%s", mrnn_last_error());
+        mrnn_corpus_free(c);
+    }
+    const long file_kb = (long)PIECE * PIECES * 4 / 1024;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* Room for the mapping and 50 % more, not for the loader's two copies. */
+        long cap_kb = vm_size_kb() + file_kb * 3 / 2;
+        struct rlimit rl = {(rlim_t)cap_kb * 1024, (rlim_t)cap_kb * 1024};
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(10);
+        mrnn_corpus *c = NULL;
+        if (mrnn_corpus_load(&c, path) != MRNN_ERR_NOMEM) _exit(11); /* the cap bites the loader */
+        if (mrnn_corpus_map(&c, path) != MRNN_OK) _exit(12);
+        if (mrnn_corpus_piece_count(c) != PIECES) _exit(13);
+        mrnn_model_params mp;
+        mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+        mp.embed_size = 8;
+        mp.hidden_size = 16;
+        mp.num_layers = 1;
+        mrnn_model *m = NULL;
+        if (mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp) != MRNN_OK) _exit(14);
+        mrnn_train_params tp;
+        mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
+        tp.max_steps = 3;
+        tp.seq_len = 16;
+        tp.batch_size = 4;
+        tp.threads = 1;
+        tp.valid_every = 0;
+        if (mrnn_model_train(m, c, &tp, NULL, NULL) != MRNN_OK) _exit(15);
+        mrnn_model_free(m);
+        mrnn_corpus_free(c);
+        _exit(0);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed at check %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     test_rmdir(dir);
 }
 END_TEST
@@ -603,6 +699,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, one_step_piece_is_rejected_as_too_short);
     tcase_add_test(t, corpus_file_round_trip_and_corruption);
     tcase_add_test(t, folder_walk_is_deep_wide_and_closes_folders);
+    tcase_add_test(t, out_of_core_corpus_trains_under_an_address_space_cap);
     suite_add_tcase(s, t);
     return s;
 }

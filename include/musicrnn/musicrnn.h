@@ -260,8 +260,19 @@ enum mrnn_lr_schedule {
     MRNN_LR_WARMUP_COSINE = 1  /**< Linear warm-up, then cosine decay to `min_lr_fraction`. */
 };
 
-/** Version of ::mrnn_train_params this header describes. */
-#define MRNN_TRAIN_PARAMS_VERSION 1u
+/** Version of ::mrnn_train_params this header describes. Version 2 appended `allreduce`,
+ *  `allreduce_user_data`, `rank` and `n_ranks` (data-parallel training); version-1 structs keep
+ *  working. */
+#define MRNN_TRAIN_PARAMS_VERSION 2u
+
+/** Sums @p count floats element-wise across every rank of a data-parallel run, in place: on
+ *  return each rank's @p data holds the same sums. An MPI program passes a function calling
+ *  `MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, comm)`; the library itself never
+ *  links MPI (the `musicrnn` program provides this callback when built with Open MPI). It is
+ *  called on the thread that called mrnn_model_train(), the same number of times and with the
+ *  same @p count on every rank. Return 0 on success; non-zero makes the call fail with
+ *  ::MRNN_ERR_IO. */
+typedef int (*mrnn_allreduce_fn)(float *data, size_t count, void *user_data);
 
 /** How to train. */
 typedef struct mrnn_train_params {
@@ -297,12 +308,28 @@ typedef struct mrnn_train_params {
     const char *best_path;     /**< If set, the model with the best validation loss is saved here. Default NULL. */
     const char *log_path;      /**< If set, a CSV log (step, train loss, valid loss, lr, tokens/s) is
                                     appended here. Default NULL. */
+    /* version 2: data-parallel training (see docs/DISTRIBUTED.md) */
+    mrnn_allreduce_fn allreduce; /**< If set, this call is rank `rank` of `n_ranks` processes that
+                                    train one model together: each draws the same global batch of
+                                    `batch_size` windows (same seed) and computes only its share of
+                                    the lanes; the gradients, losses and counts are summed in one
+                                    fused buffer per step through this callback; every rank then
+                                    runs the same clipping and Adam update, so the weights stay
+                                    identical. Only rank 0 writes `checkpoint_path`, `best_path` and
+                                    `log_path`. Losses equal a one-process run with the same
+                                    `batch_size` and seed up to rounding (dropout masks, drawn per
+                                    rank, differ). Default NULL (one process). */
+    void *allreduce_user_data; /**< Passed to `allreduce` unchanged (e.g. a communicator). Default NULL. */
+    uint32_t rank;             /**< This process's rank, 0 ≤ rank < n_ranks. Default 0. */
+    uint32_t n_ranks;          /**< Processes training together; 1 (default) = alone. At most
+                                    `batch_size`, and more than 1 needs `allreduce`. */
 } mrnn_train_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_TRAIN_PARAMS_VERSION.
+ *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1): then only that version's
+ *  fields are written.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version);

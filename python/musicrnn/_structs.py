@@ -9,7 +9,7 @@ import ctypes as C
 ENCODING_PARAMS_VERSION = 1
 CORPUS_PARAMS_VERSION = 2
 MODEL_PARAMS_VERSION = 1
-TRAIN_PARAMS_VERSION = 1
+TRAIN_PARAMS_VERSION = 2
 SAMPLER_PARAMS_VERSION = 2
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
@@ -95,6 +95,11 @@ class TrainParams(C.Structure):
         ("checkpoint_every", C.c_uint32),
         ("best_path", C.c_char_p),
         ("log_path", C.c_char_p),
+        # version 2: data-parallel training (an MPI program's callback; not bound by this package)
+        ("allreduce", C.c_void_p),
+        ("allreduce_user_data", C.c_void_p),
+        ("rank", C.c_uint32),
+        ("n_ranks", C.c_uint32),
     ]
 
 
