@@ -12,9 +12,8 @@
 #include "model.h"
 #include "vocab.h"
 
-#define MODEL_MAGIC "MRNNMODL"
-#define MODEL_FORMAT 1u
-#define MODEL_MAX_BYTES ((size_t)1 << 35)
+/* The model file's container (fileio.h): bump `format` here for a new layout. */
+const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 1u, 1u, (size_t)1 << 35};
 #define MAX_STYLE_TEXT 4096
 
 MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint32_t flags)
@@ -25,8 +24,7 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: unknown save flags 0x%x", path, flags);
     int with_state = (flags & MRNN_SAVE_TRAINING_STATE) && m->adam_m;
     mrnn__wbuf b = {0};
-    mrnn__wbuf_bytes(&b, MODEL_MAGIC, 8);
-    mrnn__wbuf_u32(&b, MODEL_FORMAT);
+    mrnn__container_begin(&mrnn__model_container, &b);
     mrnn__wbuf_u32(&b, m->params.embed_size);
     mrnn__wbuf_u32(&b, m->params.hidden_size);
     mrnn__wbuf_u32(&b, m->params.num_layers);
@@ -47,19 +45,12 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
         mrnn__wbuf_f32s(&b, m->adam_m, m->n_params);
         mrnn__wbuf_f32s(&b, m->adam_v, m->n_params);
     }
-    mrnn__wbuf_u32(&b, mrnn__crc32(0, b.data, b.len));
-    if (b.failed) {
-        mrnn__wbuf_free(&b);
-        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the model", path);
-    }
-    mrnn_status st = mrnn__write_file_atomic(path, b.data, b.len);
-    mrnn__wbuf_free(&b);
-    return st;
+    return mrnn__container_save(&mrnn__model_container, &b, path);
 }
 
 static mrnn_status corrupt(const char *path, const char *what)
 {
-    return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt model file: %s", path, what);
+    return mrnn__container_corrupt(&mrnn__model_container, path, what);
 }
 
 /* 1 if the rest of the file is too short for the weights of the declared shape. Checked before the
@@ -74,8 +65,10 @@ static int weights_missing(const mrnn__rbuf *b, const mrnn_vocab *v, uint32_t n_
     return need > b->len - b->pos;
 }
 
-static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_model **out)
+/* The body of a file of the given format version (only version 1 exists so far). */
+static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_model **out)
 {
+    (void)format;
     mrnn_model_params p;
     mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
     p.embed_size = mrnn__rbuf_u32(b);
@@ -164,26 +157,11 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path)
     *out = NULL;
     MRNN_CHECK_ARG(path, "path");
     uint8_t *data = NULL;
-    size_t len = 0;
-    mrnn_status st = mrnn__read_file(path, MODEL_MAX_BYTES, &data, &len);
+    mrnn__rbuf b;
+    uint32_t format;
+    mrnn_status st = mrnn__container_load(&mrnn__model_container, path, &data, &b, &format);
     if (st != MRNN_OK) return st;
-    if (len < 16 || memcmp(data, MODEL_MAGIC, 8) != 0) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn model file (bad magic)", path);
-    }
-    mrnn__rbuf tail = {data + len - 4, 4, 0, 0, 0};
-    if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
-    }
-    mrnn__rbuf b = {data, len - 4, 8, 0, 0};
-    uint32_t format = mrnn__rbuf_u32(&b);
-    if (format == 0 || format > MODEL_FORMAT) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_VERSION, "%s: model format version %u is not supported (this library reads %u)",
-                          path, format, MODEL_FORMAT);
-    }
-    st = parse(&b, path, out);
+    st = parse(&b, format, path, out);
     mrnn__free(data);
     return st;
 }

@@ -77,14 +77,12 @@ mrnn_status mrnn__corpus_append_piece(struct mrnn_corpus *c, const mrnn__corpus_
 /* Allocate an empty corpus around an existing vocabulary (takes ownership of v). */
 mrnn_status mrnn__corpus_new(struct mrnn_corpus **out, mrnn_vocab *v, const mrnn_corpus_params *params);
 
-/* Pieces of corpus_file.c shared with corpus_map.c. Magic check (first 16 bytes at least). */
-mrnn_status mrnn__corpus_check_magic(const uint8_t *data, size_t len, const char *path);
-/* Format version check of bytes 8..11 (after the checksum was verified). */
-mrnn_status mrnn__corpus_check_format(const uint8_t *data, const char *path);
+/* The corpus file's container (corpus_file.c; fileio.h describes containers). */
+extern const struct mrnn__container mrnn__corpus_container;
 /* Parse from after magic and version up to the token array (see corpus_file.c). */
 struct mrnn__rbuf;
-mrnn_status mrnn__corpus_parse_meta(struct mrnn__rbuf *b, const char *path, struct mrnn_corpus **out,
-                                    uint64_t *n_ids_out);
+mrnn_status mrnn__corpus_parse_meta(struct mrnn__rbuf *b, uint32_t format, const char *path,
+                                    struct mrnn_corpus **out, uint64_t *n_ids_out);
 /* 1 if every id indexes the vocabulary (or ends a frame of a multi-hot corpus). */
 int mrnn__corpus_ids_valid(const struct mrnn_corpus *c, const uint32_t *ids, size_t n);
 /* Release the mapping of an out-of-core corpus (corpus_map.c). */

@@ -9,9 +9,8 @@
 #include "fileio.h"
 #include "vocab.h"
 
-#define CORPUS_MAGIC "MRNNCORP"
-#define CORPUS_FORMAT 1u
-#define CORPUS_MAX_BYTES ((size_t)1 << 34)
+/* The corpus file's container (fileio.h): bump `format` here for a new layout. */
+const mrnn__container mrnn__corpus_container = {"MRNNCORP", "corpus", 1u, 1u, (size_t)1 << 34};
 #define MAX_PATH_TEXT 4096
 
 static void write_params(mrnn__wbuf *b, const mrnn_corpus_params *p)
@@ -44,8 +43,7 @@ MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path)
     mrnn_status st = mrnn_corpus_finish(c);
     if (st != MRNN_OK) return st;
     mrnn__wbuf b = {0};
-    mrnn__wbuf_bytes(&b, CORPUS_MAGIC, 8);
-    mrnn__wbuf_u32(&b, CORPUS_FORMAT);
+    mrnn__container_begin(&mrnn__corpus_container, &b);
     write_params(&b, &c->params);
     mrnn__vocab_write(c->vocab, &b);
     mrnn__wbuf_u64(&b, c->n_unknown);
@@ -74,26 +72,22 @@ MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path)
     }
     mrnn__wbuf_u64(&b, c->n_ids);
     mrnn__wbuf_u32s(&b, c->ids, c->n_ids);
-    mrnn__wbuf_u32(&b, mrnn__crc32(0, b.data, b.len));
-    if (b.failed) {
-        mrnn__wbuf_free(&b);
-        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the corpus", path);
-    }
-    st = mrnn__write_file_atomic(path, b.data, b.len);
-    mrnn__wbuf_free(&b);
-    return st;
+    return mrnn__container_save(&mrnn__corpus_container, &b, path);
 }
 
 static mrnn_status bad(const char *path, const char *what)
 {
-    return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt corpus file: %s", path, what);
+    return mrnn__container_corrupt(&mrnn__corpus_container, path, what);
 }
 
+/* Parse the body after magic and version, of the given format version (only 1 exists so far). */
 /* Parse the body after magic and version up to the token array, whose declared length goes to
  * *n_ids_out (checked against the pieces; the caller checks it against the bytes left). On
- * failure *out is NULL; MRNN_ERR_FORMAT with b->bad set may mean the buffer ended early. */
-mrnn_status mrnn__corpus_parse_meta(mrnn__rbuf *b, const char *path, mrnn_corpus **out, uint64_t *n_ids_out)
+ * failure *out is NULL; MRNN_ERR_FORMAT may then also mean that the buffer ended early. */
+mrnn_status mrnn__corpus_parse_meta(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_corpus **out,
+                                    uint64_t *n_ids_out)
 {
+    (void)format;
     *out = NULL;
     mrnn_corpus_params params;
     read_params(b, &params);
@@ -185,29 +179,12 @@ int mrnn__corpus_ids_valid(const mrnn_corpus *c, const uint32_t *ids, size_t n)
     return 1;
 }
 
-mrnn_status mrnn__corpus_check_magic(const uint8_t *data, size_t len, const char *path)
-{
-    if (len < 16 || memcmp(data, CORPUS_MAGIC, 8) != 0)
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn corpus file (bad magic)", path);
-    return MRNN_OK;
-}
-
-mrnn_status mrnn__corpus_check_format(const uint8_t *data, const char *path)
-{
-    mrnn__rbuf b = {data, 12, 8, 0, 0};
-    uint32_t format = mrnn__rbuf_u32(&b);
-    if (format > CORPUS_FORMAT || format == 0)
-        return mrnn__fail(MRNN_ERR_VERSION, "%s: corpus format version %u is not supported (this library reads %u)",
-                          path, format, CORPUS_FORMAT);
-    return MRNN_OK;
-}
-
 /* The body after magic and version, when the whole file is in memory. */
-static mrnn_status parse(mrnn__rbuf *b, const char *path, mrnn_corpus **out)
+static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_corpus **out)
 {
     mrnn_corpus *c = NULL;
     uint64_t n_ids = 0;
-    mrnn_status st = mrnn__corpus_parse_meta(b, path, &c, &n_ids);
+    mrnn_status st = mrnn__corpus_parse_meta(b, format, path, &c, &n_ids);
     if (st != MRNN_OK) return st;
     if (n_ids > (b->len - b->pos) / 4) goto corrupt;
     c->ids = mrnn__malloc((size_t)(n_ids ? n_ids : 1) * sizeof *c->ids);
@@ -241,27 +218,11 @@ MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path)
     *out = NULL;
     MRNN_CHECK_ARG(path, "path");
     uint8_t *data = NULL;
-    size_t len = 0;
-    mrnn_status st = mrnn__read_file(path, CORPUS_MAX_BYTES, &data, &len);
+    mrnn__rbuf b;
+    uint32_t format;
+    mrnn_status st = mrnn__container_load(&mrnn__corpus_container, path, &data, &b, &format);
     if (st != MRNN_OK) return st;
-    if (len < 16 || memcmp(data, CORPUS_MAGIC, 8) != 0) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn corpus file (bad magic)", path);
-    }
-    /* The checksum comes first: a damaged version field must read as corruption, not as "newer". */
-    mrnn__rbuf tail = {data + len - 4, 4, 0, 0, 0};
-    if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, data, len - 4)) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
-    }
-    mrnn__rbuf b = {data, len - 4, 8, 0, 0};
-    uint32_t format = mrnn__rbuf_u32(&b);
-    if (format > CORPUS_FORMAT || format == 0) {
-        mrnn__free(data);
-        return mrnn__fail(MRNN_ERR_VERSION, "%s: corpus format version %u is not supported (this library reads %u)",
-                          path, format, CORPUS_FORMAT);
-    }
-    st = parse(&b, path, out);
+    st = parse(&b, format, path, out);
     mrnn__free(data);
     return st;
 }

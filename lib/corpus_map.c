@@ -93,6 +93,7 @@ void mrnn__corpus_unmap(struct mrnn_corpus *c)
 /* CRC of everything before the trailing checksum, read in chunks. */
 static mrnn_status check_crc(int fd, size_t len, const char *path, uint8_t *buf, size_t buf_len)
 {
+    const mrnn__container *k = &mrnn__corpus_container;
     uint32_t crc = 0;
     for (size_t at = 0; at < len - 4;) {
         size_t n = len - 4 - at < buf_len ? len - 4 - at : buf_len;
@@ -104,13 +105,43 @@ static mrnn_status check_crc(int fd, size_t len, const char *path, uint8_t *buf,
     if (read_at(fd, tail, 4, (off_t)(len - 4)) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
     mrnn__rbuf t = {tail, 4, 0, 0, 0};
     if (mrnn__rbuf_u32(&t) != crc)
-        return mrnn__fail(MRNN_ERR_FORMAT, "%s: checksum mismatch (file corrupt or truncated)", path);
+        return mrnn__fail(MRNN_ERR_FORMAT, "%s: %s file checksum mismatch (file corrupt or truncated)", path, k->noun);
+    return MRNN_OK;
+}
+
+/* The container checks of mrnn__container_load (fileio.h), in its order and with its
+ * classification, on a file read in pieces: magic, size, checksum, version. */
+static mrnn_status check_container(int fd, size_t len, const char *path, uint32_t *format)
+{
+    const mrnn__container *k = &mrnn__corpus_container;
+    const mrnn__container *const one[1] = {k};
+    uint8_t head[12] = {0};
+    size_t n_head = len < sizeof head ? len : sizeof head;
+    if (read_at(fd, head, n_head, 0) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
+    if (!mrnn__container_match(one, 1, head, n_head))
+        return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn %s file (bad magic)", path, k->noun);
+    if (len < 16) return mrnn__fail(MRNN_ERR_FORMAT, "%s: truncated %s file (%zu bytes)", path, k->noun, len);
+    if (len > k->max_bytes && len > ((size_t)1 << 40))
+        return mrnn__fail(MRNN_ERR_LIMIT, "%s: larger than 1 TiB", path);
+    uint8_t *buf = mrnn__malloc((size_t)COPY_IDS * 4);
+    if (!buf) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
+    mrnn_status st = check_crc(fd, len, path, buf, (size_t)COPY_IDS * 4);
+    mrnn__free(buf);
+    if (st != MRNN_OK) return st;
+    mrnn__rbuf b = {head, 12, 8, 0, 0};
+    *format = mrnn__rbuf_u32(&b);
+    if (*format > k->format)
+        return mrnn__fail(MRNN_ERR_VERSION, "%s: %s format version %u is newer than this library's %u", path, k->noun,
+                          *format, k->format);
+    if (*format < k->oldest)
+        return mrnn__fail(MRNN_ERR_VERSION, "%s: %s format version %u is not supported (this library reads %u to %u)",
+                          path, k->noun, *format, k->oldest, k->format);
     return MRNN_OK;
 }
 
 /* Parse the metadata from a head of the file that grows until it holds all of it. */
-static mrnn_status read_meta(int fd, size_t body_len, const char *path, mrnn_corpus **out, uint64_t *n_ids,
-                             size_t *ids_off)
+static mrnn_status read_meta(int fd, size_t body_len, uint32_t format, const char *path, mrnn_corpus **out,
+                             uint64_t *n_ids, size_t *ids_off)
 {
     size_t head_len = body_len < HEAD_START ? body_len : HEAD_START;
     for (;;) {
@@ -121,7 +152,7 @@ static mrnn_status read_meta(int fd, size_t body_len, const char *path, mrnn_cor
             return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
         }
         mrnn__rbuf b = {head, head_len, 12, 0, 0};
-        mrnn_status st = mrnn__corpus_parse_meta(&b, path, out, n_ids);
+        mrnn_status st = mrnn__corpus_parse_meta(&b, format, path, out, n_ids);
         mrnn__free(head);
         if (st == MRNN_OK) {
             *ids_off = b.pos;
@@ -149,7 +180,7 @@ static mrnn_status copy_ids(const mrnn_corpus *c, int fd, off_t off, uint64_t n,
         mrnn__rbuf b = {raw, k * 4, 0, 0, 0};
         mrnn__rbuf_u32s(&b, ids, k); /* little-endian on every host */
         if (!mrnn__corpus_ids_valid(c, ids, k)) {
-            st = mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt corpus file: inconsistent or truncated contents", path);
+            st = mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
             break;
         }
         if (write_all(tmp, ids, k * sizeof *ids) != 0)
@@ -173,21 +204,14 @@ MRNN_API mrnn_status mrnn_corpus_map(mrnn_corpus **out, const char *path)
     mrnn_status st = MRNN_OK;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) st = mrnn__fail(MRNN_ERR_IO, "%s: not a regular file", path);
     size_t len = st == MRNN_OK ? (size_t)sb.st_size : 0;
-    uint8_t head[16];
-    if (st == MRNN_OK && (len < 16 || read_at(fd, head, 16, 0) != 0))
-        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn corpus file (too short)", path);
-    if (st == MRNN_OK) st = mrnn__corpus_check_magic(head, len, path);
-    uint8_t *buf = st == MRNN_OK ? mrnn__malloc((size_t)COPY_IDS * 4) : NULL;
-    if (st == MRNN_OK && !buf) st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
-    if (st == MRNN_OK) st = check_crc(fd, len, path, buf, (size_t)COPY_IDS * 4);
-    mrnn__free(buf);
-    if (st == MRNN_OK) st = mrnn__corpus_check_format(head, path);
+    uint32_t format = 0;
+    if (st == MRNN_OK) st = check_container(fd, len, path, &format);
     mrnn_corpus *c = NULL;
     uint64_t n_ids = 0;
     size_t ids_off = 0;
-    if (st == MRNN_OK) st = read_meta(fd, len - 4, path, &c, &n_ids, &ids_off);
+    if (st == MRNN_OK) st = read_meta(fd, len - 4, format, path, &c, &n_ids, &ids_off);
     if (st == MRNN_OK && (ids_off > len - 4 || n_ids != (len - 4 - ids_off) / 4 || (len - 4 - ids_off) % 4))
-        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt corpus file: inconsistent or truncated contents", path);
+        st = mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
     int tmp = -1;
     if (st == MRNN_OK && n_ids > 0) {
         tmp = open_temporary(path);

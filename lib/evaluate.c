@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "batcher.h"
+#include "compute.h"
 #include "error.h"
 #include "evaluate.h"
 #include "model.h"
@@ -108,5 +109,10 @@ MRNN_API mrnn_status mrnn_model_evaluate(const mrnn_model *m, const mrnn_corpus 
     if (!mrnn__vocab_equal(m->vocab, corpus->vocab))
         return mrnn__fail(MRNN_ERR_INVALID_ARG,
                           "the corpus vocabulary differs from the model's (encode it with mrnn_corpus_create_with_vocab)");
-    return mrnn__evaluate(m, corpus, split, NULL, out);
+    /* the default threads (compute.h), as training with threads = 0 would use */
+    mrnn__compute cx;
+    mrnn__compute_init(&cx, 0);
+    mrnn_status st = mrnn__evaluate(m, corpus, split, cx.team, out);
+    mrnn__compute_free(&cx);
+    return st;
 }

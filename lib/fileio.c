@@ -1,4 +1,5 @@
-/* Capped whole-file reads, atomic writes, CRC-32 and bounded little-endian buffers. */
+/* Capped whole-file reads, atomic writes, CRC-32, bounded little-endian buffers, and the container
+ * of the library's files (fileio.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -327,4 +328,72 @@ char *mrnn__rbuf_str(mrnn__rbuf *b, size_t max_len)
     memcpy(s, p, n);
     s[n] = 0;
     return s;
+}
+
+/* ---- the container ---- */
+
+void mrnn__container_begin(const mrnn__container *k, mrnn__wbuf *b)
+{
+    mrnn__wbuf_bytes(b, k->magic, 8);
+    mrnn__wbuf_u32(b, k->format);
+}
+
+mrnn_status mrnn__container_save(const mrnn__container *k, mrnn__wbuf *b, const char *path)
+{
+    if (!b->failed) mrnn__wbuf_u32(b, mrnn__crc32(0, b->data, b->len));
+    mrnn_status st;
+    if (b->failed)
+        st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the %s", path, k->noun);
+    else
+        st = mrnn__write_file_atomic(path, b->data, b->len);
+    mrnn__wbuf_free(b);
+    return st;
+}
+
+mrnn_status mrnn__container_corrupt(const mrnn__container *k, const char *path, const char *what)
+{
+    return mrnn__fail(MRNN_ERR_FORMAT, "%s: corrupt %s file: %s", path, k->noun, what);
+}
+
+int mrnn__container_match(const mrnn__container *const *kinds, int n_kinds, const uint8_t *magic, size_t len)
+{
+    if (len < 8) return 0;
+    for (int i = 0; i < n_kinds; i++)
+        if (memcmp(magic, kinds[i]->magic, 8) == 0) return i + 1;
+    return 0;
+}
+
+mrnn_status mrnn__container_load(const mrnn__container *k, const char *path, uint8_t **data, mrnn__rbuf *body,
+                                 uint32_t *format)
+{
+    size_t len = 0;
+    mrnn_status st = mrnn__read_file(path, k->max_bytes, data, &len);
+    if (st != MRNN_OK) return st;
+    const mrnn__container *const one[1] = {k};
+    if (!mrnn__container_match(one, 1, *data, len))
+        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn %s file (bad magic)", path, k->noun);
+    else if (len < 16)
+        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: truncated %s file (%zu bytes)", path, k->noun, len);
+    if (st != MRNN_OK) goto fail;
+    mrnn__rbuf tail = {*data + len - 4, 4, 0, 0, 0};
+    if (mrnn__rbuf_u32(&tail) != mrnn__crc32(0, *data, len - 4)) {
+        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: %s file checksum mismatch (file corrupt or truncated)", path, k->noun);
+        goto fail;
+    }
+    *body = (mrnn__rbuf){*data, len - 4, 8, 0, 0};
+    *format = mrnn__rbuf_u32(body);
+    if (*format < k->oldest || *format > k->format) {
+        if (*format > k->format)
+            st = mrnn__fail(MRNN_ERR_VERSION, "%s: %s format version %u is newer than this library's %u", path, k->noun,
+                            *format, k->format);
+        else
+            st = mrnn__fail(MRNN_ERR_VERSION, "%s: %s format version %u is not supported (this library reads %u to %u)",
+                            path, k->noun, *format, k->oldest, k->format);
+        goto fail;
+    }
+    return MRNN_OK;
+fail:
+    mrnn__free(*data);
+    *data = NULL;
+    return st;
 }

@@ -1,5 +1,5 @@
-/* Whole-file reading with a size cap, atomic writing, and bounded little-endian (de)serialisation
- * for the library's own file formats (corpus, vocabulary, checkpoint). */
+/* Whole-file reading with a size cap, atomic writing, bounded little-endian (de)serialisation, and
+ * the one container all of the library's own files use (corpus, vocabulary, model). */
 #ifndef MRNN_FILEIO_H
 #define MRNN_FILEIO_H
 
@@ -62,5 +62,44 @@ int mrnn__rbuf_f32s(mrnn__rbuf *b, float *out, size_t n);
 int mrnn__rbuf_u32s(mrnn__rbuf *b, uint32_t *out, size_t n);
 /* Read a string written by mrnn__wbuf_str into a new allocation (max_len caps it); NULL + bad on error. */
 char *mrnn__rbuf_str(mrnn__rbuf *b, size_t max_len);
+
+/* The container of every library file:
+ *     8-byte magic | u32 format version | body | u32 CRC-32 of everything before it
+ * One kind of file is described by one constant struct; bumping a format is changing `format`
+ * there (and `oldest` when old files can no longer be read).
+ *
+ * Loading checks, in this order, and classifies every failure one way for all kinds:
+ *   1. the file cannot be read                -> MRNN_ERR_IO / MRNN_ERR_LIMIT / MRNN_ERR_NOMEM
+ *   2. shorter than a magic, or another magic -> MRNN_ERR_FORMAT "not a ... file (bad magic)"
+ *   3. too short for version and checksum     -> MRNN_ERR_FORMAT "truncated"
+ *   4. checksum mismatch                      -> MRNN_ERR_FORMAT "checksum mismatch"
+ *   5. version not in oldest..format          -> MRNN_ERR_VERSION (0 included: never written)
+ * The checksum goes before the version so that a damaged version field reads as corruption, not
+ * as a file from the future. Parsing the body is the caller's; a body that does not parse is
+ * MRNN_ERR_FORMAT "corrupt <noun> file: <what>" (mrnn__container_corrupt). */
+typedef struct mrnn__container {
+    const char *magic; /* exactly 8 characters */
+    const char *noun;  /* "model", "corpus", "vocabulary": for messages */
+    uint32_t format;   /* the version this library writes */
+    uint32_t oldest;   /* the oldest version it reads, >= 1 */
+    size_t max_bytes;  /* larger files are refused before reading */
+} mrnn__container;
+
+/* Start a file: magic and format version into an empty buffer. */
+void mrnn__container_begin(const mrnn__container *k, mrnn__wbuf *b);
+/* Finish it (append the checksum) and write it atomically to path; frees the buffer either way.
+ * A buffer that ran out of memory gives MRNN_ERR_NOMEM naming path. */
+mrnn_status mrnn__container_save(const mrnn__container *k, mrnn__wbuf *b, const char *path);
+
+/* Read path and run checks 1-5. On success *data holds the file (caller frees with mrnn__free),
+ * *body reads the body (between the version and the checksum) and *format is the file's version.
+ * On failure *data is NULL. */
+mrnn_status mrnn__container_load(const mrnn__container *k, const char *path, uint8_t **data, mrnn__rbuf *body,
+                                 uint32_t *format);
+/* MRNN_ERR_FORMAT: "<path>: corrupt <noun> file: <what>". */
+mrnn_status mrnn__container_corrupt(const mrnn__container *k, const char *path, const char *what);
+
+/* Which container kind starts with the 8 bytes at magic (1-based index into kinds), 0 for none. */
+int mrnn__container_match(const mrnn__container *const *kinds, int n_kinds, const uint8_t *magic, size_t len);
 
 #endif

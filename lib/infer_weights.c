@@ -6,7 +6,6 @@
 #include "alloc.h"
 #include "embed_proj.h"
 #include "packed.h"
-#include "team.h"
 
 /* The projected-embedding table is used while it is at most this many times the size of W_ih0. */
 #define INFER_TABLE_MAX_RATIO 4
@@ -70,7 +69,6 @@ mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const 
 void mrnn__infer_weights_free(mrnn__infer_weights *iw)
 {
     if (!iw) return;
-    mrnn__team_free(iw->team);
     mrnn__free(iw->mem);
     mrnn__free(iw);
 }

@@ -26,7 +26,6 @@ typedef struct mrnn__infer_weights {
     const float *table0;                  /* [(n_tokens + n_styles) x 4H] layer 0's projected
                                           * embeddings, or NULL (then layer 0 packs W_ih too) */
     mrnn__packed out;                     /* [H x V] */
-    struct mrnn__team *team;              /* threads for the products (team.h), or NULL (owned) */
     void *mem;
 } mrnn__infer_weights;
 

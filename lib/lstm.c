@@ -1,4 +1,4 @@
-/* LSTM layer kernels over CBLAS: window forward/backward and the single-step inference path.
+/* LSTM layer kernels: window forward/backward (packed weights or CBLAS) and the element-wise step.
  *
  * Pre-activations of the whole window come from one GEMM (X · W_ihᵀ); each step adds its recurrent
  * GEMM and then runs lstm_cell, one fused element-wise pass over the four gates (vectorised, see
@@ -314,19 +314,6 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *p
     mrnn__team_run(team, backward_steps_part, &j);
     mrnn__team_run(team, backward_weights_part, &j);
     if (dx) mrnn__team_run(team, backward_dx_part, &j);
-}
-
-void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *h, float *c, float *scratch)
-{
-    const int H = w->n_hidden, NI = w->n_in, G = 4 * H;
-    if (B == 1) {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, G, NI, 1.0f, w->w_ih, NI, x, 1, 0.0f, scratch, 1);
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, G, H, 1.0f, w->w_hh, H, h, 1, 1.0f, scratch, 1);
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, NI, 1.0f, x, NI, w->w_ih, NI, 0.0f, scratch, G);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, h, H, w->w_hh, H, 1.0f, scratch, G);
-    }
-    mrnn__lstm_step_gates(w, B, scratch, h, c);
 }
 
 void mrnn__lstm_step_gates(const mrnn__lstm_weights *w, int B, float *gates, float *h, float *c)

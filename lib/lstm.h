@@ -1,4 +1,4 @@
-/* LSTM layer kernels over CBLAS.
+/* LSTM layer kernels.
  *
  * Layout: row-major; a window of T steps for B lanes is stored step-major, row t*B + b.
  * Gate order in the 4H dimension is i, f, g, o. Weights: w_ih [4H x I], w_hh [4H x H], b [4H].
@@ -8,7 +8,9 @@
  * Backward mirrors it: per-step recurrent GEMM for dh, then dW_ih, dW_hh and dX each as one GEMM
  * over the whole window. The gate gradients overwrite the cached gate activations (each is read
  * once, just before its gradient is written), so backward needs no window-sized scratch.
- * Batch-1 inference uses sgemv (OpenBLAS sgemm with M=1 is ~4x slower). */
+ * The products with a weight operand go through packed weights (packed.h) when the caller gives
+ * them, else through OpenBLAS. Sampling steps through its own packed copy (network_infer.h) and
+ * uses only the element-wise half of a step from here. */
 #ifndef MRNN_LSTM_H
 #define MRNN_LSTM_H
 
@@ -65,12 +67,9 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *p
                          mrnn__lstm_weights *g, const float *x, int T, int B, const float *h0, const float *c0,
                          mrnn__lstm_cache *cache, float *dh, float *dx, float *scratch);
 
-/* One inference step for B lanes: x [B x I]; h, c [B x H] updated in place. scratch: 4*H*B floats.
- * Uses sgemv when B == 1. */
-void mrnn__lstm_step(const mrnn__lstm_weights *w, const float *x, int B, float *h, float *c, float *scratch);
-
-/* The element-wise half of mrnn__lstm_step, for callers that computed the pre-activations
- * (without bias) themselves: gates [B x 4H] in (overwritten), h and c [B x H] updated. */
+/* The element-wise half of one inference step for B lanes, for callers that computed the
+ * pre-activations (without bias) themselves: gates [B x 4H] in (overwritten), h and c [B x H]
+ * updated. */
 void mrnn__lstm_step_gates(const mrnn__lstm_weights *w, int B, float *gates, float *h, float *c);
 
 #endif

@@ -40,4 +40,7 @@ mrnn_status mrnn__model_alloc(mrnn_model **out, mrnn_vocab *v, const char *const
 /* Allocate the Adam moments if missing. */
 mrnn_status mrnn__model_alloc_optimizer(mrnn_model *m);
 
+/* The model file's container (checkpoint.c; fileio.h describes containers). */
+extern const struct mrnn__container mrnn__model_container;
+
 #endif

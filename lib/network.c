@@ -1,5 +1,5 @@
 /* The network: embedding-sum input (+ style row) -> LSTM stack with inverted dropout -> output layer
- * -> loss, forward and backward over one window, plus the batch-1 inference step.
+ * -> loss, forward and backward over one window.
  *
  * All buffers of a window live in one workspace allocation sized for T x B rows. */
 #include "network.h"
@@ -579,32 +579,4 @@ void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params 
         memcpy(h + l * bh, ws->cache[l].h + last, bh * sizeof *h);
         memcpy(c + l * bh, ws->cache[l].c + last, bh * sizeof *c);
     }
-}
-
-size_t mrnn__net_step_scratch_floats(const mrnn__net_config *cfg)
-{
-    return (size_t)cfg->embed + 4 * (size_t)cfg->hidden;
-}
-
-void mrnn__net_step(const mrnn__net_config *cfg, const mrnn__net_params *w, const uint32_t *ids, size_t n_ids,
-                    int style, float *h, float *c, float *logits, float *scratch)
-{
-    const size_t E = cfg->embed, H = cfg->hidden;
-    float *x = scratch, *gates = scratch + E;
-    memset(x, 0, E * sizeof *x);
-    for (size_t k = 0; k < n_ids; k++) {
-        const float *e = w->embed + (size_t)ids[k] * E;
-        for (size_t j = 0; j < E; j++) x[j] += e[j];
-    }
-    if (style >= 0 && cfg->n_styles && w->style) {
-        const float *s = w->style + (size_t)style * E;
-        for (size_t j = 0; j < E; j++) x[j] += s[j];
-    }
-    const float *in = x;
-    for (uint32_t l = 0; l < cfg->layers; l++) {
-        mrnn__lstm_step(&w->layer[l], in, 1, h + l * H, c + l * H, gates);
-        in = h + l * H;
-    }
-    memcpy(logits, w->b_out, cfg->n_out * sizeof *logits);
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)cfg->n_out, (int)H, 1.0f, w->w_out, (int)H, in, 1, 1.0f, logits, 1);
 }

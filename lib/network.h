@@ -90,10 +90,4 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
 void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *batch,
                             mrnn__net_workspace *ws, float *h, float *c, mrnn__net_result *res);
 
-/* One inference step for one lane: input ids[0..n_ids), style row (or -1); h, c [layers x H]
- * updated; logits [n_out] written. scratch: mrnn__net_step_scratch_floats floats. Uses sgemv. */
-size_t mrnn__net_step_scratch_floats(const mrnn__net_config *cfg);
-void mrnn__net_step(const mrnn__net_config *cfg, const mrnn__net_params *w, const uint32_t *ids, size_t n_ids,
-                    int style, float *h, float *c, float *logits, float *scratch);
-
 #endif

@@ -1,5 +1,4 @@
-/* One inference step for B lanes (see network_infer.h). */
-#include <cblas.h>
+/* One inference step for B lanes through the sampler's packed weights (network_infer.h). */
 #include <string.h>
 
 #include "network_infer.h"
@@ -8,7 +7,7 @@
 size_t mrnn__net_lanes_scratch_floats(const mrnn__net_config *cfg, int B)
 {
     size_t width = cfg->embed > cfg->hidden ? cfg->embed : cfg->hidden;
-    /* rows [input | h] (the OpenBLAS path uses the input half only), then the gate pre-activations */
+    /* rows [input | h], then the gate pre-activations */
     return (size_t)B * (width + cfg->hidden) + 4 * (size_t)cfg->hidden * (size_t)B;
 }
 
@@ -47,9 +46,9 @@ static void table_lanes(const mrnn__net_config *cfg, const float *table, int B, 
 
 /* Through the sampling copy: per layer, rows [x_b | h_b] times the packed [W_ih | W_hh]; with the
  * table, layer 0 starts from its gathered rows and multiplies h_b by W_hh alone. */
-static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__infer_weights *iw, int B,
-                        const uint32_t *start, const uint32_t *ids, const uint32_t *style, float *h, float *c,
-                        float *logits, float *scratch)
+static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__infer_weights *iw,
+                        struct mrnn__team *team, int B, const uint32_t *start, const uint32_t *ids,
+                        const uint32_t *style, float *h, float *c, float *logits, float *scratch)
 {
     const size_t E = cfg->embed, H = cfg->hidden, V = cfg->n_out, G = 4 * H;
     const size_t ld = (E > H ? E : H) + H;
@@ -61,7 +60,7 @@ static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, 
     for (uint32_t l = 0; l < cfg->layers; l++) {
         float *hl = h + (size_t)l * B * H, *cl = c + (size_t)l * B * H;
         if (l == 0 && iw->table0) {
-            mrnn__packed_matmul_team(iw->team, &iw->layer[0], B, hl, H, gates, G);
+            mrnn__packed_matmul_team(team, &iw->layer[0], B, hl, H, gates, G);
             mrnn__lstm_step_gates(&w->layer[0], B, gates, hl, cl);
             continue;
         }
@@ -71,37 +70,17 @@ static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, 
             memcpy(xh + (size_t)b * ld + n_in, hl + (size_t)b * H, H * sizeof *xh);
         }
         memset(gates, 0, (size_t)B * G * sizeof *gates);
-        mrnn__packed_matmul_team(iw->team, &iw->layer[l], B, xh, ld, gates, G);
+        mrnn__packed_matmul_team(team, &iw->layer[l], B, xh, ld, gates, G);
         mrnn__lstm_step_gates(&w->layer[l], B, gates, hl, cl);
     }
     const float *top = h + (size_t)(cfg->layers - 1) * B * H;
     for (int b = 0; b < B; b++) memcpy(logits + (size_t)b * V, w->b_out, V * sizeof *logits);
-    mrnn__packed_matmul_team(iw->team, &iw->out, B, top, H, logits, V);
+    mrnn__packed_matmul_team(team, &iw->out, B, top, H, logits, V);
 }
 
 void mrnn__net_step_lanes(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__infer_weights *iw,
-                          int B, const uint32_t *start, const uint32_t *ids, const uint32_t *style, float *h,
-                          float *c, float *logits, float *scratch)
+                          struct mrnn__team *team, int B, const uint32_t *start, const uint32_t *ids,
+                          const uint32_t *style, float *h, float *c, float *logits, float *scratch)
 {
-    if (iw) {
-        step_packed(cfg, w, iw, B, start, ids, style, h, c, logits, scratch);
-        return;
-    }
-    const size_t E = cfg->embed, H = cfg->hidden, V = cfg->n_out;
-    float *x = scratch;
-    float *gates = scratch + (size_t)B * ((E > H ? E : H) + H);
-    embed_lanes(cfg, w, B, start, ids, style, x, E);
-    const float *in = x;
-    for (uint32_t l = 0; l < cfg->layers; l++) {
-        float *hl = h + (size_t)l * B * H, *cl = c + (size_t)l * B * H;
-        mrnn__lstm_step(&w->layer[l], in, B, hl, cl, gates);
-        in = hl;
-    }
-    /* logits = h_top · W_outᵀ + b_out */
-    for (int b = 0; b < B; b++) memcpy(logits + (size_t)b * V, w->b_out, V * sizeof *logits);
-    if (B == 1)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)V, (int)H, 1.0f, w->w_out, (int)H, in, 1, 1.0f, logits, 1);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, (int)V, (int)H, 1.0f, in, (int)H, w->w_out, (int)H,
-                    1.0f, logits, (int)V);
+    step_packed(cfg, w, iw, team, B, start, ids, style, h, c, logits, scratch);
 }

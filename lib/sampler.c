@@ -1,15 +1,14 @@
 /* mrnn_sampler: the handle, its params and its getters (the parts are listed in sampler.h). */
-#include <cblas.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "compute.h"
 #include "encoding_pianoroll.h"
 #include "error.h"
 #include "model.h"
 #include "network_infer.h"
 #include "sampler.h"
-#include "team.h"
 #include "token_info.h"
 #include "vocab.h"
 
@@ -19,7 +18,8 @@ static size_t params_size(uint32_t version)
 {
     switch (version) {
     case 1: return offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t);
-    case 2: return sizeof(mrnn_sampler_params);
+    case 2: return offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t);
+    case 3: return sizeof(mrnn_sampler_params);
     default: return 0;
     }
 }
@@ -45,6 +45,7 @@ static void params_defaults(mrnn_sampler_params *p)
     p->allow_drums = 1;
     p->include_primer = 1;
     p->weight_format = MRNN_WEIGHTS_FLOAT32;
+    p->threads = 0;
 }
 
 MRNN_API mrnn_status mrnn_sampler_params_init(mrnn_sampler_params *p, uint32_t version)
@@ -86,6 +87,7 @@ static mrnn_status check_params(const mrnn_sampler_params *p, const mrnn_model *
     if (p->max_polyphony > 128) BAD("sampler params: max_polyphony %u exceeds 128", p->max_polyphony);
     if (p->allow_drums != 0 && p->allow_drums != 1) BAD("sampler params: allow_drums must be 0 or 1");
     if (p->include_primer != 0 && p->include_primer != 1) BAD("sampler params: include_primer must be 0 or 1");
+    if (p->threads > 256) BAD("sampler params: threads %u is more than 256", p->threads);
     if (p->beam_width > 1 && m->vocab->enc.encoding == MRNN_ENCODING_PIANOROLL)
         return mrnn__fail(MRNN_ERR_UNSUPPORTED, "sampler params: beam search needs an event encoding, not pianoroll");
 #undef BAD
@@ -116,6 +118,7 @@ MRNN_API void mrnn_sampler_free(mrnn_sampler *s)
     mrnn__free(s->order);
     mrnn__free(s->scratch);
     mrnn__infer_weights_free(s->iw);
+    mrnn__compute_free(&s->cx);
     mrnn__free(s->in_start);
     mrnn__free(s->in_ids);
     mrnn__free(s->chosen_keys);
@@ -192,9 +195,12 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     s->order = mrnn__calloc(V > L * L ? V : L * L, sizeof *s->order);
     s->scratch = mrnn__calloc(mrnn__net_lanes_scratch_floats(s->cfg, (int)L), sizeof(float));
     s->iw = mrnn__infer_weights_new(s->cfg, &model->w, params->weight_format == MRNN_WEIGHTS_BF16);
-    /* With two or more BLAS threads allowed, the per-step products use a second thread too (if it
-     * cannot be started, the sampler simply computes on the caller's thread). */
-    if (s->iw && openblas_get_num_threads() > 1) s->iw->team = mrnn__team_new(2);
+    /* The sampler's threads (compute.h). By default one helper when the library's default allows
+     * two or more threads, as before params version 3; if it cannot be started, the sampler simply
+     * computes on the caller's thread. */
+    uint32_t threads = params->threads;
+    if (!threads) threads = mrnn__compute_default_threads() > 1 ? 2 : 1;
+    mrnn__compute_init(&s->cx, threads);
     s->in_start = mrnn__calloc(L + 1, sizeof(uint32_t));
     s->in_ids = mrnn__calloc(L * V, sizeof(uint32_t));
     s->chosen_keys = mrnn__calloc(L * V, sizeof(uint32_t));

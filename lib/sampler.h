@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compute.h"
 #include "infer_weights.h"
 #include "musicrnn/musicrnn.h"
 #include "network.h"
@@ -78,6 +79,7 @@ struct mrnn_sampler {
     mrnn__sampler_cand *order; /* [V] */
     float *scratch;
     mrnn__infer_weights *iw; /* packed copy of the weights for the per-step products */
+    mrnn__compute cx;        /* the threads of those products (owned) */
     uint32_t *in_start, *in_ids, *chosen_keys; /* [L + 1], [L * V], [L * V] */
     uint32_t *n_chosen;     /* [L] */
 

@@ -26,8 +26,8 @@ void mrnn__sampler_feed(mrnn_sampler *s)
             style_row[b] = s->p.style >= 0 ? (uint32_t)s->p.style : s->cfg->n_styles - 1;
         style = style_row;
     }
-    mrnn__net_step_lanes(s->cfg, &s->model->w, s->iw, (int)s->L, s->in_start, s->in_ids, style, s->h, s->c, s->logits,
-                         s->scratch);
+    mrnn__net_step_lanes(s->cfg, &s->model->w, s->iw, s->cx.team, (int)s->L, s->in_start, s->in_ids, style, s->h,
+                         s->c, s->logits, s->scratch);
 }
 
 static double output_time(const mrnn_sampler *s, const mrnn__lane *l, double t)

@@ -17,8 +17,8 @@ static void prime_feed(mrnn_sampler *s, const uint32_t *ids, uint32_t n)
 {
     uint32_t start[2] = {0, n};
     uint32_t style = s->p.style >= 0 ? (uint32_t)s->p.style : s->cfg->n_styles - 1;
-    mrnn__net_step_lanes(s->cfg, &s->model->w, s->iw, 1, start, ids, s->cfg->n_styles ? &style : NULL, s->prime_h,
-                         s->prime_c, s->prime_logits, s->scratch);
+    mrnn__net_step_lanes(s->cfg, &s->model->w, s->iw, s->cx.team, 1, start, ids, s->cfg->n_styles ? &style : NULL,
+                         s->prime_h, s->prime_c, s->prime_logits, s->scratch);
     s->primed_any = 1;
 }
 

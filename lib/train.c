@@ -1,21 +1,19 @@
 /* The training loop: random truncated-BPTT windows, forward/backward, gradient clipping, Adam,
  * learning-rate schedule, validation, early stopping, checkpoints, CSV log, progress callback. */
-#include <cblas.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "adam.h"
 #include "alloc.h"
 #include "batcher.h"
+#include "compute.h"
 #include "error.h"
 #include "evaluate.h"
 #include "model.h"
-#include "team.h"
 #include "vocab.h"
 
 #define MAX_SEQ_LEN 4096u
@@ -141,7 +139,7 @@ typedef struct train_run {
     const mrnn_train_params *p;
     mrnn__batcher batcher;
     mrnn__net_workspace *ws;
-    mrnn__team *team; /* the call's threads, or NULL for one */
+    mrnn__team *team; /* the call's threads (borrowed from its compute context), or NULL for one */
     double *norm_sums;
     float *grad_block;
     mrnn__net_params grad;
@@ -367,26 +365,18 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "the corpus has %zu style labels, the model %u", corpus->n_styles,
                           m->n_styles);
 
-    /* The thread count is the caller's choice for this call only (0: OpenBLAS's setting). The
-     * work is split over our own team of that many threads, OpenBLAS running single-threaded inside
-     * each part; its global setting is restored before returning. Without a team (one thread, or
-     * helpers that cannot start) OpenBLAS gets the threads, as it would without us. */
-    int saved_threads = openblas_get_num_threads();
-    int threads = params->threads ? (int)params->threads : saved_threads;
-    /* more threads than cores only makes the team's helpers wait for each other */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores > 0 && threads > cores) threads = (int)cores;
+    /* The call's threads (compute.h): a team of params->threads, OpenBLAS single-threaded inside. */
+    mrnn__compute cx;
+    mrnn__compute_init(&cx, params->threads);
     train_run r;
     memset(&r, 0, sizeof r);
-    r.team = mrnn__team_new(threads);
-    openblas_set_num_threads(r.team ? 1 : threads);
+    r.team = cx.team;
     r.m = m;
     r.c = corpus;
     r.p = params;
     st = run_setup(&r);
     if (st == MRNN_OK) st = run_loop(&r, cb, user_data);
     run_free(&r);
-    mrnn__team_free(r.team);
-    openblas_set_num_threads(saved_threads);
+    mrnn__compute_free(&cx);
     return st;
 }

