@@ -26,15 +26,17 @@ out="$root/bench/lakh-results.txt"
     echo "# MIDI: $bytes bytes in $(find "$work/midi" -name '*.mid' | wc -l) files"
     for threads in 1 2; do
         sync
-        /usr/bin/time -f "%e %M" -o "$work/time.txt" "$musicrnn" preprocess -q -j "$threads" -e performance \
-            --keep-drums -o "$work/lakh-$threads.mrc" "$work/midi" > "$work/pre-$threads.txt" 2> /dev/null
-        read -r secs rss_kb < "$work/time.txt"
+        /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" "$musicrnn" preprocess -q -j "$threads" --no-folder-style \
+            ${ENCODING:+-e "$ENCODING"} -o "$work/lakh-$threads.mrc" "$work/midi" > "$work/pre-$threads.txt" 2> /dev/null
+        read -r secs rss_kb user sys < "$work/time.txt"
         size=$(stat -c %s "$work/lakh-$threads.mrc")
         files=$(awk '/^files/ {print $2 + $4}' "$work/pre-$threads.txt")
-        awk -v t="$threads" -v s="$secs" -v r="$rss_kb" -v b="$bytes" -v f="$files" -v z="$size" 'BEGIN {
-            printf "threads %d: %.1f s, %.0f files/s, %.1f MB/s, peak RSS %.0f MiB, corpus %.0f MiB\n",
-                   t, s, f / s, b / 1e6 / s, r / 1024, z / 1048576 }'
+        awk -v t="$threads" -v s="$secs" -v r="$rss_kb" -v b="$bytes" -v f="$files" -v z="$size" -v c="$user $sys" 'BEGIN {
+            split(c, cpu, " "); u = cpu[1] + cpu[2]
+            printf "threads %d: %.1f s wall, %.1f s CPU, %.0f files/s, %.1f MB/s, peak RSS %.0f MiB, corpus %.0f MiB\n",
+                   t, s, u, f / s, b / 1e6 / s, r / 1024, z / 1048576 }'
     done
     cmp -s "$work/lakh-1.mrc" "$work/lakh-2.mrc" && echo "the corpus files of 1 and 2 threads are identical"
-    grep -E "^(files|skipped|train|time)" "$work/pre-2.txt"
+    grep -E "^(/|files|skipped|train|valid|time)" "$work/pre-2.txt"
+    echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out"

@@ -15,6 +15,7 @@
 #include "corpus_reader.h"
 #include "dir_walk.h"
 #include "encoding.h"
+#include "steps.h"
 #include "error.h"
 #include "midi.h"
 #include "vocab.h"
@@ -275,8 +276,8 @@ static mrnn_status flatten(const mrnn__steps *s, int multi_hot, uint32_t **buf, 
 
 /* Encode `piece` (and, for training files, its transposed copies) and append them. On failure the
  * corpus is rolled back to its previous size. */
-static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, mrnn__corpus_file *rep,
-                                      uint32_t file_index, int32_t style)
+static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, const mrnn__steps *pre,
+                                      mrnn__corpus_file *rep, uint32_t file_index, int32_t style)
 {
     size_t saved_pieces = c->n_pieces, saved_ids = c->n_ids;
     uint64_t saved_unknown = c->n_unknown;
@@ -308,12 +309,16 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
             src = &copy;
         }
         uint64_t unknown = 0;
-        st = mrnn__encode(src, c->vocab, &steps, &unknown);
+        const mrnn__steps *enc = &steps;
+        if (k == 0 && pre)
+            enc = pre; /* encoded by a reading thread (a fixed vocabulary: no unknown tokens) */
+        else
+            st = mrnn__encode(src, c->vocab, &steps, &unknown);
         if (st != MRNN_OK) break;
-        if (steps.n_steps < 2) {
+        if (enc->n_steps < 2) {
             if (k == 0) {
                 /* A model learns transitions: a piece needs two steps to give it one. */
-                if (steps.n_steps == 0)
+                if (enc->n_steps == 0)
                     st = mrnn__fail(MRNN_ERR_EMPTY, "no notes to learn from%s",
                                     c->vocab->enc.keep_drums ? "" : " (drums are skipped; see keep_drums)");
                 else
@@ -323,10 +328,10 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
             continue;
         }
         c->n_unknown += unknown;
-        st = flatten(&steps, c->multi_hot, &flat, &flat_cap, &flat_n);
+        st = flatten(enc, c->multi_hot, &flat, &flat_cap, &flat_n);
         if (st != MRNN_OK) break;
         mrnn__corpus_piece meta = {0};
-        meta.n_steps = (uint32_t)steps.n_steps;
+        meta.n_steps = (uint32_t)enc->n_steps;
         meta.split = rep->split;
         meta.transpose = k;
         meta.style = style;
@@ -334,7 +339,7 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
         st = mrnn__corpus_append_piece(c, &meta, flat, flat_n);
         if (st != MRNN_OK) break;
         rep->n_pieces++;
-        rep->n_steps += steps.n_steps;
+        rep->n_steps += enc->n_steps;
     }
     mrnn__free(flat);
     mrnn__steps_free(&steps);
@@ -386,7 +391,8 @@ static mrnn_status read_piece(const mrnn_corpus *c, const char *path, mrnn__piec
  * rel is its path relative to the folder being scanned (for split and style), style_name an
  * explicit label (add_file) or NULL. Runs on the calling thread, in file order. */
 static mrnn_status commit_one(mrnn_corpus *c, const char *path, const char *rel, const char *style_name,
-                              mrnn_status read_st, const char *read_reason, const mrnn__piece *piece)
+                              mrnn_status read_st, const char *read_reason, const mrnn__piece *piece,
+                              const mrnn__steps *pre)
 {
     if (c->finished) return mrnn__fail(MRNN_ERR_STATE, "%s: the corpus is finished; no files can be added", path);
     uint32_t index = 0;
@@ -403,7 +409,7 @@ static mrnn_status commit_one(mrnn_corpus *c, const char *path, const char *rel,
     if (st == MRNN_OK && read_st != MRNN_OK) st = mrnn__fail(read_st, "%s", read_reason);
     if (st == MRNN_OK) {
         rep->n_notes = piece->n_notes;
-        st = add_piece_variants(c, piece, rep, index, style);
+        st = add_piece_variants(c, piece, pre, rep, index, style);
         if (st != MRNN_OK) mrnn__error_prefix(path);
     }
     if (st != MRNN_OK) {
@@ -426,7 +432,7 @@ static mrnn_status add_one(mrnn_corpus *c, const char *path, const char *rel, co
     mrnn_status read_st = read_piece(c, path, &piece);
     /* The message is copied: commit_one may overwrite this thread's error before it uses it. */
     char *reason = read_st == MRNN_OK ? NULL : mrnn__strdup(mrnn_last_error());
-    mrnn_status st = commit_one(c, path, rel, style_name, read_st, reason ? reason : "out of memory", &piece);
+    mrnn_status st = commit_one(c, path, rel, style_name, read_st, reason ? reason : "out of memory", &piece, NULL);
     mrnn__free(reason);
     mrnn__piece_free(&piece);
     return st;
@@ -458,19 +464,34 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static mrnn_status dir_read(void *ctx, size_t i, mrnn__piece *piece, uint64_t *bytes)
+/* Performance and pianoroll vocabularies are complete from the start and encoding only reads them,
+ * so the reading threads can encode too. A notechord vocabulary grows as tokens are met, in file
+ * order: its encoding stays on the committing thread. */
+static int encodes_in_readers(const mrnn_corpus *c)
+{
+    uint32_t e = c->vocab->enc.encoding;
+    return e == MRNN_ENCODING_PERFORMANCE || e == MRNN_ENCODING_PIANOROLL;
+}
+
+static mrnn_status dir_read(void *ctx, size_t i, mrnn__read_item *it)
 {
     dir_job *j = ctx;
     struct stat sb;
-    if (stat(j->full[i], &sb) == 0) *bytes = (uint64_t)sb.st_size;
-    return read_piece(j->c, j->full[i], piece);
+    if (stat(j->full[i], &sb) == 0) it->bytes = (uint64_t)sb.st_size;
+    mrnn_status st = read_piece(j->c, j->full[i], &it->piece);
+    /* An encoding that fails is redone on the committing thread, which words the error as a serial
+     * run does (the reason is saved in the corpus file). */
+    if (st == MRNN_OK && encodes_in_readers(j->c))
+        it->encoded = mrnn__encode(&it->piece, j->c->vocab, &it->steps, NULL) == MRNN_OK;
+    return st;
 }
 
-static mrnn_status dir_commit(void *ctx, size_t i, mrnn_status read_st, const char *reason, mrnn__piece *piece,
-                              uint64_t bytes)
+static mrnn_status dir_commit(void *ctx, size_t i, mrnn_status read_st, const char *reason, mrnn__read_item *it)
 {
     dir_job *j = ctx;
-    mrnn_status fst = commit_one(j->c, j->full[i], j->files.rel[i], NULL, read_st, reason, piece);
+    uint64_t bytes = it->bytes;
+    mrnn_status fst = commit_one(j->c, j->full[i], j->files.rel[i], NULL, read_st, reason, &it->piece,
+                                 it->encoded ? &it->steps : NULL);
     /* A bad file is recorded in the report and skipped; running out of memory is not a file problem. */
     if (fst == MRNN_ERR_NOMEM || fst == MRNN_ERR_STATE) return fst;
     mrnn_corpus_progress *p = &j->progress;

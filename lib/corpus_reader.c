@@ -20,9 +20,30 @@ typedef struct slot {
     int ready;
     mrnn_status st;
     char *reason; /* NULL when st is MRNN_OK, or when copying the message ran out of memory */
-    uint64_t bytes;
-    mrnn__piece piece;
+    mrnn__read_item it;
 } slot;
+
+static void item_init(mrnn__read_item *it)
+{
+    mrnn__piece_init(&it->piece);
+    mrnn__steps_init(&it->steps);
+    it->encoded = 0;
+    it->bytes = 0;
+}
+
+static void item_clear(mrnn__read_item *it)
+{
+    mrnn__piece_clear(&it->piece);
+    mrnn__steps_clear(&it->steps);
+    it->encoded = 0;
+    it->bytes = 0;
+}
+
+static void item_free(mrnn__read_item *it)
+{
+    mrnn__piece_free(&it->piece);
+    mrnn__steps_free(&it->steps);
+}
 
 typedef struct reader {
     size_t n, window;
@@ -37,9 +58,8 @@ typedef struct reader {
 
 static void read_into(reader *r, size_t i, slot *s)
 {
-    mrnn__piece_clear(&s->piece);
-    s->bytes = 0;
-    s->st = r->read(r->ctx, i, &s->piece, &s->bytes);
+    item_clear(&s->it);
+    s->st = r->read(r->ctx, i, &s->it);
     s->reason = s->st == MRNN_OK ? NULL : mrnn__strdup(mrnn_last_error());
 }
 
@@ -66,10 +86,10 @@ static void *helper_main(void *arg)
 static mrnn_status commit_slot(mrnn__commit_fn commit, void *ctx, size_t i, slot *s)
 {
     const char *why = s->st == MRNN_OK ? "" : s->reason ? s->reason : "out of memory recording the reason";
-    mrnn_status st = commit(ctx, i, s->st, why, &s->piece, s->bytes);
+    mrnn_status st = commit(ctx, i, s->st, why, &s->it);
     mrnn__free(s->reason);
     s->reason = NULL;
-    mrnn__piece_clear(&s->piece);
+    item_clear(&s->it);
     return st;
 }
 
@@ -77,13 +97,13 @@ static mrnn_status run_serial(size_t n, mrnn__read_fn read, mrnn__commit_fn comm
 {
     reader r = {.n = n, .read = read, .ctx = ctx};
     slot s = {0};
-    mrnn__piece_init(&s.piece);
+    item_init(&s.it);
     mrnn_status st = MRNN_OK;
     for (size_t i = 0; i < n && st == MRNN_OK; i++) {
         read_into(&r, i, &s);
         st = commit_slot(commit, ctx, i, &s);
     }
-    mrnn__piece_free(&s.piece);
+    item_free(&s.it);
     return st;
 }
 
@@ -106,7 +126,7 @@ mrnn_status mrnn__read_ordered(size_t n, unsigned threads, mrnn__read_fn read, m
         mrnn__free(tids);
         return run_serial(n, read, commit, ctx); /* no memory for the ring: read on this thread */
     }
-    for (size_t k = 0; k < r.window; k++) mrnn__piece_init(&r.slots[k].piece);
+    for (size_t k = 0; k < r.window; k++) item_init(&r.slots[k].it);
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.slot_ready, NULL);
     pthread_cond_init(&r.slot_free, NULL);
@@ -140,7 +160,7 @@ mrnn_status mrnn__read_ordered(size_t n, unsigned threads, mrnn__read_fn read, m
     for (unsigned k = 0; k < started; k++) pthread_join(tids[k], NULL);
     for (size_t k = 0; k < r.window; k++) {
         mrnn__free(r.slots[k].reason);
-        mrnn__piece_free(&r.slots[k].piece);
+        item_free(&r.slots[k].it);
     }
     pthread_cond_destroy(&r.slot_free);
     pthread_cond_destroy(&r.slot_ready);

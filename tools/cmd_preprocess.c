@@ -54,7 +54,7 @@ static void print_report(const mrnn_corpus *c, int quiet)
 }
 
 typedef struct progress_state {
-    int tty;
+    int tty, quiet;
     double last;
     uint64_t bytes; /* of every folder so far */
     uint64_t bytes_before;
@@ -64,6 +64,7 @@ static int on_progress(const mrnn_corpus_progress *p, void *user)
 {
     progress_state *ps = user;
     ps->bytes = ps->bytes_before + p->bytes_read;
+    if (ps->quiet) return 0;
     int last = p->files_done == p->files_total;
     double t = p->elapsed_seconds;
     if (!last && t - ps->last < (ps->tty ? 0.2 : 5.0)) return 0;
@@ -214,7 +215,7 @@ int cmd_preprocess(int argc, char **argv)
         default: return cli_usage_error("preprocess", "bad option");
         }
     }
-    if (quiet) cp.progress = NULL;
+    ps.quiet = quiet; /* the callback still counts bytes for the summary */
     if (!out) return cli_usage_error("preprocess", "missing -o CORPUS.mrc");
     if (optind >= argc) return cli_usage_error("preprocess", "no MIDI file or folder given");
 
