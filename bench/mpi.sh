@@ -24,5 +24,8 @@ out="$root/bench/mpi-results.txt"
     mpirun --oversubscribe --bind-to core -np 2 "${train[@]}" --threads 1 -o "$work/c.mrm" --log "$work/c.csv" \
         > /dev/null 2> "$work/mpi.txt"
     echo "2 ranks x 1 thread : $(rate "$work/c.csv") steps/s; $(grep '^mpi:' "$work/mpi.txt")"
-    echo "parameters: $("$musicrnn" info "$work/a.mrm" | awk '/^parameters/ {print $2}') (fused buffer: 4 bytes each + 8)"
+    params=$("$musicrnn" info "$work/a.mrm" | awk '/^parameters/ {print $2}')
+    echo "parameters: $params (fused buffer: 4 bytes each + 8)"
+    # the transfer alone (after a barrier, so no waiting for the slower rank is counted)
+    mpirun --oversubscribe -np 2 "$build/bench/mpi_allreduce" $((params + 2)) 50
 } | tee "$out"
