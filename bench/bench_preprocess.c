@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         double t0 = now();
         for (int i = 2; i < argc; i++) mrnn_corpus_add_file(c, argv[i], NULL); /* skips are in the stats */
         double dt = now() - t0;
-        mrnn_corpus_stats_get(c, &st);
+        mrnn_corpus_get_stats(c, &st);
         mrnn_corpus_free(c);
         printf("%s%.6f", r ? "," : "", dt);
     }

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     }
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    if (mrnn_vocab_encoding_params(mrnn_corpus_vocab(c), &enc) != MRNN_OK) {
+    if (mrnn_vocab_get_encoding_params(mrnn_corpus_vocab(c), &enc) != MRNN_OK) {
         fprintf(stderr, "export_tokens: %s\n", mrnn_last_error());
         mrnn_corpus_free(c);
         return 1;

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
     if (mrnn_corpus_add_dir(corpus, argv[1]) != MRNN_OK) { fail(argv[1]); goto out; }
     if (mrnn_corpus_finish(corpus) != MRNN_OK) { fail("corpus"); goto out; }
     mrnn_corpus_stats stats;
-    mrnn_corpus_stats_get(corpus, &stats);
+    mrnn_corpus_get_stats(corpus, &stats);
     fprintf(stderr, "%u files (%u skipped), %u training pieces, vocabulary of %u tokens\n", stats.n_files,
             stats.n_skipped, stats.n_pieces[MRNN_SPLIT_TRAIN], stats.vocab_size);
 

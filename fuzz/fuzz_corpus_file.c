@@ -22,11 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     mrnn_corpus_stats stats;
-    if (mrnn_corpus_stats_get(c, &stats) != MRNN_OK) abort();
+    if (mrnn_corpus_get_stats(c, &stats) != MRNN_OK) abort();
     const mrnn_vocab *v = mrnn_corpus_vocab(c);
     for (uint32_t i = 0; i < mrnn_corpus_file_count(c); i++) {
         mrnn_file_report r;
-        if (mrnn_corpus_file_report(c, i, &r) != MRNN_OK || !r.path || !r.reason) abort();
+        if (mrnn_corpus_get_file_report(c, i, &r) != MRNN_OK || !r.path || !r.reason) abort();
     }
     for (uint32_t i = 0; i < mrnn_corpus_style_count(c); i++)
         if (!mrnn_corpus_style_name(c, i)) abort();

@@ -691,7 +691,7 @@ MRNN_API const mrnn_vocab *mrnn_corpus_vocab(const mrnn_corpus *c)
     return c ? c->vocab : NULL;
 }
 
-MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_stats *out)
+MRNN_API mrnn_status mrnn_corpus_get_stats(const mrnn_corpus *c, mrnn_corpus_stats *out)
 {
     MRNN_CHECK_ARG(c, "c");
     MRNN_CHECK_ARG(out, "out");
@@ -714,12 +714,18 @@ MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_sta
     return MRNN_OK;
 }
 
+/* The 0.1 name (docs/ABI.md: getters are mrnn_<object>_get_<what>). */
+MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_stats *out)
+{
+    return mrnn_corpus_get_stats(c, out);
+}
+
 MRNN_API uint32_t mrnn_corpus_file_count(const mrnn_corpus *c)
 {
     return c ? (uint32_t)c->n_files : 0;
 }
 
-MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out)
+MRNN_API mrnn_status mrnn_corpus_get_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out)
 {
     MRNN_CHECK_ARG(c, "c");
     MRNN_CHECK_ARG(out, "out");
@@ -734,6 +740,12 @@ MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, m
     out->n_notes = f->n_notes;
     out->n_steps = f->n_steps;
     return MRNN_OK;
+}
+
+/* The 0.1 name. */
+MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out)
+{
+    return mrnn_corpus_get_file_report(c, i, out);
 }
 
 MRNN_API uint32_t mrnn_corpus_piece_count(const mrnn_corpus *c)

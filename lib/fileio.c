@@ -73,6 +73,31 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+mrnn_status mrnn__read_head(const char *path, uint8_t *buf, size_t n, size_t *got)
+{
+    *got = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return mrnn__fail(MRNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return mrnn__fail(MRNN_ERR_IO, "%s: not a regular file", path);
+    }
+    while (*got < n) {
+        ssize_t r = read(fd, buf + *got, n - *got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            return mrnn__fail(MRNN_ERR_IO, "%s: read error: %s", path, strerror(e));
+        }
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    close(fd);
+    return MRNN_OK;
+}
+
 mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t len)
 {
     size_t plen = strlen(path);

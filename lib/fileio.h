@@ -13,6 +13,10 @@
  * mrnn__free. */
 mrnn_status mrnn__read_file(const char *path, size_t max_bytes, uint8_t **buf, size_t *len);
 
+/* Read the first n bytes (or fewer, *got says how many) of a regular file. MRNN_ERR_IO naming the
+ * path when it cannot be opened, is not a regular file or cannot be read. */
+mrnn_status mrnn__read_head(const char *path, uint8_t *buf, size_t n, size_t *got);
+
 /* Write len bytes to path atomically: a temporary file in the same folder, fsync, rename, fsync of
  * the folder. Either the old file or the complete new one survives a crash. */
 mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t len);

@@ -1,7 +1,9 @@
 /* Pitch names: MIDI 60 is "C4" (so 0 is "C-1" and 127 is "G9"). Sharps are written '#'; on
  * parsing, flats 'b' are accepted too, so "Db4" and "C#4" are both 61. */
 #include <stdio.h>
+#include <string.h>
 
+#include "error.h"
 #include "pitch.h"
 
 static const char *const NAMES[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
@@ -48,4 +50,23 @@ int mrnn__pitch_parse(const char *s, size_t len, int *pitch)
     if (p < 0 || p > 127) return -1;
     *pitch = p;
     return 0;
+}
+
+MRNN_API mrnn_status mrnn_pitch_parse(const char *name, uint32_t *pitch)
+{
+    MRNN_CHECK_ARG(name, "name");
+    MRNN_CHECK_ARG(pitch, "pitch");
+    /* the seed-text notation has capital letters; a program's user may type "c4" */
+    char buf[8];
+    size_t len = strlen(name);
+    int p;
+    if (len < sizeof buf) {
+        memcpy(buf, name, len + 1);
+        if (buf[0] >= 'a' && buf[0] <= 'g') buf[0] = (char)(buf[0] - 'a' + 'A');
+        if (mrnn__pitch_parse(buf, len, &p) == 0) {
+            *pitch = (uint32_t)p;
+            return MRNN_OK;
+        }
+    }
+    return mrnn__fail(MRNN_ERR_INVALID_ARG, "'%.40s' is not a pitch name (C-1 .. G9, e.g. C4, F#3, Bb5)", name);
 }

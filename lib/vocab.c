@@ -255,15 +255,21 @@ MRNN_API uint32_t mrnn_vocab_size(const mrnn_vocab *v)
     return v ? v->n : 0;
 }
 
-MRNN_API mrnn_status mrnn_vocab_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out)
+MRNN_API mrnn_status mrnn_vocab_get_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out)
 {
     MRNN_CHECK_ARG(v, "v");
     MRNN_CHECK_ARG(out, "out");
     if (out->version != MRNN_ENCODING_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_vocab_encoding_params: out->version %u is not %u", out->version,
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_vocab_get_encoding_params: out->version %u is not %u", out->version,
                           MRNN_ENCODING_PARAMS_VERSION);
     *out = v->enc;
     return MRNN_OK;
+}
+
+/* The 0.1 name (docs/ABI.md: getters are mrnn_<object>_get_<what>). */
+MRNN_API mrnn_status mrnn_vocab_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out)
+{
+    return mrnn_vocab_get_encoding_params(v, out);
 }
 
 MRNN_API const char *mrnn_vocab_token_text(const mrnn_vocab *v, uint32_t id)

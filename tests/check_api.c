@@ -197,7 +197,8 @@ START_TEST(test_null_handles_vocab)
     ck_assert_uint_eq(mrnn_vocab_size(NULL), 0);
     ck_assert_ptr_null(mrnn_vocab_token_text(NULL, 0));
     ASSERT_FAILS(mrnn_vocab_create(NULL, NULL), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_vocab_encoding_params(NULL, &e), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_get_encoding_params(NULL, &e), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_encoding_params(NULL, &e), MRNN_ERR_INVALID_ARG); /* the 0.1 name */
     ASSERT_FAILS(mrnn_vocab_token_id(NULL, "C4:q", &id), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_parse(NULL, "C4:q", &id, 1, &n), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_format(NULL, &id, 1, buf, sizeof buf, &n), MRNN_ERR_INVALID_ARG);
@@ -209,7 +210,15 @@ START_TEST(test_null_handles_vocab)
     ASSERT_FAILS(mrnn_vocab_token_id(v, NULL, &id), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_token_id(v, "C4:q", NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_parse(v, NULL, &id, 1, &n), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_vocab_get_encoding_params(v, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_vocab_encoding_params(v, NULL), MRNN_ERR_INVALID_ARG);
+    /* the 0.1 name is the same call */
+    mrnn_encoding_params e2;
+    mrnn_encoding_params_init(&e2, MRNN_ENCODING_PARAMS_VERSION);
+    e2.steps_per_quarter = 99;
+    ck_assert_int_eq(mrnn_vocab_get_encoding_params(v, &e), MRNN_OK);
+    ck_assert_int_eq(mrnn_vocab_encoding_params(v, &e2), MRNN_OK);
+    ck_assert_mem_eq(&e, &e2, sizeof e);
     ASSERT_FAILS(mrnn_vocab_save(v, NULL), MRNN_ERR_INVALID_ARG);
     mrnn_vocab_free(v);
 }
@@ -231,9 +240,11 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_corpus_add_dir(NULL, "."), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_finish(NULL), MRNN_ERR_INVALID_ARG);
     ck_assert_ptr_null(mrnn_corpus_vocab(NULL));
-    ASSERT_FAILS(mrnn_corpus_stats_get(NULL, &s), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_stats(NULL, &s), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_stats_get(NULL, &s), MRNN_ERR_INVALID_ARG); /* the 0.1 name */
     ck_assert_uint_eq(mrnn_corpus_file_count(NULL), 0);
-    ASSERT_FAILS(mrnn_corpus_file_report(NULL, 0, &r), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_file_report(NULL, 0, &r), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_file_report(NULL, 0, &r), MRNN_ERR_INVALID_ARG); /* the 0.1 name */
     ck_assert_uint_eq(mrnn_corpus_piece_count(NULL), 0);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(NULL, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ck_assert_uint_eq(mrnn_corpus_style_count(NULL), 0);
@@ -253,8 +264,10 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_corpus_add_dir(c, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_add_dir(c, "/nonexistent/folder"), MRNN_ERR_IO);
     ck_assert(strstr(mrnn_last_error(), "/nonexistent/folder") != NULL);
+    ASSERT_FAILS(mrnn_corpus_get_stats(c, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_stats_get(c, NULL), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_corpus_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG); /* no file yet */
+    ASSERT_FAILS(mrnn_corpus_get_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG); /* no file yet */
+    ASSERT_FAILS(mrnn_corpus_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, NULL, NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_save(c, NULL), MRNN_ERR_INVALID_ARG);
@@ -569,6 +582,74 @@ START_TEST(test_misuse_music_stats)
 }
 END_TEST
 
+START_TEST(test_misuse_files)
+{
+    uint32_t kind = 99, pitch = 99;
+    ASSERT_FAILS(mrnn_file_kind(NULL, &kind), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_file_kind("/tmp", NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_file_kind("/nonexistent/file.mrm", &kind), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/file.mrm") != NULL);
+    ASSERT_FAILS(mrnn_file_kind("/tmp", &kind), MRNN_ERR_IO); /* a folder */
+    ck_assert_uint_eq(kind, MRNN_FILE_OTHER);
+    /* each kind the library writes, and a file that is none of them */
+    char dir[] = "/tmp/mrnn-api.XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mrnn_vocab *v = NULL;
+    ck_assert_int_eq(mrnn_vocab_create(&v, NULL), MRNN_OK);
+    snprintf(path, sizeof path, "%s/v", dir);
+    ck_assert_int_eq(mrnn_vocab_save(v, path), MRNN_OK);
+    ck_assert_int_eq(mrnn_file_kind(path, &kind), MRNN_OK);
+    ck_assert_uint_eq(kind, MRNN_FILE_VOCAB);
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create_with_vocab(&c, v, NULL), MRNN_OK);
+    snprintf(path, sizeof path, "%s/c", dir);
+    ck_assert_int_eq(mrnn_corpus_save(c, path), MRNN_OK);
+    ck_assert_int_eq(mrnn_file_kind(path, &kind), MRNN_OK);
+    ck_assert_uint_eq(kind, MRNN_FILE_CORPUS);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.hidden_size = 8;
+    mp.embed_size = 4;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    snprintf(path, sizeof path, "%s/m", dir);
+    ck_assert_int_eq(mrnn_model_save(m, path, MRNN_SAVE_WEIGHTS_ONLY), MRNN_OK);
+    ck_assert_int_eq(mrnn_file_kind(path, &kind), MRNN_OK);
+    ck_assert_uint_eq(kind, MRNN_FILE_MODEL);
+    snprintf(path, sizeof path, "%s/short", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("MRNNMOD", f); /* seven bytes of a magic */
+    fclose(f);
+    kind = 99;
+    ck_assert_int_eq(mrnn_file_kind(path, &kind), MRNN_OK);
+    ck_assert_uint_eq(kind, MRNN_FILE_OTHER);
+    const char *names[] = {"v", "c", "m", "short"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    mrnn_model_free(m);
+    mrnn_corpus_free(c);
+    mrnn_vocab_free(v);
+
+    ASSERT_FAILS(mrnn_pitch_parse(NULL, &pitch), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_pitch_parse("C4", NULL), MRNN_ERR_INVALID_ARG);
+    static const struct { const char *name; uint32_t pitch; } ok[] = {
+        {"C4", 60}, {"c4", 60}, {"C#4", 61}, {"Db4", 61}, {"C-1", 0}, {"G9", 127}, {"A0", 21}, {"bb3", 58}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ck_assert_msg(mrnn_pitch_parse(ok[i].name, &pitch) == MRNN_OK, "%s", ok[i].name);
+        ck_assert_uint_eq(pitch, ok[i].pitch);
+    }
+    static const char *const bad[] = {"", "H4", "C", "C10", "G#9", "Cb-1", "C4x", "60", "C#-2", "c 4"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ASSERT_FAILS(mrnn_pitch_parse(bad[i], &pitch), MRNN_ERR_INVALID_ARG);
+        ck_assert(strstr(mrnn_last_error(), "pitch name") != NULL);
+    }
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("api");
@@ -586,6 +667,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_null_handles_sampler);
     tcase_add_test(tc, test_wrong_order);
     tcase_add_test(tc, test_misuse_music_stats);
+    tcase_add_test(tc, test_misuse_files);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -51,8 +51,8 @@ static void assert_same_model(const mrnn_model *a, const mrnn_model *b)
     mrnn_encoding_params ea, eb;
     mrnn_encoding_params_init(&ea, MRNN_ENCODING_PARAMS_VERSION);
     mrnn_encoding_params_init(&eb, MRNN_ENCODING_PARAMS_VERSION);
-    mrnn_vocab_encoding_params(va, &ea);
-    mrnn_vocab_encoding_params(vb, &eb);
+    mrnn_vocab_get_encoding_params(va, &ea);
+    mrnn_vocab_get_encoding_params(vb, &eb);
     ck_assert_mem_eq(&ea, &eb, sizeof ea);
 }
 

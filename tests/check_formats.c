@@ -33,7 +33,7 @@ static void check_vocab(const mrnn_vocab *v)
     ck_assert_str_eq(mrnn_vocab_token_text(v, 1), "W:q");
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    ck_assert_int_eq(mrnn_vocab_encoding_params(v, &enc), MRNN_OK);
+    ck_assert_int_eq(mrnn_vocab_get_encoding_params(v, &enc), MRNN_OK);
     ck_assert_uint_eq(enc.encoding, MRNN_ENCODING_NOTECHORD);
     ck_assert_uint_eq(enc.steps_per_quarter, 4);
 }
@@ -46,7 +46,7 @@ START_TEST(corpus_format_1_loads)
     ck_assert_msg(mrnn_corpus_load(&c, path) == MRNN_OK, "%s", mrnn_last_error());
     check_vocab(mrnn_corpus_vocab(c));
     mrnn_corpus_stats s;
-    ck_assert_int_eq(mrnn_corpus_stats_get(c, &s), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_get_stats(c, &s), MRNN_OK);
     ck_assert_uint_eq(s.n_files, 4);
     ck_assert_uint_eq(s.n_skipped, 0);
     ck_assert_uint_eq(s.n_pieces[MRNN_SPLIT_TRAIN], 4);
@@ -61,7 +61,7 @@ START_TEST(corpus_format_1_loads)
         ck_assert_str_eq(text, pieces[i]);
     }
     mrnn_file_report r;
-    ck_assert_int_eq(mrnn_corpus_file_report(c, 3, &r), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_get_file_report(c, 3, &r), MRNN_OK);
     ck_assert_ptr_nonnull(strstr(r.path, "type1-tempo-chords.mid"));
     ck_assert_uint_eq(r.n_notes, 11);
     mrnn_corpus_free(c);

@@ -67,7 +67,7 @@ START_TEST(midi_file_size_caps)
     ck_assert_int_eq(mrnn_corpus_create(&c, NULL, &cp), MRNN_OK);
     ASSERT_FAILS_WITH(mrnn_corpus_add_file(c, path, NULL), MRNN_ERR_LIMIT, "small.mid");
     mrnn_file_report r;
-    ck_assert_int_eq(mrnn_corpus_file_report(c, 0, &r), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_get_file_report(c, 0, &r), MRNN_OK);
     ck_assert_int_eq(r.status, MRNN_ERR_LIMIT);
     ck_assert_ptr_nonnull(strstr(r.reason, "limit"));
     mrnn_corpus_free(c);

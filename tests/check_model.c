@@ -88,7 +88,7 @@ START_TEST(training_lowers_the_loss)
     ck_assert_double_eq_tol(after.perplexity, exp(after.nll), 1e-6 * after.perplexity);
     /* The first step of each piece is not scored. */
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_get_stats(c, &s);
     ck_assert_uint_eq(after.n_scored, s.n_steps[MRNN_SPLIT_TRAIN] - s.n_pieces[MRNN_SPLIT_TRAIN]);
     mrnn_model_free(m);
     mrnn_corpus_free(c);

@@ -133,7 +133,7 @@ static mrnn_status build_corpus(fixture *f, mrnn_corpus **out)
     if (st == MRNN_OK) {
         /* A successful build read every file: running out of memory never shows up as a skipped file. */
         mrnn_corpus_stats s;
-        ck_assert_int_eq(mrnn_corpus_stats_get(c, &s), MRNN_OK);
+        ck_assert_int_eq(mrnn_corpus_get_stats(c, &s), MRNN_OK);
         ck_assert_uint_eq(s.n_files, 4);
         ck_assert_uint_eq(s.n_skipped, 0);
     }

@@ -375,6 +375,7 @@ typedef struct mixed_job {
     const mrnn_corpus *c; /* training: the corpus; sampling: NULL */
     uint32_t hidden;      /* the job's own model */
     uint64_t seed;
+    uint32_t threads; /* the sampler's mrnn_sampler_params.threads */
     double loss[TRAIN_STEPS];
     int n_loss;
     uint32_t ids[N_STEPS + 8];
@@ -424,7 +425,7 @@ static void *mixed_run(void *arg)
         mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
         sp.rng_seed = j->seed;
         sp.n_lanes = 3;
-        sp.threads = 2;
+        sp.threads = j->threads;
         if (j->status == MRNN_OK) j->status = mrnn_sampler_create(&s, m, &sp);
         if (j->status == MRNN_OK) j->status = mrnn_sampler_generate(s, N_STEPS, 0, NULL, NULL);
         const uint32_t *ids;
@@ -445,8 +446,8 @@ START_TEST(trainings_and_samplers_at_once)
     static mixed_job alone[N_JOBS], together[N_JOBS];
     alone[0] = (mixed_job){.c = c, .hidden = 40, .seed = 3};
     alone[1] = (mixed_job){.c = c, .hidden = 24, .seed = 5};
-    alone[2] = (mixed_job){.c = NULL, .hidden = 48, .seed = 7};
-    alone[3] = (mixed_job){.c = NULL, .hidden = 32, .seed = 9};
+    alone[2] = (mixed_job){.c = NULL, .hidden = 160, .seed = 7, .threads = 2};
+    alone[3] = (mixed_job){.c = NULL, .hidden = 128, .seed = 9, .threads = 2};
     for (int i = 0; i < N_JOBS; i++) {
         together[i] = alone[i];
         mixed_run(&alone[i]);
@@ -470,7 +471,8 @@ START_TEST(trainings_and_samplers_at_once)
             ck_assert_mem_eq(together[i].ids, alone[i].ids, alone[i].n_ids * sizeof(uint32_t));
         }
     }
-    /* different models must behave differently, or the comparisons above prove little */
+    /* different models must behave differently, or the comparisons above prove little (the
+     * samplers' models are large enough for their products to be split over the team) */
     ck_assert(alone[0].loss[TRAIN_STEPS - 1] != alone[1].loss[TRAIN_STEPS - 1]);
     ck_assert(memcmp(alone[2].ids, alone[3].ids, alone[2].n_ids * sizeof(uint32_t)) != 0);
     mrnn_corpus_free(c);
@@ -585,6 +587,26 @@ START_TEST(reading_a_folder_on_several_threads)
 }
 END_TEST
 
+/* mrnn_sampler_params.threads changes who computes, not what: 1, 2 and the default give the same
+ * pieces (the products split by output panels, each computed whole by one thread). Hidden 160:
+ * the layers' products are large enough to be split (packed.c). */
+START_TEST(sampler_threads_do_not_change_the_piece)
+{
+    static mixed_job job[3];
+    const uint32_t threads[3] = {1, 2, 0};
+    for (int i = 0; i < 3; i++) {
+        job[i] = (mixed_job){.c = NULL, .hidden = 160, .seed = 11, .threads = threads[i]};
+        mixed_run(&job[i]);
+        ck_assert_msg(job[i].status == MRNN_OK, "threads %u: %s", threads[i], mrnn_last_error());
+        ck_assert_uint_ge(job[i].n_ids, N_STEPS);
+    }
+    for (int i = 1; i < 3; i++) {
+        ck_assert_uint_eq(job[i].n_ids, job[0].n_ids);
+        ck_assert_mem_eq(job[i].ids, job[0].ids, job[0].n_ids * sizeof(uint32_t));
+    }
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -597,6 +619,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, reading_a_folder_on_several_threads);
     tcase_add_test(t, data_parallel_training_matches_one_process);
     tcase_add_test(t, trainings_and_samplers_at_once);
+    tcase_add_test(t, sampler_threads_do_not_change_the_piece);
     suite_add_tcase(s, t);
     return s;
 }

@@ -133,10 +133,10 @@ START_TEST(test_performance_table)
     ck_assert_uint_eq(mrnn_vocab_size(v), 388);
     mrnn_encoding_params e;
     mrnn_encoding_params_init(&e, MRNN_ENCODING_PARAMS_VERSION);
-    ck_assert_int_eq(mrnn_vocab_encoding_params(v, &e), MRNN_OK);
+    ck_assert_int_eq(mrnn_vocab_get_encoding_params(v, &e), MRNN_OK);
     ck_assert_uint_eq(e.encoding, MRNN_ENCODING_PERFORMANCE);
     e.version = 0;
-    ck_assert_int_eq(mrnn_vocab_encoding_params(v, &e), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_vocab_get_encoding_params(v, &e), MRNN_ERR_INVALID_ARG);
     mrnn_vocab_free(v);
 }
 END_TEST
@@ -297,7 +297,7 @@ START_TEST(test_save_load_and_corruption)
     ck_assert(mrnn__vocab_equal(v, l));
     mrnn_encoding_params le;
     mrnn_encoding_params_init(&le, MRNN_ENCODING_PARAMS_VERSION);
-    mrnn_vocab_encoding_params(l, &le);
+    mrnn_vocab_get_encoding_params(l, &le);
     ck_assert_uint_eq(le.steps_per_quarter, 12);
     ck_assert_uint_eq(le.max_duration_steps, 48);
     mrnn_vocab_free(l);
@@ -500,8 +500,8 @@ START_TEST(test_null_arguments)
     mrnn_vocab *l = (mrnn_vocab *)1;
     ck_assert_int_eq(mrnn_vocab_load(&l, NULL), MRNN_ERR_INVALID_ARG);
     ck_assert_ptr_null(l);
-    ck_assert_int_eq(mrnn_vocab_encoding_params(NULL, NULL), MRNN_ERR_INVALID_ARG);
-    ck_assert_int_eq(mrnn_vocab_encoding_params(v, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_vocab_get_encoding_params(NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_vocab_get_encoding_params(v, NULL), MRNN_ERR_INVALID_ARG);
     ck_assert_uint_eq(mrnn_vocab_size(NULL), 0);
     ck_assert_ptr_null(mrnn_vocab_token_text(NULL, 0));
     mrnn_vocab_free(NULL);

@@ -76,6 +76,16 @@ grep -q "^W:q " "$work/tokens.txt" || { echo "the output does not start with the
 "$musicrnn" generate "$work/m.mrm" -o "$work/b.mid" --seed "W:q" --length 50 --weights bf16 > /dev/null 2>&1 ||
     { echo "generate --weights bf16 failed"; exit 1; }
 [ -s "$work/b.mid" ] || { echo "generate --weights bf16 wrote no MIDI file"; exit 1; }
+# The sampler's threads change who computes, not what (mrnn_sampler_params.threads).
+"$musicrnn" generate "$work/m.mrm" -o "$work/t1.mid" --seed "W:q" --length 300 --rng-seed 4 --tempo 90 \
+    --program 5 --threads 1 --print > "$work/tokens1.txt" 2> /dev/null || { echo "generate --threads 1 failed"; exit 1; }
+"$musicrnn" generate "$work/m.mrm" -o "$work/t2.mid" --seed "W:q" --length 300 --rng-seed 4 --tempo 90 \
+    --program 5 --threads 2 --print > "$work/tokens2.txt" 2> /dev/null || { echo "generate --threads 2 failed"; exit 1; }
+cmp -s "$work/tokens.txt" "$work/tokens1.txt" && cmp -s "$work/tokens.txt" "$work/tokens2.txt" ||
+    { echo "generate --threads 1 / 2 / default printed different pieces"; exit 1; }
+if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --threads 0 2> /dev/null; then
+    echo "--threads 0 was accepted"; exit 1
+fi
 if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --weights half 2> "$work/err.txt"; then
     echo "--weights half was accepted"; exit 1
 fi

@@ -98,20 +98,6 @@ const char *cli_split_name(uint32_t split)
     return split == MRNN_SPLIT_TRAIN ? "train" : split == MRNN_SPLIT_VALID ? "valid" : "test";
 }
 
-int cli_file_kind(const char *path)
-{
-    char magic[8] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    size_t n = fread(magic, 1, 8, f);
-    fclose(f);
-    if (n != 8) return 0;
-    if (memcmp(magic, "MRNNCORP", 8) == 0) return 'c';
-    if (memcmp(magic, "MRNNMODL", 8) == 0) return 'm';
-    if (memcmp(magic, "MRNNVOCB", 8) == 0) return 'v';
-    return 0;
-}
-
 double cli_now(void)
 {
     struct timespec ts;

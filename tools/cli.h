@@ -20,8 +20,6 @@ int cli_parse_mask(const char *s, unsigned max_bit, uint64_t *out);
 const char *cli_encoding_name(uint32_t encoding);
 int cli_parse_encoding(const char *s, uint32_t *out);
 const char *cli_split_name(uint32_t split);
-/* Kind of a libmusicrnn file by its magic: 'c' corpus, 'm' model, 'v' vocabulary, 0 other. */
-int cli_file_kind(const char *path);
 double cli_now(void);
 
 int cmd_preprocess(int argc, char **argv);

@@ -28,6 +28,7 @@ static void help(void)
            "  --count N              generate N pieces at once: OUT-1.mid ... OUT-N.mid\n"
            "  --weights float32|bf16 precision of the weights while sampling (bf16: faster on\n"
            "                         large models, probabilities within about 1e-2; default float32)\n"
+           "  --threads N            threads per step, 1-256 (default: 2 if OPENBLAS_NUM_THREADS allows)\n"
            "Constraints:\n"
            "  --min-pitch P --max-pitch P (MIDI number or name, e.g. C3)  --key C|F#|Bb ... --minor\n"
            "  --max-polyphony N      --no-drums                 --style NAME\n"
@@ -58,6 +59,7 @@ static int on_event(const mrnn_sample_event *ev, void *user)
     return 0;
 }
 
+/* A MIDI number or a pitch name (the library's notation, mrnn_pitch_parse). */
 static int parse_pitch(const char *s, uint32_t *out)
 {
     uint64_t v;
@@ -65,19 +67,7 @@ static int parse_pitch(const char *s, uint32_t *out)
         *out = (uint32_t)v;
         return 0;
     }
-    static const char names[] = "C D EF G A B";
-    const char *hit = *s ? strchr(names, s[0] & ~0x20) : NULL;
-    if (!hit || *hit == ' ') return -1;
-    int pc = (int)(hit - names), i = 1;
-    if (s[i] == '#') pc++, i++;
-    else if (s[i] == 'b') pc--, i++;
-    char *end;
-    long octave = strtol(s + i, &end, 10);
-    if (end == s + i || *end) return -1;
-    long p = (octave + 1) * 12 + pc;
-    if (p < 0 || p > 127) return -1;
-    *out = (uint32_t)p;
-    return 0;
+    return mrnn_pitch_parse(s, out) == MRNN_OK ? 0 : -1;
 }
 
 static int parse_key(const char *s, int32_t *tonic)
@@ -134,7 +124,7 @@ int cmd_generate(int argc, char **argv)
 {
     enum { O_SEED = 256, O_PRIMER, O_PTRACKS, O_PCHANNELS, O_NOPRIMER, O_LENGTH, O_SECONDS, O_BARS, O_TEMP, O_TOPK,
            O_TOPP, O_REP, O_BEAM, O_RNG, O_COUNT, O_MINP, O_MAXP, O_KEY, O_MINOR, O_POLY, O_NODRUMS, O_STYLE,
-           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS };
+           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS, O_THREADS };
     static const struct option opts[] = {
         {"seed", required_argument, 0, O_SEED}, {"primer", required_argument, 0, O_PRIMER},
         {"primer-tracks", required_argument, 0, O_PTRACKS}, {"primer-channels", required_argument, 0, O_PCHANNELS},
@@ -150,7 +140,7 @@ int cmd_generate(int argc, char **argv)
         {"tempo", required_argument, 0, O_TEMPO}, {"program", required_argument, 0, O_PROGRAM},
         {"wav", required_argument, 0, O_WAV}, {"soundfont", required_argument, 0, O_SF},
         {"print", no_argument, 0, O_PRINT}, {"stream", no_argument, 0, O_STREAM},
-        {"weights", required_argument, 0, O_WEIGHTS},
+        {"weights", required_argument, 0, O_WEIGHTS}, {"threads", required_argument, 0, O_THREADS},
         {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mrnn_sampler_params sp;
     mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
@@ -243,6 +233,10 @@ int cmd_generate(int argc, char **argv)
                 sp.weight_format = MRNN_WEIGHTS_BF16;
             else
                 return cli_usage_error("generate", "--weights is float32 or bf16");
+            break;
+        case O_THREADS:
+            if (cli_parse_u64(optarg, 1, 256, &v)) return cli_usage_error("generate", "--threads is 1..256");
+            sp.threads = (uint32_t)v;
             break;
         case 'o': out = optarg; break;
         case 'h': help(); return 0;

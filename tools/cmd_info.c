@@ -8,7 +8,7 @@ static void print_encoding(const mrnn_vocab *v)
 {
     mrnn_encoding_params e;
     mrnn_encoding_params_init(&e, MRNN_ENCODING_PARAMS_VERSION);
-    mrnn_vocab_encoding_params(v, &e);
+    mrnn_vocab_get_encoding_params(v, &e);
     printf("encoding     %s, %u steps per quarter", cli_encoding_name(e.encoding), e.steps_per_quarter);
     if (e.frame_seconds > 0) printf(", frames of %g s", e.frame_seconds);
     printf("%s%s\n", e.keep_drums ? ", drums kept" : "", e.normalize_key ? ", key-normalised" : "");
@@ -23,7 +23,7 @@ static int info_corpus(const char *path)
     mrnn_status st = mrnn_corpus_load(&c, path);
     if (st != MRNN_OK) return cli_fail("info", st);
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_get_stats(c, &s);
     printf("corpus       %s\n", path);
     print_encoding(mrnn_corpus_vocab(c));
     printf("files        %u read, %u skipped\n", s.n_files - s.n_skipped, s.n_skipped);
@@ -69,9 +69,12 @@ int cmd_info(int argc, char **argv)
         printf("usage: musicrnn info FILE (a .mrc corpus or .mrm model)\n");
         return argc == 2 ? 0 : 2;
     }
-    switch (cli_file_kind(argv[1])) {
-    case 'c': return info_corpus(argv[1]);
-    case 'm': return info_model(argv[1]);
+    uint32_t kind = MRNN_FILE_OTHER;
+    mrnn_status st = mrnn_file_kind(argv[1], &kind);
+    if (st != MRNN_OK) return cli_fail("info", st);
+    switch (kind) {
+    case MRNN_FILE_CORPUS: return info_corpus(argv[1]);
+    case MRNN_FILE_MODEL: return info_model(argv[1]);
     default:
         fprintf(stderr, "musicrnn: info: %s: not a libmusicrnn corpus or model file\n", argv[1]);
         return 1;

@@ -44,7 +44,7 @@ static void print_report(const mrnn_corpus *c, int quiet)
     uint32_t n = mrnn_corpus_file_count(c);
     for (uint32_t i = 0; i < n; i++) {
         mrnn_file_report r;
-        if (mrnn_corpus_file_report(c, i, &r) != MRNN_OK) continue;
+        if (mrnn_corpus_get_file_report(c, i, &r) != MRNN_OK) continue;
         if (r.status != MRNN_OK)
             printf("skipped %s\n", r.reason);
         else if (!quiet)
@@ -110,10 +110,10 @@ static void print_skip_summary(const mrnn_corpus *c)
 static void print_summary(const mrnn_corpus *c, const char *out, double seconds, uint64_t bytes)
 {
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_get_stats(c, &s);
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    mrnn_vocab_encoding_params(mrnn_corpus_vocab(c), &enc);
+    mrnn_vocab_get_encoding_params(mrnn_corpus_vocab(c), &enc);
     uint32_t read = s.n_files - s.n_skipped;
     printf("\n%s: %s encoding, vocabulary %u, %u style label%s\n", out, cli_encoding_name(enc.encoding), s.vocab_size,
            s.n_styles, s.n_styles == 1 ? "" : "s");
@@ -253,7 +253,7 @@ int cmd_preprocess(int argc, char **argv)
     }
     print_summary(c, out, cli_now() - t0, ps.bytes);
     mrnn_corpus_stats s;
-    mrnn_corpus_stats_get(c, &s);
+    mrnn_corpus_get_stats(c, &s);
     mrnn_corpus_free(c);
     if (s.n_pieces[MRNN_SPLIT_TRAIN] == 0) {
         fprintf(stderr, "musicrnn preprocess: warning: no training piece in %s\n", out);

@@ -200,7 +200,7 @@ static void pianoroll_defaults(const train_args *a, const mrnn_corpus *c, mrnn_m
 {
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    if (mrnn_vocab_encoding_params(mrnn_corpus_vocab(c), &enc) != MRNN_OK ||
+    if (mrnn_vocab_get_encoding_params(mrnn_corpus_vocab(c), &enc) != MRNN_OK ||
         enc.encoding != MRNN_ENCODING_PIANOROLL)
         return;
     if (!(a->gave & GAVE_LAYERS)) mp->num_layers = 1;

@@ -393,12 +393,19 @@ MRNN_API void mrnn_vocab_free(mrnn_vocab *v);
  *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API uint32_t mrnn_vocab_size(const mrnn_vocab *v);
 
-/** Copy the encoding parameters of a vocabulary.
+/** Copy the encoding parameters of a vocabulary (since 0.2; before, mrnn_vocab_encoding_params()).
  *  @param v the vocabulary (borrowed for the call).
  *  @param out receives the parameters; its `version` must have been set by
  *  mrnn_encoding_params_init(). Caller-owned.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG (NULL pointer, version mismatch).
  *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
+MRNN_API mrnn_status mrnn_vocab_get_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out);
+
+/** @deprecated The old name of mrnn_vocab_get_encoding_params(), kept for the ABI; same behaviour.
+ *  @param v the vocabulary (borrowed for the call).
+ *  @param out receives the parameters (caller-owned; `version` set by mrnn_encoding_params_init()).
+ *  @return as mrnn_vocab_get_encoding_params().
+ *  Thread safety: as mrnn_vocab_get_encoding_params(). */
 MRNN_API mrnn_status mrnn_vocab_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out);
 
 /** The text of a token id, e.g. `C4.E4.G4:q` or `NOTE_ON_60`.
@@ -600,11 +607,18 @@ MRNN_API mrnn_status mrnn_corpus_finish(mrnn_corpus *c);
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API const mrnn_vocab *mrnn_corpus_vocab(const mrnn_corpus *c);
 
-/** Totals of the corpus.
+/** Totals of the corpus (since 0.2; before, mrnn_corpus_stats_get()).
  *  @param c the corpus.
  *  @param out receives the totals (caller-owned).
  *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG.
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
+MRNN_API mrnn_status mrnn_corpus_get_stats(const mrnn_corpus *c, mrnn_corpus_stats *out);
+
+/** @deprecated The old name of mrnn_corpus_get_stats(), kept for the ABI; same behaviour.
+ *  @param c the corpus.
+ *  @param out receives the totals (caller-owned).
+ *  @return as mrnn_corpus_get_stats().
+ *  Thread safety: as mrnn_corpus_get_stats(). */
 MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_stats *out);
 
 /** The number of files offered to the corpus, read or skipped.
@@ -613,13 +627,21 @@ MRNN_API mrnn_status mrnn_corpus_stats_get(const mrnn_corpus *c, mrnn_corpus_sta
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API uint32_t mrnn_corpus_file_count(const mrnn_corpus *c);
 
-/** What happened to one input file.
+/** What happened to one input file (since 0.2; before, mrnn_corpus_file_report()).
  *  @param c the corpus.
  *  @param i file index, 0 ≤ i < mrnn_corpus_file_count().
  *  @param out receives the report (caller-owned); its strings are borrowed from @p c and valid
  *  until @p c is freed.
  *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (index out of range, NULL pointer).
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
+MRNN_API mrnn_status mrnn_corpus_get_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out);
+
+/** @deprecated The old name of mrnn_corpus_get_file_report(), kept for the ABI; same behaviour.
+ *  @param c the corpus.
+ *  @param i file index.
+ *  @param out receives the report (caller-owned; strings borrowed from @p c).
+ *  @return as mrnn_corpus_get_file_report().
+ *  Thread safety: as mrnn_corpus_get_file_report(). */
 MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out);
 
 /** The number of pieces in all splits, transposed copies included.
@@ -850,7 +872,9 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus,
                                       const mrnn_train_params *params, mrnn_train_callback cb,
                                       void *user_data);
 
-/** Score one split of a corpus, running each piece from its start.
+/** Score one split of a corpus, running each piece from its start. Computes on the library's
+ *  default number of threads (see ::mrnn_train_params.threads); the scores equal one thread's up
+ *  to rounding.
  *  @param m the model.
  *  @param corpus a finished corpus with the model's vocabulary.
  *  @param split one of ::mrnn_split.
@@ -1252,6 +1276,41 @@ MRNN_API const char *mrnn_music_feature_name(uint32_t feature);
  *  two with edges at their geometric means: ≤1/8, 1/4, 1/2, 1, 2, 4, >4.
  *  Thread safety: safe from any thread. */
 MRNN_API const char *mrnn_music_ioi_bin_name(uint32_t bin);
+/** @} */
+
+
+/** @defgroup files Library files and names
+ *  What a path holds, and the pitch names the library reads and writes, so that programs need
+ *  not repeat the library's file magics or its notation.
+ *  @{ */
+
+/** What mrnn_file_kind() found. */
+enum mrnn_file_type {
+    MRNN_FILE_OTHER = 0,  /**< Not a libmusicrnn file (MIDI, text, anything else, or too short). */
+    MRNN_FILE_CORPUS = 1, /**< A corpus (mrnn_corpus_save(), `.mrc`). */
+    MRNN_FILE_MODEL = 2,  /**< A model (mrnn_model_save(), `.mrm`). */
+    MRNN_FILE_VOCAB = 3   /**< A vocabulary (mrnn_vocab_save(), `.mrv`). */
+};
+
+/** Which kind of libmusicrnn file @p path is, by its magic (the first 8 bytes; the rest is not
+ *  checked: loading it may still fail). Since 0.2.
+ *  @param path the file; borrowed for the call.
+ *  @param kind receives one of ::mrnn_file_type.
+ *  @return ::MRNN_OK (also for files of other kinds: then ::MRNN_FILE_OTHER); ::MRNN_ERR_IO naming
+ *  the path when it cannot be opened or is not a regular file; ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: safe from any thread. */
+MRNN_API mrnn_status mrnn_file_kind(const char *path, uint32_t *kind);
+
+/** Parse a pitch name in the library's notation (as in seed texts): a letter A–G (either case),
+ *  an optional `#` or `b`, and an octave −1…9 where "C4" is MIDI 60 ("C-1" is 0, "G9" is 127).
+ *  Since 0.2.
+ *  @param name the name, NUL-terminated; borrowed for the call.
+ *  @param pitch receives the MIDI pitch 0–127.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG naming the text when it is not a pitch name (or
+ *  a NULL pointer).
+ *  Thread safety: safe from any thread. */
+MRNN_API mrnn_status mrnn_pitch_parse(const char *name, uint32_t *pitch);
+
 /** @} */
 
 #ifdef __cplusplus

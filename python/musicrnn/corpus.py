@@ -68,7 +68,7 @@ class Corpus(Handle):
     def stats(self):
         """Totals as a dict; per-split values are lists [train, valid, test]."""
         out = S.CorpusStats()
-        check(lib.mrnn_corpus_stats_get(self._ptr, C.byref(out)))
+        check(lib.mrnn_corpus_get_stats(self._ptr, C.byref(out)))
         return struct_dict(out)
 
     def reports(self):
@@ -77,7 +77,7 @@ class Corpus(Handle):
         out = []
         for i in range(lib.mrnn_corpus_file_count(ptr)):
             r = S.FileReport()
-            check(lib.mrnn_corpus_file_report(ptr, i, C.byref(r)))
+            check(lib.mrnn_corpus_get_file_report(ptr, i, C.byref(r)))
             out.append(FileReport(os.fsdecode(r.path), r.status, (r.reason or b"").decode(errors="replace"),
                                   SPLIT_NAMES.get(r.split, r.split), r.n_pieces, r.n_notes, r.n_steps))
         return out

@@ -21,8 +21,9 @@ class Sampler(Handle):
     """A sampler (``mrnn_sampler``): ``Sampler(model, temperature=0.9, top_p=0.95, rng_seed=7)``.
 
     Keyword arguments are the fields of ``mrnn_sampler_params`` (``key_scale`` also takes
-    "major"/"minor", ``weight_format`` "float32"/"bf16"). The sampler keeps its model alive. Several samplers may generate from one
-    model in parallel threads, as long as nobody trains that model meanwhile.
+    "major"/"minor", ``weight_format`` "float32"/"bf16"; ``threads`` splits each step's products,
+    0 = the library's default). The sampler keeps its model alive. Several samplers may generate
+    from one model in parallel threads, as long as nobody trains that model meanwhile.
     """
 
     _free = "mrnn_sampler_free"

@@ -42,7 +42,7 @@ class Vocab(Handle):
     def encoding_params(self):
         """The encoding parameters as a dict (``encoding`` is 1, 2 or 3; see ``encoding``)."""
         p = make_params(S.EncodingParams, "mrnn_encoding_params_init", S.ENCODING_PARAMS_VERSION, {})
-        check(lib.mrnn_vocab_encoding_params(self._ptr, C.byref(p)))
+        check(lib.mrnn_vocab_get_encoding_params(self._ptr, C.byref(p)))
         return struct_dict(p)
 
     @property

@@ -1,7 +1,9 @@
 """Two samplers on one model in two Python threads give what sequential runs give."""
 import threading
 
-import musicrnn  # noqa: F401 - the model fixture needs the package
+import pytest
+
+import musicrnn
 
 
 def run(model, seed, out, key):
@@ -24,6 +26,19 @@ def test_parallel_samplers_match_sequential(model):
     for t in threads:
         t.join()
     assert parallel == sequential
+
+
+def test_sampler_threads_field(model):
+    # mrnn_sampler_params.threads (version 3): who computes, not what.
+    pieces = []
+    for threads in (1, 2, 0):
+        with model.sampler(rng_seed=3, threads=threads) as s:
+            s.prime_text("W:q")
+            s.generate(200)
+            pieces.append([int(t) for t in s.tokens()])
+    assert pieces[0] == pieces[1] == pieces[2]
+    with pytest.raises(musicrnn.MusicRNNError):
+        model.sampler(threads=257)
 
 
 def test_other_threads_run_while_c_generates(model):
