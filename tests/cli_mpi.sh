@@ -11,7 +11,10 @@ trap 'rm -rf "$work"' EXIT
 # CI runs as root in a container: Open MPI refuses root without these, and has no network there.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
 export OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1
-mpi=("$mpirun" --oversubscribe --bind-to none)
+# Open MPI does not free everything it allocates before exit: under the sanitizer build
+# (tools/run-tests.sh) LeakSanitizer would fail every rank for MPI's own blocks. The plain run
+# below stays leak-checked.
+mpi=(env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$mpirun" --oversubscribe --bind-to none)
 
 mkdir "$work/midi"
 for f in 5432gone_redfarn be_sharp_bw_redfarn boogi_marabi_redfarn city_blues_redfarn moo_redfarn; do
