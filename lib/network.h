@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lstm.h"
+#include "packed.h"
 #include "rng.h"
 
 #define MRNN__MAX_LAYERS 8
@@ -57,11 +58,14 @@ typedef struct mrnn__net_workspace mrnn__net_workspace;
 mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T, int B);
 
 /* Whether the window products with a weight operand run through packed copies of the weights
- * (infer_weights.h, repacked at every forward and backward) instead of OpenBLAS. AUTO: when the
- * CPU has AVX-512 (where the packed kernel is about twice as fast; with AVX2 it is not faster)
- * and the window has enough rows to repay the packing. Tests force both paths. */
-enum { MRNN__PACK_NEVER = 0, MRNN__PACK_AUTO = 1, MRNN__PACK_ALWAYS = 2 };
+ * (packed.h, repacked at every forward and backward) instead of OpenBLAS. AUTO: when the kernel
+ * is AVX-512 (faster than OpenBLAS at the step's shapes; the AVX2 and baseline kernels are not
+ * yet, network.c) and the window has enough rows to repay the packing. Tests force both paths. */
+/* MRNN__PACK_NEVER / AUTO / ALWAYS: packed.h (the compute context holds the choice, compute.h). */
 mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, int T, int B, int pack);
+/* The same with the packed kernel isa (MRNN__ISA_*, at most the CPU's best; new_pack: the best),
+ * as a compute context chose it (compute.h). */
+mrnn__net_workspace *mrnn__net_workspace_new_kernel(const mrnn__net_config *cfg, int T, int B, int pack, int isa);
 
 /* Split the work of every window over team's threads (team.h; borrowed, NULL: the caller alone).
  * The results equal one thread's up to rounding (the packed products, the loss and the dropout
@@ -70,6 +74,10 @@ mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, i
  * single-threaded meanwhile: the parts call it concurrently. */
 struct mrnn__team;
 void mrnn__net_workspace_set_team(mrnn__net_workspace *ws, struct mrnn__team *team);
+/* frozen != 0: the caller promises that every mrnn__net_forward_eval on ws until the next call
+ * here passes the same weights, unchanged, so the packed copies and layer 0's table are made once
+ * (evaluation: once per evaluation, not per window). mrnn__net_forward_backward always repacks. */
+void mrnn__net_workspace_freeze(mrnn__net_workspace *ws, int frozen);
 void mrnn__net_workspace_free(mrnn__net_workspace *ws);
 
 typedef struct mrnn__net_result {

@@ -201,6 +201,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     uint32_t threads = params->threads;
     if (!threads) threads = mrnn__compute_default_threads() > 1 ? 2 : 1;
     mrnn__compute_init(&s->cx, threads);
+    if (s->iw) mrnn__infer_weights_set_isa(s->iw, s->cx.isa); /* the context's kernel path */
     s->in_start = mrnn__calloc(L + 1, sizeof(uint32_t));
     s->in_ids = mrnn__calloc(L * V, sizeof(uint32_t));
     s->chosen_keys = mrnn__calloc(L * V, sizeof(uint32_t));

@@ -139,7 +139,8 @@ typedef struct train_run {
     const mrnn_train_params *p;
     mrnn__batcher batcher;
     mrnn__net_workspace *ws;
-    mrnn__team *team; /* the call's threads (borrowed from its compute context), or NULL for one */
+    const mrnn__compute *cx; /* the call's threads and kernel path (compute.h) */
+    mrnn__team *team;        /* cx->team: the call's threads, or NULL for one */
     double *norm_sums;
     float *grad_block;
     mrnn__net_params grad;
@@ -172,7 +173,7 @@ static mrnn_status run_setup(train_run *r)
     if (st != MRNN_OK) return st;
     if (r->batcher.n_train == 0)
         return mrnn__fail(MRNN_ERR_EMPTY, "the corpus has no training piece with at least two steps");
-    r->ws = mrnn__net_workspace_new(&m->cfg, (int)p->seq_len, r->n_lanes);
+    r->ws = mrnn__net_workspace_new_kernel(&m->cfg, (int)p->seq_len, r->n_lanes, r->cx->pack, r->cx->isa);
     if (r->distributed) {
         r->fused = mrnn__malloc((m->n_params + 2) * sizeof *r->fused);
         if (!r->fused) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for the allreduce buffer");
@@ -264,7 +265,7 @@ static mrnn_status validate(train_run *r, double *valid_loss, int *stop)
 {
     mrnn_model *m = r->m;
     mrnn_eval_result ev;
-    mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, r->team, &ev);
+    mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, r->cx, &ev);
     if (st != MRNN_OK) return st;
     *valid_loss = ev.nll;
     if (ev.nll < m->best_valid) {
@@ -370,6 +371,7 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
     mrnn__compute_init(&cx, params->threads);
     train_run r;
     memset(&r, 0, sizeof r);
+    r.cx = &cx;
     r.team = cx.team;
     r.m = m;
     r.c = corpus;
