@@ -12,8 +12,9 @@
 #include "model.h"
 #include "vocab.h"
 
-/* The model file's container (fileio.h): bump `format` here for a new layout. */
-const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 1u, 1u, (size_t)1 << 35};
+/* The model file's container (fileio.h): bump `format` here for a new layout. Format 2: the
+ * embedded vocabulary may carry version-2 encoding params (multitrack); format 1 still loads. */
+const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 2u, 1u, (size_t)1 << 35};
 #define MAX_STYLE_TEXT 4096
 
 MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint32_t flags)

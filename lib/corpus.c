@@ -15,6 +15,7 @@
 #include "corpus_reader.h"
 #include "dir_walk.h"
 #include "encoding.h"
+#include "instruments.h"
 #include "steps.h"
 #include "error.h"
 #include "midi.h"
@@ -137,6 +138,7 @@ MRNN_API void mrnn_corpus_free(mrnn_corpus *c)
     for (size_t i = 0; i < c->n_files; i++) {
         mrnn__free(c->files[i].path);
         mrnn__free(c->files[i].reason);
+        mrnn__free(c->files[i].instruments);
     }
     for (size_t i = 0; i < c->n_styles; i++) mrnn__free(c->styles[i]);
     mrnn__free(c->styles);
@@ -377,7 +379,8 @@ static mrnn_status record_file(mrnn_corpus *c, const char *path, uint32_t *index
 static mrnn_status read_piece(const mrnn_corpus *c, const char *path, mrnn__piece *piece)
 {
     const mrnn_encoding_params *enc = &c->vocab->enc;
-    mrnn__midi_select sel = {enc->track_mask, enc->channel_mask, enc->keep_drums, (size_t)c->params.max_file_bytes};
+    mrnn__midi_select sel = {enc->track_mask, enc->channel_mask, mrnn__encoding_reads_drums(enc),
+                             (size_t)c->params.max_file_bytes};
     mrnn_status st = mrnn__midi_read_file(path, &sel, piece);
     if (st == MRNN_OK && enc->normalize_key) {
         /* Every piece in C major / A minor: the model then learns harmony, not 24 keys of it. */
@@ -408,6 +411,9 @@ static mrnn_status commit_one(mrnn_corpus *c, const char *path, const char *rel,
         st = style_from_rel(c, rel, &style);
     if (st == MRNN_OK && read_st != MRNN_OK) st = mrnn__fail(read_st, "%s", read_reason);
     if (st == MRNN_OK) {
+        st = mrnn__instruments_count(piece, &c->vocab->enc, &rep->instruments);
+    }
+    if (st == MRNN_OK) {
         rep->n_notes = piece->n_notes;
         st = add_piece_variants(c, piece, pre, rep, index, style);
         if (st != MRNN_OK) mrnn__error_prefix(path);
@@ -415,6 +421,8 @@ static mrnn_status commit_one(mrnn_corpus *c, const char *path, const char *rel,
     if (st != MRNN_OK) {
         rep->status = st;
         rep->n_notes = 0;
+        mrnn__free(rep->instruments);
+        rep->instruments = NULL;
         char *why = mrnn__strdup(mrnn_last_error());
         if (why) {
             mrnn__free(rep->reason);
@@ -746,6 +754,22 @@ MRNN_API mrnn_status mrnn_corpus_get_file_report(const mrnn_corpus *c, uint32_t 
 MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out)
 {
     return mrnn_corpus_get_file_report(c, i, out);
+}
+
+MRNN_API mrnn_status mrnn_corpus_get_file_instruments(const mrnn_corpus *c, uint32_t i, mrnn_instrument_report *out)
+{
+    MRNN_CHECK_ARG(c, "c");
+    MRNN_CHECK_ARG(out, "out");
+    if (out->version != MRNN_INSTRUMENT_REPORT_VERSION)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_corpus_get_file_instruments: out->version %u is not %u", out->version,
+                          MRNN_INSTRUMENT_REPORT_VERSION);
+    if (i >= c->n_files)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "file index %u is out of range (%zu files)", i, c->n_files);
+    if (c->loaded)
+        return mrnn__fail(MRNN_ERR_UNSUPPORTED, "%s: corpus files do not keep the instruments; preprocess again to see them",
+                          c->files[i].path);
+    mrnn__instruments_export(c->files[i].instruments, out);
+    return MRNN_OK;
 }
 
 MRNN_API uint32_t mrnn_corpus_piece_count(const mrnn_corpus *c)

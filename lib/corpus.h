@@ -15,6 +15,7 @@ typedef struct mrnn__corpus_file {
     uint32_t n_pieces;
     uint64_t n_notes;
     uint64_t n_steps;
+    struct mrnn__instruments *instruments; /* owned; NULL if skipped or loaded from a file */
 } mrnn__corpus_file;
 
 typedef struct mrnn__corpus_piece {
@@ -51,6 +52,7 @@ struct mrnn_corpus {
     char **styles;
     size_t n_styles, cap_styles;
     uint64_t n_unknown;
+    int loaded; /* read by mrnn_corpus_load(): the file reports have no instruments */
 };
 
 /* Borrow the ids of step t of piece p (frame end excluded). */

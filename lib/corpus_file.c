@@ -9,8 +9,9 @@
 #include "fileio.h"
 #include "vocab.h"
 
-/* The corpus file's container (fileio.h): bump `format` here for a new layout. */
-const mrnn__container mrnn__corpus_container = {"MRNNCORP", "corpus", 1u, 1u, (size_t)1 << 34};
+/* The corpus file's container (fileio.h): bump `format` here for a new layout. Format 2: the
+ * embedded vocabulary may carry version-2 encoding params (multitrack); format 1 still loads. */
+const mrnn__container mrnn__corpus_container = {"MRNNCORP", "corpus", 2u, 1u, (size_t)1 << 34};
 #define MAX_PATH_TEXT 4096
 
 static void write_params(mrnn__wbuf *b, const mrnn_corpus_params *p)
@@ -205,6 +206,7 @@ static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_
         return st;
     }
     c->finished = 1;
+    c->loaded = 1;
     *out = c;
     return MRNN_OK;
 corrupt:

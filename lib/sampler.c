@@ -19,7 +19,8 @@ static size_t params_size(uint32_t version)
     switch (version) {
     case 1: return offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t);
     case 2: return offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t);
-    case 3: return sizeof(mrnn_sampler_params);
+    case 3: return offsetof(mrnn_sampler_params, threads) + sizeof(uint32_t);
+    case 4: return sizeof(mrnn_sampler_params);
     default: return 0;
     }
 }
@@ -88,6 +89,13 @@ static mrnn_status check_params(const mrnn_sampler_params *p, const mrnn_model *
     if (p->allow_drums != 0 && p->allow_drums != 1) BAD("sampler params: allow_drums must be 0 or 1");
     if (p->include_primer != 0 && p->include_primer != 1) BAD("sampler params: include_primer must be 0 or 1");
     if (p->threads > 256) BAD("sampler params: threads %u is more than 256", p->threads);
+    if (p->instrument_mask[MRNN_INSTRUMENT_MASK_WORDS - 1] >> (MRNN_INSTRUMENT_COUNT % 32))
+        BAD("sampler params: instrument_mask has bits above slot %u", MRNN_INSTRUMENT_COUNT - 1);
+    for (uint32_t k = 0; k < MRNN_INSTRUMENT_COUNT; k++)
+        if (p->instrument_max_pitch[k] && (p->instrument_max_pitch[k] > 127 ||
+                                           p->instrument_min_pitch[k] > p->instrument_max_pitch[k]))
+            BAD("sampler params: pitch range %u..%u of instrument %u is not within 0..127", p->instrument_min_pitch[k],
+                p->instrument_max_pitch[k], k);
     if (p->beam_width > 1 && m->vocab->enc.encoding == MRNN_ENCODING_PIANOROLL)
         return mrnn__fail(MRNN_ERR_UNSUPPORTED, "sampler params: beam search needs an event encoding, not pianoroll");
 #undef BAD
@@ -228,6 +236,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     } else {
         mrnn__token_info_fill(s->vocab, s->info);
     }
+    mrnn__sampler_instrument_ranges(s);
     if (!mrnn__sampler_static_mask(s) && !s->multi_hot) {
         mrnn_sampler_free(s);
         return mrnn__fail(MRNN_ERR_INVALID_ARG,

@@ -80,7 +80,7 @@ MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, 
     if (s->started)
         return mrnn__fail(MRNN_ERR_STATE, "sampler: cannot prime after generation started (call mrnn_sampler_reset)");
     const mrnn_encoding_params *enc = &s->vocab->enc;
-    mrnn__midi_select sel = {track_mask, channel_mask, enc->keep_drums, 0};
+    mrnn__midi_select sel = {track_mask, channel_mask, mrnn__encoding_reads_drums(enc), 0};
     mrnn__piece piece;
     mrnn__piece_init(&piece);
     mrnn__steps steps;

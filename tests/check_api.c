@@ -268,6 +268,28 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_corpus_stats_get(c, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_get_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG); /* no file yet */
     ASSERT_FAILS(mrnn_corpus_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG);
+    mrnn_instrument_report ir;
+    ASSERT_FAILS(mrnn_instrument_report_init(NULL, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_report_init(&ir, 0), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_instrument_report_init(&ir, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_OK);
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(NULL, 0, &ir), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(c, 0, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(c, 0, &ir), MRNN_ERR_INVALID_ARG); /* no file yet */
+    uint32_t mask[MRNN_INSTRUMENT_MASK_WORDS];
+    ASSERT_FAILS(mrnn_instrument_parse(NULL, mask), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_parse("bass", NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_parse("bass,nothing", mask), MRNN_ERR_UNKNOWN_TOKEN);
+    ck_assert_ptr_null(mrnn_instrument_name(MRNN_INSTRUMENT_COUNT));
+    mrnn_music_instruments mi;
+    ASSERT_FAILS(mrnn_music_instruments_init(NULL, MRNN_MUSIC_INSTRUMENTS_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_instruments_init(&mi, 7), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_music_instruments_init(&mi, MRNN_MUSIC_INSTRUMENTS_VERSION), MRNN_OK);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 0, &mi), MRNN_ERR_EMPTY);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 1, &mi), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 1, NULL), MRNN_ERR_INVALID_ARG);
+    const char *missing[] = {"/nonexistent/x.mid"};
+    ASSERT_FAILS(mrnn_music_instruments_compute(missing, 1, &mi), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/x.mid") != NULL);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, NULL, NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_save(c, NULL), MRNN_ERR_INVALID_ARG);
@@ -430,12 +452,13 @@ START_TEST(test_null_handles_sampler)
     mrnn_sampler_free(s);
 
     /* A program built against the version-1 header passes a struct that ends after include_primer,
-     * one built against version 2 a struct that ends after weight_format: init must not write past
-     * it, and create must not read past it (the bytes after it are garbage here, which as a
-     * weight_format or a thread count would be refused). */
-    for (uint32_t version = 1; version <= 2; version++) {
-        const size_t old_size = version == 1 ? offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t)
-                                             : offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t);
+     * one built against version 2 a struct that ends after weight_format, version 3 after threads:
+     * init must not write past it, and create must not read past it (the bytes after it are
+     * garbage here, which as a weight_format, a thread count or an instrument mask would be refused). */
+    for (uint32_t version = 1; version <= 3; version++) {
+        const size_t old_size = version == 1   ? offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t)
+                                : version == 2 ? offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t)
+                                               : offsetof(mrnn_sampler_params, threads) + sizeof(uint32_t);
         union {
             mrnn_sampler_params p;
             unsigned char bytes[sizeof(mrnn_sampler_params)];

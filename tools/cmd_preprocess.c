@@ -16,8 +16,8 @@ static void help(void)
            "skipped and reported with its reason.\n"
            "\n"
            "  -o, --output FILE           corpus file to write (required)\n"
-           "  -e, --encoding NAME         notechord (default), performance or pianoroll\n"
-           "      --steps-per-quarter N   grid for notechord/pianoroll (default 4)\n"
+           "  -e, --encoding NAME         notechord (default), performance, pianoroll or multitrack\n"
+           "      --steps-per-quarter N   grid for notechord/pianoroll/multitrack (default 4)\n"
            "      --frame-seconds S       pianoroll frames of S seconds instead of the grid\n"
            "      --valid-fraction F      share of files for validation (default 0.1)\n"
            "      --test-fraction F       share of files for testing (default 0)\n"
@@ -31,6 +31,12 @@ static void help(void)
            "      --tracks LIST           tracks to read, from 0, e.g. 1-3 (default all)\n"
            "      --max-steps N           cut pieces after N steps\n"
            "      --min-count N           notechord: rarer tokens become <unk> (default 1)\n"
+           "      --max-duration N        longest single duration/wait token in steps (default 16)\n"
+           "Multitrack (drums are always read; each file's instruments are listed):\n"
+           "      --programs              keep all 128 GM programs apart (default: 16 GM families)\n"
+           "      --instruments LIST      keep only these, e.g. piano,bass,drums or 0-7,33,drums\n"
+           "      --max-tracks N          keep the N instruments with the most notes per piece\n"
+           "      --velocity-bins N       add loudness tokens with N bins, 2-32 (default none)\n"
            "  -j, --threads N             threads reading files (default: the cores online); the corpus\n"
            "                              file is the same, byte for byte, for any N\n"
            "  -q, --quiet                 print only the summary\n"
@@ -39,17 +45,46 @@ static void help(void)
            "few seconds otherwise.\n");
 }
 
-static void print_report(const mrnn_corpus *c, int quiet)
+/* "        instruments: bass 33 (812), drums (640: 35 38 42), piano 0 (200, dropped)" */
+static void print_instruments(const mrnn_corpus *c, uint32_t i)
+{
+    mrnn_instrument_report r;
+    mrnn_instrument_report_init(&r, MRNN_INSTRUMENT_REPORT_VERSION);
+    if (mrnn_corpus_get_file_instruments(c, i, &r) != MRNN_OK || r.n_instruments == 0) return;
+    printf("        instruments:");
+    const char *sep = " ";
+    uint64_t dropped = 0;
+    for (uint32_t s = 0; s < MRNN_INSTRUMENT_COUNT; s++) {
+        if (!r.notes[s]) continue;
+        if (s == MRNN_INSTRUMENT_DRUMS) {
+            printf("%sdrums (%llu notes; kit", sep, (unsigned long long)r.notes[s]);
+            for (uint32_t p = 0; p < 128; p++)
+                if ((r.drum_pitches[p / 32] >> (p % 32)) & 1u) printf(" %u", p);
+            printf(")");
+        } else {
+            printf("%s%s %u (%llu)", sep, mrnn_instrument_name(s), s, (unsigned long long)r.notes[s]);
+        }
+        if (r.dropped[s]) printf(" [%llu dropped]", (unsigned long long)r.dropped[s]);
+        dropped += r.dropped[s];
+        sep = ", ";
+    }
+    printf("\n");
+    if (dropped) printf("        dropped %llu notes of instruments the encoding does not keep\n", (unsigned long long)dropped);
+}
+
+static void print_report(const mrnn_corpus *c, int quiet, int instruments)
 {
     uint32_t n = mrnn_corpus_file_count(c);
     for (uint32_t i = 0; i < n; i++) {
         mrnn_file_report r;
         if (mrnn_corpus_get_file_report(c, i, &r) != MRNN_OK) continue;
-        if (r.status != MRNN_OK)
+        if (r.status != MRNN_OK) {
             printf("skipped %s\n", r.reason);
-        else if (!quiet)
+        } else if (!quiet) {
             printf("read    %s: %llu notes, %u pieces, %llu steps -> %s\n", r.path, (unsigned long long)r.n_notes,
                    r.n_pieces, (unsigned long long)r.n_steps, cli_split_name(r.split));
+            if (instruments) print_instruments(c, i);
+        }
     }
 }
 
@@ -131,7 +166,7 @@ static void print_summary(const mrnn_corpus *c, const char *out, double seconds,
 int cmd_preprocess(int argc, char **argv)
 {
     enum { O_SPQ = 256, O_FRAME, O_VALID, O_TEST, O_SEED, O_NOFOLDER, O_NOSTYLE, O_TRANSPOSE, O_NORMKEY, O_DRUMS, O_CHANNELS,
-           O_TRACKS, O_MAXSTEPS, O_MINCOUNT };
+           O_TRACKS, O_MAXSTEPS, O_MINCOUNT, O_MAXDUR, O_PROGRAMS, O_INSTR, O_MAXTRACKS, O_VELBINS };
     progress_state ps = {0};
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"encoding", required_argument, 0, 'e'},
@@ -144,6 +179,9 @@ int cmd_preprocess(int argc, char **argv)
         {"tracks", required_argument, 0, O_TRACKS}, {"max-steps", required_argument, 0, O_MAXSTEPS},
         {"min-count", required_argument, 0, O_MINCOUNT}, {"quiet", no_argument, 0, 'q'},
         {"threads", required_argument, 0, 'j'},
+        {"max-duration", required_argument, 0, O_MAXDUR}, {"programs", no_argument, 0, O_PROGRAMS},
+        {"instruments", required_argument, 0, O_INSTR}, {"max-tracks", required_argument, 0, O_MAXTRACKS},
+        {"velocity-bins", required_argument, 0, O_VELBINS},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mrnn_encoding_params enc;
     mrnn_corpus_params cp;
@@ -210,6 +248,23 @@ int cmd_preprocess(int argc, char **argv)
             if (cli_parse_u64(optarg, 1, 256, &u)) return cli_usage_error("preprocess", "--threads must be 1..256");
             cp.threads = (uint32_t)u;
             break;
+        case O_MAXDUR:
+            if (cli_parse_u64(optarg, 1, 256, &u)) return cli_usage_error("preprocess", "--max-duration must be 1..256");
+            enc.max_duration_steps = (uint32_t)u;
+            break;
+        case O_PROGRAMS: enc.multitrack_programs = 1; break;
+        case O_INSTR:
+            if (mrnn_instrument_parse(optarg, enc.instrument_mask) != MRNN_OK)
+                return cli_usage_error("preprocess", "--instruments: %s", mrnn_last_error());
+            break;
+        case O_MAXTRACKS:
+            if (cli_parse_u64(optarg, 1, MRNN_INSTRUMENT_COUNT, &u)) return cli_usage_error("preprocess", "--max-tracks must be 1..129");
+            enc.max_tracks = (uint32_t)u;
+            break;
+        case O_VELBINS:
+            if (cli_parse_u64(optarg, 2, 32, &u)) return cli_usage_error("preprocess", "--velocity-bins must be 2..32");
+            enc.velocity_bins = (uint32_t)u;
+            break;
         case 'q': quiet = 1; break;
         case 'h': help(); return 0;
         default: return cli_usage_error("preprocess", "bad option");
@@ -239,7 +294,7 @@ int cmd_preprocess(int argc, char **argv)
             if (stat(argv[i], &sb) == 0) ps.bytes += (uint64_t)sb.st_size;
         }
     }
-    print_report(c, quiet);
+    print_report(c, quiet, enc.encoding == MRNN_ENCODING_MULTITRACK);
     if (failed_files) {
         fprintf(stderr, "musicrnn preprocess: %d file%s named on the command line could not be read (see above); "
                         "nothing written\n", failed_files, failed_files == 1 ? "" : "s");

@@ -146,15 +146,32 @@ enum mrnn_encoding {
      *  (10 ms steps) and VELOCITY×32. */
     MRNN_ENCODING_PERFORMANCE = 2,
     /** Frames of 88 keys (MIDI 21–108); a step is the set of keys sounding (multi-hot). */
-    MRNN_ENCODING_PIANOROLL = 3
+    MRNN_ENCODING_PIANOROLL = 3,
+    /** Several instruments and drums in one event stream on the `steps_per_quarter` grid:
+     *  `PROGRAM_bass` (one of the 16 General MIDI families, or `PROGRAM_33` with
+     *  `multitrack_programs`) selects the instrument of the `NOTE_p` tokens that follow,
+     *  `DRUM_p` is a drum-kit note, `DUR_k` (summed when repeated) is the length of the note
+     *  before it, `TIME_SHIFT_k` advances time, `VELOCITY_b` (if `velocity_bins` > 0) sets the
+     *  loudness. Fixed vocabulary; docs/FILE-FORMATS.md describes it. (Encoding params version 2.) */
+    MRNN_ENCODING_MULTITRACK = 4
 };
+
+/** Number of instrument slots of the instrument masks: General MIDI programs 0–127, and
+ *  ::MRNN_INSTRUMENT_DRUMS. */
+#define MRNN_INSTRUMENT_COUNT 129u
+/** The instrument slot of the drum kit (MIDI channel 10) in instrument masks. */
+#define MRNN_INSTRUMENT_DRUMS 128u
+/** Words of an instrument mask: bit `i % 32` of word `i / 32` stands for instrument slot `i`. */
+#define MRNN_INSTRUMENT_MASK_WORDS 5u
 
 /** In token streams of multi-hot encodings (pianoroll), this id ends each frame. Event encodings
  *  (notechord, performance) have exactly one id per step and never use it. */
 #define MRNN_FRAME_END UINT32_C(0xFFFFFFFF)
 
-/** Version of ::mrnn_encoding_params this header describes. */
-#define MRNN_ENCODING_PARAMS_VERSION 1u
+/** Version of ::mrnn_encoding_params this header describes. Version 2 appended the multitrack
+ *  fields (`multitrack_programs` … `velocity_bins`); structs of version 1 are still accepted and
+ *  read as if those fields held their defaults. */
+#define MRNN_ENCODING_PARAMS_VERSION 2u
 
 /** How MIDI files are read and turned into tokens. Stored in corpus and model files, so
  *  generation never needs these repeated. */
@@ -169,13 +186,28 @@ typedef struct mrnn_encoding_params {
     int32_t normalize_key;       /**< 1 transposes each piece to C major / A minor (estimated key). Default 0. */
     uint32_t max_steps;          /**< Cut pieces longer than this many steps. 0 = no limit. Default 0. */
     uint32_t min_count;          /**< Notechord: tokens seen fewer times become `<unk>`. Default 1. */
-    uint32_t max_duration_steps; /**< Notechord: durations and waits are clamped to this. Default 16 (4 quarters). */
+    uint32_t max_duration_steps; /**< Notechord: durations and waits are clamped to this. Multitrack: the
+                                      longest single `DUR_k` / `TIME_SHIFT_k` token (longer ones are
+                                      written as several). Default 16 (4 quarters). */
+    /* Version 2. */
+    int32_t multitrack_programs; /**< Multitrack: 1 keeps all 128 General MIDI programs apart (`PROGRAM_0` …
+                                      `PROGRAM_127`), 0 folds them into the 16 GM families
+                                      (`PROGRAM_piano` … `PROGRAM_sound_fx`). Default 0. */
+    uint32_t instrument_mask[MRNN_INSTRUMENT_MASK_WORDS]; /**< Multitrack: instrument slots to keep (see
+                                      ::MRNN_INSTRUMENT_COUNT; slot 128 is the drum kit); all zero keeps
+                                      every instrument. Notes of other instruments are dropped and
+                                      counted in the file's instrument report. Default all zero. */
+    uint32_t max_tracks;         /**< Multitrack: most instruments kept per piece (drums count as one); those
+                                      with the most notes stay. 0 = no limit. Default 0. */
+    uint32_t velocity_bins;      /**< Multitrack: 0 leaves loudness out (every note at velocity 80), else
+                                      `VELOCITY_b` tokens with this many bins (2–32). Default 0. */
 } mrnn_encoding_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_ENCODING_PARAMS_VERSION.
+ *  @param version ::MRNN_ENCODING_PARAMS_VERSION (or 1: then only the fields of version 1 are
+ *         written, so a smaller struct from an older header is not overrun).
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_encoding_params_init(mrnn_encoding_params *p, uint32_t version);
@@ -346,6 +378,9 @@ MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t versi
  *    with an optional dot, or a fraction of a quarter such as `3/4`.
  *  - performance: `NOTE_ON_60`, `NOTE_OFF_60`, `TIME_SHIFT_25` (25 × 10 ms), `VELOCITY_20` (bin 0–31).
  *  - pianoroll: key names `A0`…`C8`; in a seed text, a frame is keys joined by `.`, `_` is a silent frame.
+ *  - multitrack: `PROGRAM_bass` (GM family; `PROGRAM_33` when all programs are kept) selects the
+ *    instrument, `NOTE_60 DUR_4` is middle C for 4 grid steps on it, `DRUM_36 DUR_1` a bass drum,
+ *    `TIME_SHIFT_2` advances 2 grid steps, `VELOCITY_5` sets the loudness bin.
  *
  *  Tokens are separated by white space. MIDI 60 is `C4`; sharps are written `#`, flats `b` are accepted.
  *
@@ -396,7 +431,7 @@ MRNN_API uint32_t mrnn_vocab_size(const mrnn_vocab *v);
 /** Copy the encoding parameters of a vocabulary (since 0.2; before, mrnn_vocab_encoding_params()).
  *  @param v the vocabulary (borrowed for the call).
  *  @param out receives the parameters; its `version` must have been set by
- *  mrnn_encoding_params_init(). Caller-owned.
+ *  mrnn_encoding_params_init() (a version-1 struct receives the version-1 fields only). Caller-owned.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG (NULL pointer, version mismatch).
  *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API mrnn_status mrnn_vocab_get_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out);
@@ -527,6 +562,45 @@ typedef struct mrnn_file_report {
     uint64_t n_steps;     /**< Steps (tokens or frames) added from it, copies included. */
 } mrnn_file_report;
 
+/** Version of ::mrnn_instrument_report this header describes. */
+#define MRNN_INSTRUMENT_REPORT_VERSION 1u
+
+/** The instruments found in one input file, filled by mrnn_corpus_get_file_instruments(). Slots are
+ *  General MIDI programs 0–127 (the program active on the note's channel at its onset) and
+ *  ::MRNN_INSTRUMENT_DRUMS. A plain struct of fixed size: it may be copied and kept. */
+typedef struct mrnn_instrument_report {
+    uint32_t version;        /**< Must be ::MRNN_INSTRUMENT_REPORT_VERSION (set by mrnn_instrument_report_init()). */
+    uint32_t n_instruments;  /**< Slots with at least one note read. */
+    uint64_t notes[MRNN_INSTRUMENT_COUNT];   /**< Notes read per slot (drums only if the encoding reads them:
+                                                  multitrack, or `keep_drums`). */
+    uint64_t dropped[MRNN_INSTRUMENT_COUNT]; /**< Of those, notes the encoding did not keep (multitrack:
+                                                  outside `instrument_mask` or beyond `max_tracks`). */
+    uint32_t drum_pitches[4]; /**< Bit `p % 32` of word `p / 32` set: drum-kit pitch p occurs. */
+} mrnn_instrument_report;
+
+/** Zero @p r and set its version.
+ *  @param r the struct to initialise. @param version must be ::MRNN_INSTRUMENT_REPORT_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p r is NULL or the version is unknown.
+ *  Thread safety: safe from any thread (touches only @p r). */
+MRNN_API mrnn_status mrnn_instrument_report_init(mrnn_instrument_report *r, uint32_t version);
+
+/** A short name of an instrument slot: its General MIDI family for programs ("piano", "bass",
+ *  "synth_lead", …; programs 8k … 8k+7 share one) and "drums" for ::MRNN_INSTRUMENT_DRUMS.
+ *  @param slot 0 ≤ slot < ::MRNN_INSTRUMENT_COUNT.
+ *  @return a static string, or NULL if @p slot is out of range.
+ *  Thread safety: safe from any thread. */
+MRNN_API const char *mrnn_instrument_name(uint32_t slot);
+
+/** Parse a list of instruments into an instrument mask: comma-separated family names (as
+ *  mrnn_instrument_name() gives them, each standing for its 8 programs), "drums", General MIDI
+ *  program numbers 0–127 and ranges of them ("32-39"), e.g. `"piano,bass,drums"` or `"0,33,drums"`.
+ *  @param list NUL-terminated text; borrowed for the call.
+ *  @param mask receives the mask (caller-owned, ::MRNN_INSTRUMENT_MASK_WORDS words; cleared first).
+ *  @return ::MRNN_OK; ::MRNN_ERR_UNKNOWN_TOKEN naming the entry that is not an instrument (an empty
+ *  list is one); ::MRNN_ERR_INVALID_ARG for a NULL pointer.
+ *  Thread safety: safe from any thread. */
+MRNN_API mrnn_status mrnn_instrument_parse(const char *list, uint32_t *mask);
+
 /** Totals of a corpus. */
 typedef struct mrnn_corpus_stats {
     uint32_t n_files;        /**< Files offered. */
@@ -539,6 +613,16 @@ typedef struct mrnn_corpus_stats {
     uint32_t vocab_size;     /**< Size of the vocabulary. */
     uint32_t n_styles;       /**< Distinct style labels. */
 } mrnn_corpus_stats;
+
+/** The instruments found in one file offered to a corpus built in this process, and which of
+ *  their notes the encoding dropped.
+ *  @param c the corpus. @param i file index, 0 ≤ i < mrnn_corpus_file_count().
+ *  @param out initialised by mrnn_instrument_report_init(); filled on success (all zero for a
+ *  skipped file).
+ *  @return ::MRNN_OK; ::MRNN_ERR_UNSUPPORTED for a corpus read by mrnn_corpus_load() (corpus files do
+ *  not keep the instruments); ::MRNN_ERR_INVALID_ARG (index out of range, NULL, version mismatch).
+ *  Thread safety: read-only. */
+MRNN_API mrnn_status mrnn_corpus_get_file_instruments(const mrnn_corpus *c, uint32_t i, mrnn_instrument_report *out);
 
 /** Create an empty corpus with a new vocabulary.
  *  @param out receives the corpus; NULL on failure. Ownership: the caller's, to free with
@@ -715,7 +799,8 @@ MRNN_API mrnn_status mrnn_corpus_map(mrnn_corpus **out, const char *path);
  *  @param n number of @p ids.
  *  @param path the MIDI file to write (atomically).
  *  @param tempo_bpm tempo of the file (≤ 0 = 120; at most 1000).
- *  @param program General MIDI program 0–127.
+ *  @param program General MIDI program 0–127 for every note (multitrack ignores it: each instrument
+ *  keeps its own program, drums go to channel 10).
  *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (id out of range, bad program or tempo), ::MRNN_ERR_IO (names
  *  the file), ::MRNN_ERR_NOMEM.
  *  Thread safety: only reads @p vocab; safe alongside other readers. */
@@ -944,9 +1029,9 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
  *  @{ */
 
 /** Version of ::mrnn_sampler_params this header describes. Version 2 appended `weight_format`,
- *  version 3 `threads`; structs of versions 1 and 2 (compiled against an older header) are still
- *  accepted. */
-#define MRNN_SAMPLER_PARAMS_VERSION 3u
+ *  version 3 `threads`, version 4 `instrument_mask`; structs of versions 1 to 3 (compiled against
+ *  an older header) are still accepted. */
+#define MRNN_SAMPLER_PARAMS_VERSION 4u
 
 /** Scales used by the key constraint. */
 enum mrnn_scale {
@@ -980,7 +1065,7 @@ typedef struct mrnn_sampler_params {
     uint32_t max_pitch;        /**< Highest MIDI pitch a generated note may have. Default 127. */
     int32_t key_tonic;         /**< Key constraint: tonic pitch class 0–11 (0 = C), or −1 for none. Default −1. */
     uint32_t key_scale;        /**< One of ::mrnn_scale, used when `key_tonic` ≥ 0. Default major. */
-    uint32_t max_polyphony;    /**< Most notes sounding at once; 0 = no limit. Default 0. */
+    uint32_t max_polyphony;    /**< Most notes sounding at once (multitrack: per instrument, drums not counted); 0 = no limit. Default 0. */
     int32_t allow_drums;       /**< 0 forbids drum tokens (notechord models trained with drums). Default 1. */
     int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
     uint32_t weight_format;    /**< One of ::mrnn_weight_format. Default ::MRNN_WEIGHTS_FLOAT32. (Version 2.) */
@@ -989,6 +1074,22 @@ typedef struct mrnn_sampler_params {
                                     library's default thread count (see ::mrnn_train_params.threads)
                                     is two or more, else one, as before version 3. The results do not
                                     depend on it. Default 0. (Version 3.) */
+    uint32_t instrument_mask[MRNN_INSTRUMENT_MASK_WORDS]; /**< Multitrack: instrument slots that may play
+                                    (bit i = General MIDI program i, slot ::MRNN_INSTRUMENT_DRUMS = the drum
+                                    kit; with GM families a family may play if any of its programs is set).
+                                    The selector tokens of other instruments, and drum notes without the
+                                    drum slot, are masked; pitch range and key apply to the notes of every
+                                    instrument (drums exempt), `max_polyphony` to each instrument on its
+                                    own (drums exempt). All zero = every instrument. Default all zero.
+                                    (Version 4.) */
+    uint8_t instrument_min_pitch[MRNN_INSTRUMENT_COUNT]; /**< Multitrack: lowest pitch of each instrument
+                                    slot (GM program) whose `instrument_max_pitch` is set. (Version 4.) */
+    uint8_t instrument_max_pitch[MRNN_INSTRUMENT_COUNT]; /**< Multitrack: highest pitch of each instrument
+                                    slot; 0 = no range of its own. A generated note of an instrument must lie
+                                    in the range of every program it stands for that has one (with GM
+                                    families: each of the family's 8 programs), besides `min_pitch` /
+                                    `max_pitch`. E.g. bass 28–52 and a lead 60–84 keep the parts in their
+                                    registers. Default all 0. (Version 4.) */
 } mrnn_sampler_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
@@ -1132,7 +1233,8 @@ MRNN_API mrnn_status mrnn_sampler_log_likelihood(const mrnn_sampler *s, uint32_t
  *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
  *  @param path the MIDI file to write (atomically).
  *  @param tempo_bpm tempo of the file (≤ 0 = 120).
- *  @param program General MIDI program 0–127.
+ *  @param program General MIDI program 0–127 for every note (multitrack ignores it: each instrument
+ *  keeps its own program, drums go to channel 10).
  *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_IO naming the file, ::MRNN_ERR_NOMEM.
  *  Thread safety: only reads @p s; not while another thread generates with @p s. */
 MRNN_API mrnn_status mrnn_sampler_write_midi(const mrnn_sampler *s, uint32_t lane, const char *path,
@@ -1261,6 +1363,43 @@ MRNN_API mrnn_status mrnn_music_stats_compute(const char *const *paths, size_t n
  *  Thread safety: safe from any thread (reads @p a and @p b, writes only @p out). */
 MRNN_API mrnn_status mrnn_music_stats_compare(const mrnn_music_stats *a, const mrnn_music_stats *b,
                                               mrnn_music_distance *out);
+
+/** Version of ::mrnn_music_instruments this header describes. */
+#define MRNN_MUSIC_INSTRUMENTS_VERSION 1u
+
+/** Per-instrument statistics of a set of pieces (drums included), filled by
+ *  mrnn_music_instruments_compute(): which instruments play, how much and where, and the rhythm of
+ *  the whole band. Slots are General MIDI programs 0–127 (the program on the note's channel) and
+ *  ::MRNN_INSTRUMENT_DRUMS. The pitch statistics of ::mrnn_music_stats (scale consistency
+ *  `in_key`, polyphony) complete it. A plain struct: it may be copied and kept. */
+typedef struct mrnn_music_instruments {
+    uint32_t version;          /**< Must be ::MRNN_MUSIC_INSTRUMENTS_VERSION (set by mrnn_music_instruments_init()). */
+    uint32_t n_files;          /**< Files read. */
+    uint32_t pieces[MRNN_INSTRUMENT_COUNT]; /**< Pieces in which the slot has at least one note. */
+    uint32_t reserved;         /**< Zero; keeps the doubles aligned the same way on every ABI. */
+    double notes[MRNN_INSTRUMENT_COUNT];      /**< Mean notes per piece, over the pieces it plays in (0 if none). */
+    double pitch_low[MRNN_INSTRUMENT_COUNT];  /**< Mean lowest pitch, over the pieces it plays in. */
+    double pitch_high[MRNN_INSTRUMENT_COUNT]; /**< Mean highest pitch, over the pieces it plays in. */
+    double instruments_mean;   /**< Mean number of slots used per piece. */
+    double drum_density;       /**< Mean drum notes per quarter note (from the first onset to the last note end). */
+    double pitch_class_entropy;/**< Mean Shannon entropy of a piece's pitch-class histogram of pitched notes, bits (0–log2 12). */
+    double empty_beat_rate;    /**< Mean share of the quarter-note beats (first onset to last note end) in
+                                    which no note of any instrument starts. */
+} mrnn_music_instruments;
+
+/** Zero @p s and set its version. Call before mrnn_music_instruments_compute().
+ *  @param s the struct to initialise. @param version must be ::MRNN_MUSIC_INSTRUMENTS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p s is NULL or the version is unknown.
+ *  Thread safety: safe from any thread (touches only @p s). */
+MRNN_API mrnn_status mrnn_music_instruments_init(mrnn_music_instruments *s, uint32_t version);
+
+/** Read @p n MIDI files (drums included) and summarise their instruments.
+ *  @param paths @p n paths (borrowed for the call). @param n number of files, at least 1.
+ *  @param out initialised by mrnn_music_instruments_init(); filled on success, zeroed (version kept) on failure.
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO, ::MRNN_ERR_MIDI or ::MRNN_ERR_LIMIT naming the first file that
+ *  could not be read; ::MRNN_ERR_EMPTY if @p n is 0; ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread (no shared state; @p out must not be shared). */
+MRNN_API mrnn_status mrnn_music_instruments_compute(const char *const *paths, size_t n, mrnn_music_instruments *out);
 
 /** Name a feature of ::mrnn_music_feature.
  *  @param feature a ::mrnn_music_feature value.

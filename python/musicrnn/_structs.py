@@ -6,13 +6,15 @@ computes from the header itself, so a field added to the header but not here is 
 import ctypes as C
 
 # Versions of the params structs this package was written for (MRNN_*_PARAMS_VERSION).
-ENCODING_PARAMS_VERSION = 1
+ENCODING_PARAMS_VERSION = 2
 CORPUS_PARAMS_VERSION = 2
 MODEL_PARAMS_VERSION = 1
 TRAIN_PARAMS_VERSION = 2
-SAMPLER_PARAMS_VERSION = 3
+SAMPLER_PARAMS_VERSION = 4
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
+INSTRUMENT_COUNT = 129  # MRNN_INSTRUMENT_COUNT: GM programs 0-127 and the drum kit (128)
+INSTRUMENT_MASK_WORDS = 5  # MRNN_INSTRUMENT_MASK_WORDS
 
 
 class EncodingParams(C.Structure):
@@ -28,6 +30,10 @@ class EncodingParams(C.Structure):
         ("max_steps", C.c_uint32),
         ("min_count", C.c_uint32),
         ("max_duration_steps", C.c_uint32),
+        ("multitrack_programs", C.c_int32),  # version 2
+        ("instrument_mask", C.c_uint32 * 5),
+        ("max_tracks", C.c_uint32),
+        ("velocity_bins", C.c_uint32),
     ]
 
 
@@ -124,6 +130,22 @@ class SamplerParams(C.Structure):
         ("include_primer", C.c_int32),
         ("weight_format", C.c_uint32),  # version 2
         ("threads", C.c_uint32),  # version 3
+        ("instrument_mask", C.c_uint32 * 5),  # version 4
+        ("instrument_min_pitch", C.c_uint8 * 129),
+        ("instrument_max_pitch", C.c_uint8 * 129),
+    ]
+
+
+INSTRUMENT_REPORT_VERSION = 1
+
+
+class InstrumentReport(C.Structure):
+    _fields_ = [
+        ("version", C.c_uint32),
+        ("n_instruments", C.c_uint32),
+        ("notes", C.c_uint64 * 129),
+        ("dropped", C.c_uint64 * 129),
+        ("drum_pitches", C.c_uint32 * 4),
     ]
 
 
@@ -198,6 +220,7 @@ C_NAMES = {
     TrainParams: "mrnn_train_params",
     SamplerParams: "mrnn_sampler_params",
     FileReport: "mrnn_file_report",
+    InstrumentReport: "mrnn_instrument_report",
     CorpusStats: "mrnn_corpus_stats",
     TrainProgress: "mrnn_train_progress",
     EvalResult: "mrnn_eval_result",
