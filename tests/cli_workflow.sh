@@ -18,6 +18,16 @@ head -c 100 "$corpus/moo_redfarn.mid" > "$work/midi/broken.mid"
 grep -q "broken.mid" "$work/pre.txt" || { echo "the report does not name the broken file"; cat "$work/pre.txt"; exit 1; }
 grep -q "4 read, 1 skipped" "$work/pre.txt" || { echo "unexpected preprocess summary"; cat "$work/pre.txt"; exit 1; }
 
+# --threads N: the same corpus file, byte for byte, for any N; progress is a plain line when stderr
+# is not a terminal, and skipped files are summarised by reason.
+for n in 1 2 3; do
+    "$musicrnn" preprocess -j "$n" --valid-fraction 0.25 -o "$work/j$n.mrc" "$work/midi" > "$work/j$n.txt" 2> "$work/j$n.err"
+done
+cmp "$work/j1.mrc" "$work/j2.mrc" && cmp "$work/j1.mrc" "$work/j3.mrc" \
+    || { echo "preprocess --threads changed the corpus file"; exit 1; }
+grep -q "^preprocess: 5/5 files, 1 skipped" "$work/j2.err" || { echo "no plain progress line"; cat "$work/j2.err"; exit 1; }
+grep -Eq "^skipped +1 x malformed MIDI" "$work/j2.txt" || { echo "no skip summary by reason"; cat "$work/j2.txt"; exit 1; }
+
 # Sub-folders give style labels (not the split folders), unless --no-folder-style.
 mkdir -p "$work/styled/blues" "$work/styled/train/boogie"
 cp "$work/midi/city_blues_redfarn.mid" "$work/styled/blues/"

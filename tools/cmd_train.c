@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_mpi.h"
 
 static void help(void)
 {
@@ -48,6 +50,12 @@ static void help(void)
            "      --checkpoint-every N  steps between checkpoints (default 500)\n"
            "      --log FILE         append a CSV log (step, losses, lr, tokens/s)\n"
            "      --resume FILE      continue from a checkpoint written by an earlier run\n"
+           "      --mmap             keep the corpus tokens out of memory (mrnn_corpus_map); the\n"
+           "                         default for corpus files over 256 MiB\n"
+           "\n"
+           "Under mpirun (mpirun -np N musicrnn train ...) the N processes train one model: each\n"
+           "computes its share of the --batch windows, gradients are summed with MPI_Allreduce, and\n"
+           "rank 0 alone writes MODEL.mrm, --best, --log and the progress output.\n"
            "  -q, --quiet            no progress output\n");
 }
 
@@ -99,7 +107,7 @@ enum { GAVE_LAYERS = 1, GAVE_HIDDEN = 2, GAVE_EMBED = 4, GAVE_DROPOUT = 8, GAVE_
 
 typedef struct train_args {
     const char *corpus, *out, *resume;
-    int quiet;
+    int quiet, mmap;
     unsigned gave;
 } train_args;
 
@@ -107,7 +115,7 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
 {
     enum { O_LAYERS = 256, O_HIDDEN, O_EMBED, O_DROPOUT, O_INITSEED, O_SEQ, O_BATCH, O_LR, O_SCHED, O_WARMUP, O_WD,
            O_STEPS, O_EPOCHS, O_CLIP, O_SEED, O_THREADS, O_VALID, O_PATIENCE, O_BEST, O_CKEVERY, O_LOG, O_RESUME,
-           O_FRAME_OUTPUT, O_NADE_HIDDEN, O_INDROP };
+           O_FRAME_OUTPUT, O_NADE_HIDDEN, O_INDROP, O_MMAP };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"layers", required_argument, 0, O_LAYERS},
         {"hidden", required_argument, 0, O_HIDDEN}, {"embed", required_argument, 0, O_EMBED},
@@ -121,7 +129,8 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         {"patience", required_argument, 0, O_PATIENCE}, {"best", required_argument, 0, O_BEST},
         {"checkpoint-every", required_argument, 0, O_CKEVERY}, {"log", required_argument, 0, O_LOG},
         {"resume", required_argument, 0, O_RESUME}, {"frame-output", required_argument, 0, O_FRAME_OUTPUT},
-        {"nade-hidden", required_argument, 0, O_NADE_HIDDEN}, {"input-dropout", required_argument, 0, O_INDROP}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+        {"nade-hidden", required_argument, 0, O_NADE_HIDDEN}, {"input-dropout", required_argument, 0, O_INDROP},
+        {"mmap", no_argument, 0, O_MMAP}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     uint64_t u;
     double d;
@@ -184,6 +193,7 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         case O_CKEVERY: U32(tp->checkpoint_every, 1, UINT32_MAX, "--checkpoint-every"); break;
         case O_LOG: tp->log_path = optarg; break;
         case O_RESUME: a->resume = optarg; break;
+        case O_MMAP: a->mmap = 1; break;
         case 'q': a->quiet = 1; break;
         case 'h': help(); return 0;
         default: return cli_usage_error("train", "bad option");
@@ -235,6 +245,8 @@ static void print_eval(const mrnn_model *m, const mrnn_corpus *c, uint32_t split
            cli_split_name(split), r.nll, r.perplexity, r.accuracy, (unsigned long long)r.n_scored, r.n_pieces);
 }
 
+static int train_with(train_args *ap, mrnn_model_params *mpp, mrnn_train_params *tpp);
+
 int cmd_train(int argc, char **argv)
 {
     train_args a = {0};
@@ -245,10 +257,33 @@ int cmd_train(int argc, char **argv)
     int rc = parse(argc, argv, &a, &mp, &tp);
     if (rc >= 0) return rc;
     tp.checkpoint_path = a.out;
+    int mpi = cli_mpi_start(&tp.rank, &tp.n_ranks);
+    if (mpi) {
+        tp.allreduce = cli_mpi_allreduce;
+        if (tp.rank != 0) a.quiet = 1; /* one progress display for the run */
+    }
+    rc = train_with(&a, &mp, &tp);
+    if (mpi && tp.rank == 0 && !a.quiet && tp.n_ranks > 1) {
+        uint64_t calls;
+        double secs = cli_mpi_allreduce_seconds(&calls);
+        fprintf(stderr, "mpi: %u ranks, %llu allreduce calls, %.3f ms per call on rank 0\n", tp.n_ranks,
+                (unsigned long long)calls, calls ? 1e3 * secs / (double)calls : 0.0);
+    }
+    cli_mpi_stop();
+    return rc;
+}
 
+static int train_with(train_args *ap, mrnn_model_params *mpp, mrnn_train_params *tpp)
+{
+    train_args a = *ap;
+    mrnn_model_params mp = *mpp;
+    mrnn_train_params tp = *tpp;
+    int rc;
     mrnn_corpus *c = NULL;
     mrnn_model *m = NULL;
-    mrnn_status st = mrnn_corpus_load(&c, a.corpus);
+    struct stat sb;
+    int big = stat(a.corpus, &sb) == 0 && sb.st_size > (off_t)256 << 20;
+    mrnn_status st = a.mmap || big ? mrnn_corpus_map(&c, a.corpus) : mrnn_corpus_load(&c, a.corpus);
     if (st != MRNN_OK) return cli_fail("train", st);
     pianoroll_defaults(&a, c, &mp, &tp);
     st = make_model(&a, c, &mp, &m);
@@ -281,9 +316,11 @@ int cmd_train(int argc, char **argv)
     } else if (st != MRNN_OK) {
         rc = cli_fail("train", st);
     } else {
-        printf("trained %llu steps in %.1f s; model saved to %s\n", (unsigned long long)mrnn_model_steps_trained(m),
-               cli_now() - t0, a.out);
-        print_eval(m, c, MRNN_SPLIT_VALID);
+        if (tp.rank == 0) {
+            printf("trained %llu steps in %.1f s; model saved to %s\n",
+                   (unsigned long long)mrnn_model_steps_trained(m), cli_now() - t0, a.out);
+            print_eval(m, c, MRNN_SPLIT_VALID);
+        }
         rc = 0;
     }
     mrnn_model_free(m);

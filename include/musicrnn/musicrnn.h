@@ -223,8 +223,25 @@ typedef struct mrnn_encoding_params {
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_encoding_params_init(mrnn_encoding_params *p, uint32_t version);
 
-/** Version of ::mrnn_corpus_params this header describes. */
-#define MRNN_CORPUS_PARAMS_VERSION 1u
+/** Version of ::mrnn_corpus_params this header describes. Version 2 appended `threads`,
+ *  `progress` and `progress_user_data`; version-1 structs keep working. */
+#define MRNN_CORPUS_PARAMS_VERSION 2u
+
+/** Progress of mrnn_corpus_add_dir(), passed to an ::mrnn_corpus_progress_callback after each
+ *  file is committed to the corpus (in the deterministic sorted order). */
+typedef struct mrnn_corpus_progress {
+    uint32_t files_done;     /**< Files of this call committed so far, read or skipped. */
+    uint32_t files_total;    /**< MIDI files found below the folder. */
+    uint32_t files_skipped;  /**< Of `files_done`, how many were skipped (see the file report). */
+    uint32_t reserved;       /**< Zero. */
+    uint64_t bytes_read;     /**< MIDI bytes read so far by this call. */
+    double elapsed_seconds;  /**< Wall time of this call so far. */
+    const char *path;        /**< The file just committed; borrowed for the callback only. */
+} mrnn_corpus_progress;
+
+/** Called by mrnn_corpus_add_dir() on the calling thread after each file. Return non-zero to stop:
+ *  the call then returns ::MRNN_ERR_CANCELLED and the files committed so far stay in the corpus. */
+typedef int (*mrnn_corpus_progress_callback)(const mrnn_corpus_progress *progress, void *user_data);
 
 /** How a corpus splits and augments its pieces. */
 typedef struct mrnn_corpus_params {
@@ -239,12 +256,22 @@ typedef struct mrnn_corpus_params {
     int32_t style_from_folder;/**< 1: a piece's style label is the name of the first sub-folder below
                                    the folder given to mrnn_corpus_add_dir(). Default 1. */
     uint64_t max_file_bytes;  /**< MIDI files larger than this are skipped. Default 16 MiB. */
+    /* version 2 */
+    uint32_t threads;         /**< Threads that read and parse MIDI files in mrnn_corpus_add_dir();
+                                   0 = the cores online, 1 = the calling thread only. Encoding and
+                                   committing stay on the calling thread in sorted order, so the
+                                   corpus (and its saved file) is the same, byte for byte, for any
+                                   value. At most 256. Default 1. */
+    mrnn_corpus_progress_callback progress; /**< Called after each file of mrnn_corpus_add_dir(), or
+                                   NULL. Not saved in corpus files. Default NULL. */
+    void *progress_user_data; /**< Passed to `progress` unchanged. Default NULL. */
 } mrnn_corpus_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_CORPUS_PARAMS_VERSION.
+ *  @param version ::MRNN_CORPUS_PARAMS_VERSION, or an older version (1): then only that version's
+ *  fields are written, so a struct compiled against an older header is never overrun.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_corpus_params_init(mrnn_corpus_params *p, uint32_t version);
@@ -293,8 +320,19 @@ enum mrnn_lr_schedule {
     MRNN_LR_WARMUP_COSINE = 1  /**< Linear warm-up, then cosine decay to `min_lr_fraction`. */
 };
 
-/** Version of ::mrnn_train_params this header describes. */
-#define MRNN_TRAIN_PARAMS_VERSION 2u
+/** Version of ::mrnn_train_params this header describes. Version 2 appended `input_dropout`;
+ *  version 3 appended `allreduce`, `allreduce_user_data`, `rank` and `n_ranks` (data-parallel
+ *  training). Structs of versions 1 and 2 keep working. */
+#define MRNN_TRAIN_PARAMS_VERSION 3u
+
+/** Sums @p count floats element-wise across every rank of a data-parallel run, in place: on
+ *  return each rank's @p data holds the same sums. An MPI program passes a function calling
+ *  `MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, comm)`; the library itself never
+ *  links MPI (the `musicrnn` program provides this callback when built with Open MPI). It is
+ *  called on the thread that called mrnn_model_train(), the same number of times and with the
+ *  same @p count on every rank. Return 0 on success; non-zero makes the call fail with
+ *  ::MRNN_ERR_IO. */
+typedef int (*mrnn_allreduce_fn)(float *data, size_t count, void *user_data);
 
 /** How to train. */
 typedef struct mrnn_train_params {
@@ -338,12 +376,28 @@ typedef struct mrnn_train_params {
                                     on its own (for pianoroll: keys of the input frame; the targets
                                     keep every key), 0 ≤ p < 1. A regulariser that makes the model
                                     rely on more than the previous frame. Default 0. */
+    /* version 3: data-parallel training (see docs/DISTRIBUTED.md) */
+    mrnn_allreduce_fn allreduce; /**< If set, this call is rank `rank` of `n_ranks` processes that
+                                    train one model together: each draws the same global batch of
+                                    `batch_size` windows (same seed) and computes only its share of
+                                    the lanes; the gradients, losses and counts are summed in one
+                                    fused buffer per step through this callback; every rank then
+                                    runs the same clipping and Adam update, so the weights stay
+                                    identical. Only rank 0 writes `checkpoint_path`, `best_path` and
+                                    `log_path`. Losses equal a one-process run with the same
+                                    `batch_size` and seed up to rounding (dropout masks, drawn per
+                                    rank, differ). Default NULL (one process). */
+    void *allreduce_user_data; /**< Passed to `allreduce` unchanged (e.g. a communicator). Default NULL. */
+    uint32_t rank;             /**< This process's rank, 0 ≤ rank < n_ranks. Default 0. */
+    uint32_t n_ranks;          /**< Processes training together; 1 (default) = alone. At most
+                                    `batch_size`, and more than 1 needs `allreduce`. */
 } mrnn_train_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or 1 (then only the fields of version 1 are written).
+ *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1 or 2): then only that version's
+ *  fields are written.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version);
@@ -641,11 +695,19 @@ MRNN_API mrnn_status mrnn_corpus_add_file(mrnn_corpus *c, const char *path, cons
 
 /** Read every `.mid`/`.midi` file below a folder, recursively, in sorted order. Files that
  *  fail are skipped and recorded in the report; they do not make this call fail.
+ *
+ *  With mrnn_corpus_params::threads above 1, that many threads read and parse files ahead of the
+ *  calling thread, which encodes and commits them in the sorted order: the result does not depend
+ *  on the thread count. At most a few files per thread are in flight, so memory does not grow with
+ *  the number of files beyond their tokens and report lines. Folders are walked without recursion
+ *  and each is closed before the next is opened (any depth and any number of entries; symbolic
+ *  links to folders are not followed). mrnn_corpus_params::progress, if set, is called after each file.
  *  @param c an unfinished corpus.
  *  @param dir the folder.
- *  @return ::MRNN_OK; ::MRNN_ERR_IO if @p dir cannot be listed (names it); ::MRNN_ERR_STATE after
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO if @p dir or a folder below it cannot be listed (names it);
+ *  ::MRNN_ERR_CANCELLED if the progress callback asked to stop; ::MRNN_ERR_STATE after
  *  mrnn_corpus_finish(); ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
- *  Thread safety: one thread at a time per corpus. */
+ *  Thread safety: one thread at a time per corpus; the helper threads exist only during the call. */
 MRNN_API mrnn_status mrnn_corpus_add_dir(mrnn_corpus *c, const char *dir);
 
 /** Fix the vocabulary (apply `min_count`, order tokens by frequency) and renumber tokens. After
@@ -746,6 +808,23 @@ MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path);
  *  ::MRNN_ERR_NOMEM, ::MRNN_ERR_INVALID_ARG.
  *  Thread safety: safe from any thread. */
 MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path);
+
+/** Open a corpus written by mrnn_corpus_save() *out of core*: its file report, pieces and
+ *  vocabulary are read into memory, its tokens are not. They are streamed once, each id checked,
+ *  into an unnamed temporary file (in the corpus file's folder, else `$TMPDIR`, else `/tmp`) that is
+ *  memory-mapped read-only, so training draws its windows from pages the kernel can drop and
+ *  re-read: a corpus larger than the memory the process may use can be trained on, and memory use
+ *  does not grow with the token count. The result behaves like a loaded, finished corpus in every
+ *  call; mrnn_corpus_piece_tokens() points into the mapping. The temporary takes as much disk as the
+ *  tokens (4 bytes each) and disappears with mrnn_corpus_free() or the process.
+ *  @param out receives the corpus; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_corpus_free().
+ *  @param path the corpus file.
+ *  @return ::MRNN_OK, ::MRNN_ERR_IO (unreadable, or no temporary file could be created),
+ *  ::MRNN_ERR_FORMAT, ::MRNN_ERR_VERSION — each naming the file — ::MRNN_ERR_NOMEM,
+ *  ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: safe from any thread. */
+MRNN_API mrnn_status mrnn_corpus_map(mrnn_corpus **out, const char *path);
 
 /** Decode tokens with a vocabulary's encoding and write them as a standard MIDI file.
  *  @param vocab vocabulary (and encoding) the ids belong to.

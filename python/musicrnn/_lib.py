@@ -115,6 +115,7 @@ _PROTOTYPES = {
     "mrnn_corpus_style_name": (_str, [_p, C.c_uint32]),
     "mrnn_corpus_save": (_status, [_p, _str]),
     "mrnn_corpus_load": (_status, [_pp, _str]),
+    "mrnn_corpus_map": (_status, [_pp, _str]),
     "mrnn_tokens_write_midi": (_status, [_p, _u32p, C.c_size_t, _str, C.c_double, C.c_uint32]),
     # model
     "mrnn_model_create": (_status, [_pp, _p, C.POINTER(_str), C.c_uint32, C.POINTER(S.ModelParams)]),

@@ -7,9 +7,9 @@ import ctypes as C
 
 # Versions of the params structs this package was written for (MRNN_*_PARAMS_VERSION).
 ENCODING_PARAMS_VERSION = 2
-CORPUS_PARAMS_VERSION = 1
+CORPUS_PARAMS_VERSION = 2
 MODEL_PARAMS_VERSION = 2
-TRAIN_PARAMS_VERSION = 2
+TRAIN_PARAMS_VERSION = 3
 SAMPLER_PARAMS_VERSION = 4
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
@@ -47,6 +47,22 @@ class CorpusParams(C.Structure):
         ("transpose_range", C.c_uint32),
         ("style_from_folder", C.c_int32),
         ("max_file_bytes", C.c_uint64),
+        # version 2
+        ("threads", C.c_uint32),
+        ("progress", C.c_void_p),  # mrnn_corpus_progress_callback; not bound by this package
+        ("progress_user_data", C.c_void_p),
+    ]
+
+
+class CorpusProgress(C.Structure):
+    _fields_ = [
+        ("files_done", C.c_uint32),
+        ("files_total", C.c_uint32),
+        ("files_skipped", C.c_uint32),
+        ("reserved", C.c_uint32),
+        ("bytes_read", C.c_uint64),
+        ("elapsed_seconds", C.c_double),
+        ("path", C.c_char_p),
     ]
 
 
@@ -90,6 +106,11 @@ class TrainParams(C.Structure):
         ("log_path", C.c_char_p),
         # version 2
         ("input_dropout", C.c_float),
+        # version 3: data-parallel training (an MPI program's callback; not bound by this package)
+        ("allreduce", C.c_void_p),
+        ("allreduce_user_data", C.c_void_p),
+        ("rank", C.c_uint32),
+        ("n_ranks", C.c_uint32),
     ]
 
 
@@ -199,6 +220,7 @@ class SampleEvent(C.Structure):
 C_NAMES = {
     EncodingParams: "mrnn_encoding_params",
     CorpusParams: "mrnn_corpus_params",
+    CorpusProgress: "mrnn_corpus_progress",
     ModelParams: "mrnn_model_params",
     TrainParams: "mrnn_train_params",
     SamplerParams: "mrnn_sampler_params",
