@@ -6,12 +6,19 @@
  *
  *   bench_train train V E H L T B STEPS REPS   timed training steps; one JSON line
  *   bench_train ceiling V E H L T B REPS       training steps alternating with the step's GEMMs alone
+ *   bench_train kernels V E H L T B REPS [generic]   the kernel paths (compute.h) A/B in one process
  *
  * "train" prints tokens/s of each repetition (after one warm-up step) and the peak RSS of the
  * process (VmHWM), so that it should run in its own process. "ceiling" replays exactly the sgemm
  * calls of one training step, same shapes and transposes, on buffers of the same sizes: tokens per
  * step / their time is the speed the step would have if everything but the GEMMs were free (the
- * GEMM-bound ceiling). It alternates them with real steps and prints the medians of both. */
+ * GEMM-bound ceiling). It alternates them with real steps and prints the medians of both.
+ * "train" and "ceiling" take the kernel path as training would (MUSICRNN_KERNEL, compute.h).
+ * "kernels" keeps one workspace per path the CPU has (OpenBLAS, AVX2, AVX-512, the CPUID choice;
+ * the baseline kernel when asked: it is slow) on the same weights and runs one step of each in
+ * turn, REPS rounds, so that the machine's load hits every path alike; prints each path's
+ * tokens/s per round, by the clock and by the process's CPU time (with 2 threads that is the
+ * sum over both: tokens per CPU-second). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +26,19 @@
 #include <time.h>
 
 #include "adam.h"
+#include "compute.h"
 #include "network.h"
+#include "packed.h"
 #include "rng.h"
 #include "team.h"
+
+/* CPU time of the process: on a loaded machine, what a step cost whatever the scheduler did. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static double now(void)
 {
@@ -66,14 +83,16 @@ static int trainer_init(trainer *tr, const shape *s)
 {
     memset(tr, 0, sizeof *tr);
     tr->cfg = (mrnn__net_config){(uint32_t)s->V, (uint32_t)s->V, 0, (uint32_t)s->E, (uint32_t)s->H, (uint32_t)s->L,
-                                 MRNN__LOSS_SOFTMAX, 0.0f};
+                                 MRNN__LOSS_SOFTMAX, 0.0f, 0};
     size_t n = mrnn__net_param_count(&tr->cfg), rows = (size_t)s->T * (size_t)s->B;
     tr->n = n;
     /* weights, gradient and the two Adam moments: the four blocks a training run holds */
     tr->block = calloc(4 * n, sizeof(float));
     tr->ids = malloc(4 * (rows + 1) * sizeof(uint32_t));
     tr->mask = malloc(rows * sizeof(float));
-    tr->ws = mrnn__net_workspace_new(&tr->cfg, s->T, s->B);
+    int isa, pack;
+    mrnn__compute_kernel(&isa, &pack);
+    tr->ws = mrnn__net_workspace_new_kernel(&tr->cfg, s->T, s->B, pack, isa);
     tr->norm_sums = malloc(mrnn__norm_chunks(n) * sizeof(double));
     tr->threads = openblas_get_num_threads();
     tr->team = mrnn__team_new(tr->threads);
@@ -254,11 +273,84 @@ static int run_ceiling(const shape *s, int reps)
     return 0;
 }
 
+/* One step of each kernel path in turn, REPS rounds (see the top of this file). */
+static int run_kernels(const shape *s, int reps, int with_generic)
+{
+    static const struct {
+        const char *name;
+        int isa, pack;
+    } paths[] = {{"openblas", -1, MRNN__PACK_NEVER},
+                 {"generic", MRNN__ISA_BASE, MRNN__PACK_ALWAYS},
+                 {"avx2", MRNN__ISA_AVX2, MRNN__PACK_ALWAYS},
+                 {"avx512", MRNN__ISA_AVX512, MRNN__PACK_ALWAYS},
+                 {"auto", -1, MRNN__PACK_AUTO}};
+    enum { N_PATHS = sizeof paths / sizeof paths[0] };
+    trainer tr;
+    if (trainer_init(&tr, s)) return 1;
+    mrnn__net_workspace *ws[N_PATHS] = {NULL};
+    double *rate = calloc(2 * (size_t)N_PATHS * (size_t)reps, sizeof *rate), *cpu_rate = rate + N_PATHS * reps;
+    const int best = mrnn__packed_best_isa();
+    int use[N_PATHS];
+    for (int p = 0; p < N_PATHS; p++) {
+        use[p] = paths[p].isa <= best && (paths[p].isa != MRNN__ISA_BASE || with_generic) &&
+                 1;
+        if (!use[p]) continue;
+        ws[p] = mrnn__net_workspace_new_kernel(&tr.cfg, s->T, s->B, paths[p].pack, paths[p].isa < 0 ? best : paths[p].isa);
+        if (!ws[p] || !rate) {
+            fprintf(stderr, "bench_train: out of memory\n");
+            return 1;
+        }
+        mrnn__net_workspace_set_team(ws[p], tr.team);
+    }
+    mrnn__net_workspace *own = tr.ws;
+    const double rows = (double)s->T * s->B;
+    for (int p = 0; p < N_PATHS; p++) /* warm-up: first touch of each workspace */
+        if (use[p]) {
+            tr.ws = ws[p];
+            trainer_step(&tr);
+        }
+    for (int rep = 0; rep < reps; rep++)
+        for (int p = 0; p < N_PATHS; p++) {
+            if (!use[p]) continue;
+            tr.ws = ws[p];
+            double t0 = now(), c0 = cpu_now();
+            trainer_step(&tr);
+            rate[p * reps + rep] = rows / (now() - t0);
+            cpu_rate[p * reps + rep] = rows / (cpu_now() - c0);
+        }
+    printf("{\"mode\":\"kernels\",\"best_isa\":%d,\"tokens_per_s\":{", best);
+    const char *sep = "";
+    for (int p = 0; p < N_PATHS; p++) {
+        if (!use[p]) continue;
+        printf("%s\"%s\":[", sep, paths[p].name);
+        for (int rep = 0; rep < reps; rep++) printf("%s%.1f", rep ? "," : "", rate[p * reps + rep]);
+        printf("]");
+        sep = ",";
+    }
+    printf("},\"cpu_tokens_per_s\":{");
+    sep = "";
+    for (int p = 0; p < N_PATHS; p++) {
+        if (!use[p]) continue;
+        printf("%s\"%s\":[", sep, paths[p].name);
+        for (int rep = 0; rep < reps; rep++) printf("%s%.1f", rep ? "," : "", cpu_rate[p * reps + rep]);
+        printf("]");
+        sep = ",";
+    }
+    printf("}}\n");
+    tr.ws = own;
+    for (int p = 0; p < N_PATHS; p++) mrnn__net_workspace_free(ws[p]);
+    free(rate);
+    trainer_free(&tr);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int is_train = argc == 10 && strcmp(argv[1], "train") == 0, is_ceiling = argc == 9 && strcmp(argv[1], "ceiling") == 0;
-    if (!is_train && !is_ceiling) {
-        fprintf(stderr, "usage: bench_train train V E H L T B STEPS REPS | ceiling V E H L T B REPS\n");
+    int is_kernels = (argc == 9 || argc == 10) && strcmp(argv[1], "kernels") == 0;
+    if (!is_train && !is_ceiling && !is_kernels) {
+        fprintf(stderr, "usage: bench_train train V E H L T B STEPS REPS | ceiling V E H L T B REPS | "
+                        "kernels V E H L T B REPS [generic]\n");
         return 2;
     }
     shape s;
@@ -273,5 +365,6 @@ int main(int argc, char **argv)
         return run_train(&s, steps > 0 ? steps : 1, reps > 0 ? reps : 1);
     }
     int reps = atoi(argv[8]);
+    if (is_kernels) return run_kernels(&s, reps > 0 ? reps : 1, argc == 10 && strcmp(argv[9], "generic") == 0);
     return run_ceiling(&s, reps > 0 ? reps : 1);
 }

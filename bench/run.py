@@ -30,8 +30,8 @@ OPENMSX = "/usr/share/games/openttd/baseset/openmsx"
 JSB = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "jsb-chorales"))
 
 
-def run_json(cmd, threads):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS="1")
+def run_json(cmd, threads, extra_env=None):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS="1", **(extra_env or {}))
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -59,7 +59,8 @@ class Bench:
     def __init__(self, build, quick):
         self.build = build
         self.quick = quick
-        self.results = {"train": [], "ceiling": [], "sampling": [], "preprocess": [], "scaling": []}
+        self.results = {"train": [], "ceiling": [], "sampling": [], "preprocess": [], "scaling": [],
+                         "machine_ceilings": {}, "kernels": []}
 
     def exe(self, name):
         return os.path.join(self.build, "bench", name)
@@ -81,6 +82,30 @@ class Bench:
         row["ratio"] = row["ours"] / row["torch"]
         self.log(f"train {name} {threads}t: ours {row['ours']:.0f} torch {row['torch']:.0f} tok/s")
         return row
+
+    def run_ceilings(self):
+        """The machine's own ceilings (bench/ceilings.c), measured in this run."""
+        c = run_json([self.exe("ceilings")], 1)
+        self.results["machine_ceilings"] = c
+        self.log("ceilings: FMA " + ", ".join(f"{k[4:-6]} {v:.0f}" for k, v in c.items() if k.startswith("fma_")) +
+                 " GFLOP/s; read " + ", ".join(f"{k[5:-4]} {v:.0f}" for k, v in c.items() if k.startswith("read_") and
+                                              k.endswith("_gbs")) + " GB/s")
+
+    def run_kernels(self):
+        """The kernel paths (MUSICRNN_KERNEL, lib/compute.h) A/B in one process, main config: one step
+        of each path in turn, so that the machine's load hits them alike."""
+        E, H, L, T, B = CONFIGS["main"]
+        for threads in (1, 2):
+            reps = 3 if self.quick else 5
+            args = [str(a) for a in (V, E, H, L, T, B, reps)] + ([] if self.quick or threads == 2 else ["generic"])
+            k = run_json([self.exe("bench_train"), "kernels"] + args, threads)
+            for path, rates in k["tokens_per_s"].items():
+                cpu = k["cpu_tokens_per_s"][path]
+                self.results["kernels"].append({"path": path, "threads": threads, "runs": rates,
+                                                "ours": statistics.median(rates), "cpu_runs": cpu,
+                                                "per_cpu_second": statistics.median(cpu)})
+            self.log(f"kernels {threads}t: " + ", ".join(f"{p} {statistics.median(r):.0f}"
+                                                        for p, r in k["tokens_per_s"].items()) + " tok/s")
 
     def run_training(self):
         quick = self.quick
@@ -121,7 +146,7 @@ class Bench:
                                [str(a) for a in (E, H, L, lanes, ref_steps, reps)], threads,
                                1 if self.quick else 2)
             name_shown = name + (", bf16 weights" if bf16 else "")
-            row = {"config": name_shown, "lanes": lanes, "threads": threads,
+            row = {"config": name_shown, "lanes": lanes, "threads": threads, "shape": CONFIGS[name], "bf16": bf16,
                    "ours": statistics.median(ours["tokens_per_s"]), "torch": statistics.median(ref["tokens_per_s"]),
                    "ours_runs": ours["tokens_per_s"], "torch_runs": ref["tokens_per_s"]}
             row["ratio"] = row["ours"] / row["torch"]
@@ -129,16 +154,17 @@ class Bench:
             self.log(f"sampling {name_shown} x{lanes} {threads}t: ours {row['ours']:.0f} torch {row['torch']:.0f}")
 
     def run_preprocess(self):
-        sets = [("openmsx (Debian)", OPENMSX)]
+        # The multitrack encoding reads the drums too and sorts notes by instrument: its own row.
+        sets = [("openmsx (Debian)", OPENMSX, []), ("openmsx, multitrack", OPENMSX, ["--multitrack"])]
         if os.path.isdir(JSB):
-            sets.append(("jsb-chorales", JSB))
+            sets.append(("jsb-chorales", JSB, []))
         else:
             self.log(f"preprocess: {JSB} absent, JSB chorales skipped")
-        for name, root in sets:
+        for name, root, flags in sets:
             files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
                            if f.lower().endswith((".mid", ".midi")))
             reps = 3
-            ours, ref = paired([self.exe("bench_preprocess"), str(reps)] + files,
+            ours, ref = paired([self.exe("bench_preprocess"), str(reps)] + flags + files,
                                [PY, os.path.join(HERE, "torch_bench.py"), "mido", str(reps)] + files, 1,
                                1 if self.quick else 2)
             t_ours, t_ref = statistics.median(ours["seconds"]), statistics.median(ref["seconds"])
@@ -194,6 +220,37 @@ class Bench:
         fig.savefig(path, dpi=90)
 
 
+def train_flops_per_token(cfg):
+    """Multiply-adds x 2 of one training token: forward, the gradient into the inputs and the
+    weight gradient, each the same products (layer 0's input counted nominally, as the GEMM
+    ceiling does)."""
+    E, H, L, _, _ = cfg
+    fwd = sum(2 * 4 * H * ((E if l == 0 else H) + H) for l in range(L)) + 2 * V * H
+    return 3.0 * fwd
+
+
+def sampling_weight_bytes(cfg, bf16):
+    """Bytes one batch-1 sampling step streams: the packed LSTM layers (layer 0 without W_ih: the
+    table serves it, lib/infer_weights.h) and the output layer."""
+    E, H, L, _, _ = cfg
+    n = 4 * H * H + sum(4 * H * (H + H) for _ in range(1, L)) + V * H
+    return n * (2 if bf16 else 4)
+
+
+def fma_peak(c, threads, ymm=False):
+    key = f"fma_{'ymm' if ymm else 'zmm'}_{threads}t_gflops"
+    return c.get(key) or c.get(f"fma_ymm_{threads}t_gflops")
+
+
+def level_of(c, nbytes, threads):
+    """The cache level a step's weights live in: each thread streams its share of them."""
+    if nbytes <= threads * c["l2_bytes"]:
+        return "l2"
+    if nbytes <= c["l3_bytes"]:
+        return "l3"
+    return "dram"
+
+
 def machine():
     model = "?"
     with open("/proc/cpuinfo") as f:
@@ -241,6 +298,7 @@ def markdown(res):
     for g in res["ceiling"]:
         out.append(f"| {g['threads']} | {g['gflops']:.1f} | {g['flops_per_step'] / (T * B) * 1e-9:.4f} | "
                    f"{fmt(g['ceiling_tokens_per_s'])} | {fmt(g['tokens_per_s'])} | {g['percent_of_ceiling']:.0f} % |")
+    out += ceilings_markdown(res)
     out += ["", "### Peak RSS while training (VmHWM of the process)", "",
             "| config | threads | libmusicrnn MiB | PyTorch MiB (after `import torch`) | ratio |", "|---|---|---|---|---|"]
     for r in res["train"]:
@@ -265,6 +323,91 @@ def markdown(res):
         out.append(f"| {r['config']} | {fmt(r['ours'])} | {fmt(r['torch'])} | {r['ratio']:.2f}× | "
                    f"{r['ours_rss_kib'] / 1024:.0f} | {r['torch_rss_kib'] / 1024:.0f} |")
     return "\n".join(out) + "\n"
+
+
+def ceilings_markdown(res):
+    """The machine's ceilings of this run and every figure as a share of the one that bounds it."""
+    c = res.get("machine_ceilings")
+    if not c:
+        return []
+    out = ["", "### The machine's ceilings (bench/ceilings.c, this run; best of 5)", "",
+           "| ceiling | 1 thread | 2 threads |", "|---|---|---|"]
+    for w in ("zmm", "ymm"):
+        if f"fma_{w}_1t_gflops" in c:
+            out.append(f"| FMA peak, {w.upper()} (GFLOP/s) | {c[f'fma_{w}_1t_gflops']:.1f} | {c[f'fma_{w}_2t_gflops']:.1f} |")
+    sizes = c.get("read_buffer_bytes", {})
+    for lv in ("l2", "l3", "dram"):
+        note = "" if lv != "dram" or c.get("dram_beyond_l3") else ", may be cache: the reported L3 is larger"
+        out.append(f"| read {lv.upper()} (GB/s, {sizes.get(lv, 0) / 2**20:.0f} MiB buffer{note}) | "
+                   f"{c[f'read_{lv}_1t_gbs']:.1f} | {c[f'read_{lv}_2t_gbs']:.1f} |")
+    out += ["", "Training as a share of the FMA peak (FLOPs: forward, input gradient and weight gradient per token):", "",
+            "| config | threads | tokens/s | GFLOP/s | % of FMA peak |", "|---|---|---|---|---|"]
+    for r in res["train"]:
+        f = train_flops_per_token(tuple(r["shape"])) * r["ours"] * 1e-9
+        out.append(f"| {r['config']} | {r['threads']} | {fmt(r['ours'])} | {f:.1f} | "
+                   f"{100 * f / fma_peak(c, r['threads']):.0f} % |")
+    if res.get("kernels"):
+        out += ["", "Kernel paths, main config (MUSICRNN_KERNEL; one step of each in turn, one process; median):", "",
+                "| path | threads | tokens/s | GFLOP/s | % of its FMA peak | × OpenBLAS path | tokens per CPU-second | × OpenBLAS |",
+                "|---|---|---|---|---|---|---|---|"]
+        f_tok = train_flops_per_token(CONFIGS["main"])
+        for r in res["kernels"]:
+            base = next(k["ours"] for k in res["kernels"] if k["path"] == "openblas" and k["threads"] == r["threads"])
+            f = f_tok * r["ours"] * 1e-9
+            peak = fma_peak(c, r["threads"], ymm=r["path"] == "avx2")
+            cbase = next(k.get("per_cpu_second", 0) for k in res["kernels"]
+                         if k["path"] == "openblas" and k["threads"] == r["threads"])
+            cpu = r.get("per_cpu_second", 0)
+            out.append(f"| {r['path']} | {r['threads']} | {fmt(r['ours'])} | {f:.1f} | {100 * f / peak:.0f} % "
+                       f"({'YMM' if r['path'] == 'avx2' else 'ZMM'}) | {r['ours'] / base:.2f}× | {fmt(cpu)} | "
+                       f"{cpu / cbase if cbase else 0:.2f}× |")
+    out += ["", "Batch-1 sampling as a share of the read bandwidth of the level its weights fit in:", "",
+            "| config | threads | weights MiB | level | tokens/s | GB/s | % of that level's bandwidth |",
+            "|---|---|---|---|---|---|---|"]
+    for r in res["sampling"]:
+        if r["lanes"] != 1 or "shape" not in r:
+            continue
+        nb = sampling_weight_bytes(r["shape"], r["bf16"])
+        lv = level_of(c, nb, r["threads"])
+        gbs = nb * r["ours"] * 1e-9
+        bw = c[f"read_{lv}_{r['threads']}t_gbs"]
+        out.append(f"| {r['config']} | {r['threads']} | {nb / 2**20:.1f} | {lv.upper()} | {fmt(r['ours'])} | {gbs:.1f} | "
+                   f"{100 * gbs / bw:.0f} % |")
+    return out
+
+
+def targets18(res):
+    """The targets of issue #18 against this run's own ceilings."""
+    c = res.get("machine_ceilings")
+    if not c:
+        return ""
+    rows = []
+
+    def add(figure, target, value, ok):
+        rows.append(f"| {figure} | {target} | {value} | {'yes' if ok else '**no**'} |")
+
+    f_tok = train_flops_per_token(CONFIGS["main"])
+    main = {r["threads"]: r for r in res["train"] if r["config"] == "main"}
+    if 1 in main:
+        share = 100 * f_tok * main[1]["ours"] * 1e-9 / fma_peak(c, 1)
+        add("training main, 1 thread", "≥ 80 % of the 1-core FMA peak", f"{share:.0f} %", share >= 80)
+    if 1 in main and 2 in main:
+        q = main[2]["ours"] / main[1]["ours"]
+        add("training main, 2 threads", "≥ 1.85× 1 thread", f"{q:.2f}×", q >= 1.85)
+    k = {(r["path"], r["threads"]): r["ours"] for r in res.get("kernels", [])}
+    if ("avx2", 1) in k:
+        share = 100 * f_tok * k[("avx2", 1)] * 1e-9 / fma_peak(c, 1, ymm=True)
+        add("forced AVX2, main, 1 thread", "≥ 70 % of the YMM FMA peak", f"{share:.0f} %", share >= 70)
+        q = k[("avx2", 1)] / k[("openblas", 1)]
+        add("forced AVX2, main, 1 thread", "≥ 1.3× the OpenBLAS path", f"{q:.2f}×", q >= 1.3)
+    for r in res["sampling"]:
+        if r["lanes"] == 1 and "shape" in r:
+            nb = sampling_weight_bytes(r["shape"], r["bf16"])
+            lv = level_of(c, nb, r["threads"])
+            share = 100 * nb * r["ours"] * 1e-9 / c[f"read_{lv}_{r['threads']}t_gbs"]
+            add(f"sampling {r['config']}, 1 lane, {r['threads']} thread(s)", f"≥ 80 % of {lv.upper()} bandwidth",
+                f"{share:.0f} %", share >= 80)
+    return "\n".join(["| figure | target | this run | holds |", "|---|---|---|---|"] + rows) + "\n"
 
 
 def targets(res):
@@ -300,6 +443,8 @@ def main():
         with open(os.path.join(HERE, "results.json")) as f:
             res = json.load(f)
         md = markdown(res) + "\n### Targets (issue #7)\n\n" + targets(res)
+        if res.get("machine_ceilings"):
+            md += "\n### Targets (issue #18: shares of this run's own ceilings)\n\n" + targets18(res)
         with open(os.path.join(HERE, "results.md"), "w") as f:
             f.write(md)
         print(md)
@@ -309,7 +454,9 @@ def main():
     t0 = time.time()
     res = {"quick": quick, "machine": machine()}
     b = Bench(build, quick)
+    b.run_ceilings()
     b.run_training()
+    b.run_kernels()
     b.run_sampling()
     b.run_preprocess()
     b.run_scaling()
@@ -319,6 +466,7 @@ def main():
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
     md = markdown(res) + "\n### Targets (issue #7)\n\n" + targets(res)
+    md += "\n### Targets (issue #18: shares of this run's own ceilings)\n\n" + targets18(res)
     with open(os.path.join(HERE, "results.md"), "w") as f:
         f.write(md)
     b.plot(os.path.join(HERE, "scaling.png"))

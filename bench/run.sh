@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh bench
 build=build-bench
 [ -d "$build" ] || meson setup "$build" --buildtype=release -Dtests=false -Ddocs=disabled >/dev/null
-ninja -C "$build" bench/bench_train bench/bench_sampling bench/bench_preprocess >/dev/null
+ninja -C "$build" bench/bench_train bench/bench_sampling bench/bench_preprocess bench/ceilings >/dev/null
 exec /usr/bin/python3 bench/run.py "$build" "$@"

@@ -10,4 +10,4 @@ if [ ! -f "$build/build.ninja" ]; then
         -Dpython=disabled -Db_sanitize=address,undefined -Db_lundef=false \
         -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer' >/dev/null
 fi
-ninja -C "$build" -j2 fuzz/fuzz_midi fuzz/fuzz_corpus_file fuzz/fuzz_model_file fuzz/fuzz_seed_text
+ninja -C "$build" -j2 fuzz/fuzz_midi fuzz/fuzz_corpus_file fuzz/fuzz_model_file fuzz/fuzz_seed_text fuzz/fuzz_multitrack

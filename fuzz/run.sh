@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:?usage: fuzz/run.sh SECONDS [TARGET...]}"
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(midi corpus_file model_file seed_text)
+[ ${#targets[@]} -gt 0 ] || targets=(midi corpus_file model_file seed_text multitrack)
 build="${FUZZ_BUILD:-build-fuzz}"
 out="${FUZZ_OUT:-/tmp/musicrnn-fuzz}"
 bash fuzz/build.sh "$build" >/dev/null

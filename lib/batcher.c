@@ -68,7 +68,13 @@ void mrnn__batcher_free(mrnn__batcher *b)
 
 void mrnn__batcher_sample(mrnn__batcher *b, mrnn__rng *rng)
 {
-    for (int l = 0; l < b->B; l++) {
+    mrnn__batcher_sample_share(b, rng, b->B, 0);
+}
+
+void mrnn__batcher_sample_share(mrnn__batcher *b, mrnn__rng *rng, int global_B, int first)
+{
+    for (int g = 0; g < global_B; g++) {
+        int l = g - first; /* this process's lane, if in [0, B) */
         /* A piece with probability proportional to its transitions, so every transition of the
          * training split is equally likely to be seen. */
         uint64_t x = mrnn__rng_below(rng, b->train_transitions);
@@ -84,6 +90,7 @@ void mrnn__batcher_sample(mrnn__batcher *b, mrnn__rng *rng)
         uint32_t transitions = b->c->pieces[pi].n_steps - 1;
         uint32_t len = transitions < (uint32_t)b->T ? transitions : (uint32_t)b->T;
         uint32_t start = (uint32_t)mrnn__rng_below(rng, (uint64_t)(transitions - len) + 1);
+        if (l < 0 || l >= b->B) continue; /* another rank's lane: drawn only to keep the stream aligned */
         b->lane_piece[l] = pi;
         b->lane_start[l] = start;
         b->lane_len[l] = len;
@@ -129,4 +136,17 @@ uint64_t mrnn__batcher_build(mrnn__batcher *b)
     b->in_start[rows] = (uint32_t)n_in;
     b->tgt_start[rows] = (uint32_t)n_tgt;
     return scored;
+}
+
+void mrnn__batcher_drop_inputs(mrnn__batcher *b, float p, mrnn__rng *rng)
+{
+    const size_t rows = (size_t)b->T * (size_t)b->B;
+    uint32_t w = 0, r = b->in_start[0];
+    for (size_t row = 0; row < rows; row++) {
+        const uint32_t end = b->in_start[row + 1];
+        b->in_start[row] = w;
+        for (; r < end; r++)
+            if (!(mrnn__rng_uniform(rng) < (double)p)) b->in_ids[w++] = b->in_ids[r];
+    }
+    b->in_start[rows] = w;
 }

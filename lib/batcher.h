@@ -30,6 +30,12 @@ mrnn_status mrnn__batcher_init(mrnn__batcher *b, const struct mrnn_corpus *c, in
 void mrnn__batcher_free(mrnn__batcher *b);
 /* Random training windows, each lane a piece drawn in proportion to its length. */
 void mrnn__batcher_sample(mrnn__batcher *b, mrnn__rng *rng);
+/* Leave each input id of the built batch out with probability p (the targets keep theirs):
+ * compacts in_ids and in_start in place. */
+void mrnn__batcher_drop_inputs(mrnn__batcher *b, float p, mrnn__rng *rng);
+/* Data-parallel share: draw all global_B lanes of the global batch (so that every rank's stream
+ * stays the same) and keep lanes first..first+B-1 of them. sample() is share(B, 0). */
+void mrnn__batcher_sample_share(mrnn__batcher *b, mrnn__rng *rng, int global_B, int first);
 /* Build the batch from the lane_* arrays set by the caller. Returns the number of scored rows. */
 uint64_t mrnn__batcher_build(mrnn__batcher *b);
 

@@ -1,9 +1,11 @@
 /* Model checkpoints (.mrm): one self-describing little-endian file —
- *   "MRNNMODL", format version, model params, vocabulary (with its encoding params), style labels,
+ *   "MRNNMODL", format version, model params (format 3 adds the frame output and NADE size),
+ *   vocabulary (with its encoding params), style labels,
  *   steps trained, weights, optional training state (Adam moments, RNG, early-stopping state),
  *   CRC-32 of everything before it.
  * The vocabulary and encoding travel with the weights, so generating never needs flags repeated. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -12,8 +14,13 @@
 #include "model.h"
 #include "vocab.h"
 
-/* The model file's container (fileio.h): bump `format` here for a new layout. */
-const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 1u, 1u, (size_t)1 << 35};
+/* The model file's container (fileio.h): bump `format` here for a new layout. Format 2: the
+ * embedded vocabulary may carry version-2 encoding params (multitrack); format 1 still loads.
+ * Format 3: the frame output and the NADE size follow init_seed. It is written only for models
+ * that need it (a NADE frame output); every other model is still written as format 2, which
+ * libraries from before the NADE read. They refuse format 3 by its version (MRNN_ERR_VERSION). */
+const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 3u, 1u, (size_t)1 << 35};
+static const mrnn__container model_container_v2 = {"MRNNMODL", "model", 2u, 1u, (size_t)1 << 35};
 #define MAX_STYLE_TEXT 4096
 
 MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint32_t flags)
@@ -24,12 +31,17 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: unknown save flags 0x%x", path, flags);
     int with_state = (flags & MRNN_SAVE_TRAINING_STATE) && m->adam_m;
     mrnn__wbuf b = {0};
-    mrnn__container_begin(&mrnn__model_container, &b);
+    const int nade = m->params.frame_output == MRNN_FRAME_OUTPUT_NADE;
+    mrnn__container_begin(nade ? &mrnn__model_container : &model_container_v2, &b);
     mrnn__wbuf_u32(&b, m->params.embed_size);
     mrnn__wbuf_u32(&b, m->params.hidden_size);
     mrnn__wbuf_u32(&b, m->params.num_layers);
     mrnn__wbuf_f32(&b, m->params.dropout);
     mrnn__wbuf_u64(&b, m->params.init_seed);
+    if (nade) {
+        mrnn__wbuf_u32(&b, m->params.frame_output);
+        mrnn__wbuf_u32(&b, m->params.nade_hidden);
+    }
     mrnn__vocab_write(m->vocab, &b);
     mrnn__wbuf_u32(&b, m->n_styles);
     for (uint32_t i = 0; i < m->n_styles; i++) mrnn__wbuf_str(&b, m->styles[i]);
@@ -65,10 +77,9 @@ static int weights_missing(const mrnn__rbuf *b, const mrnn_vocab *v, uint32_t n_
     return need > b->len - b->pos;
 }
 
-/* The body of a file of the given format version (only version 1 exists so far). */
+/* The body of a file of the given format version (1, 2, or 3 with the frame output). */
 static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_model **out)
 {
-    (void)format;
     mrnn_model_params p;
     mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
     p.embed_size = mrnn__rbuf_u32(b);
@@ -76,6 +87,10 @@ static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_
     p.num_layers = mrnn__rbuf_u32(b);
     p.dropout = mrnn__rbuf_f32(b);
     p.init_seed = mrnn__rbuf_u64(b);
+    if (format >= 3) {
+        p.frame_output = mrnn__rbuf_u32(b);
+        p.nade_hidden = mrnn__rbuf_u32(b);
+    }
     if (b->bad) return corrupt(path, "truncated header");
     mrnn_vocab *v = NULL;
     mrnn_status st = mrnn__vocab_read(b, &v, path);
@@ -104,7 +119,12 @@ static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_
         st = corrupt(path, "the file is too short for the weights of its declared shape");
     } else {
         st = mrnn__model_alloc(&m, v, (const char *const *)styles, n_styles, &p); /* takes v */
-        if (st == MRNN_ERR_INVALID_ARG) st = corrupt(path, mrnn_last_error());
+        if (st == MRNN_ERR_INVALID_ARG) {
+            /* A copy: the message is formatted into the buffer mrnn_last_error() points at. */
+            char why[512];
+            snprintf(why, sizeof why, "%s", mrnn_last_error());
+            st = corrupt(path, why);
+        }
         else if (st != MRNN_OK) mrnn__error_prefix(path);
     }
     for (uint32_t i = 0; i < n_styles; i++) mrnn__free(styles[i]);

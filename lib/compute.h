@@ -20,10 +20,24 @@
 typedef struct mrnn__compute {
     mrnn__team *team; /* owned; NULL: the caller's thread alone */
     int threads;      /* threads of the team (1 without one) */
+    int isa;          /* MRNN__ISA_* (packed.h): the kernel of the packed products */
+    int pack;         /* MRNN__PACK_* (packed.h): whether training windows use packed weights */
 } mrnn__compute;
 
+/* The kernel path: by CPUID the widest packed kernel the CPU has (isa) and packed weights in
+ * training where they pay (pack = AUTO). The environment variable MUSICRNN_KERNEL forces a path,
+ * so that every path can be tested and benchmarked on one machine:
+ *   avx512, avx2, generic   that packed kernel for every product (pack = ALWAYS); a kernel the CPU
+ *                           lacks falls back to the widest it has
+ *   openblas                OpenBLAS for the training products (pack = NEVER); sampling, which has
+ *                           no OpenBLAS path, keeps the widest kernel
+ *   unset, empty, auto      the CPUID choice; any other value is ignored (the choice changes only
+ *                           speed, never results beyond rounding).
+ * Read at every call, so that a test may change it between contexts. */
+void mrnn__compute_kernel(int *isa, int *pack);
+
 /* A context of `threads` threads counting the caller (0: the default below), never more than the
- * cores online. When helpers cannot be started the context has one thread: that is no error, the
+ * cores online, with the kernel path of mrnn__compute_kernel(). When helpers cannot be started the context has one thread: that is no error, the
  * results are the same up to rounding (team.h). */
 void mrnn__compute_init(mrnn__compute *cx, uint32_t threads);
 /* Stop the team; cx may be zeroed or already freed. */

@@ -1,29 +1,41 @@
 /* mrnn_corpus: reads MIDI files through the codec and an encoder into one flat token array,
  * keeps a report of every file offered, and assigns files to train/valid/test. */
-#include <dirent.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "corpus.h"
+#include "corpus_reader.h"
+#include "dir_walk.h"
 #include "encoding.h"
+#include "instruments.h"
+#include "steps.h"
 #include "error.h"
 #include "midi.h"
 #include "vocab.h"
 
-#define MAX_DIR_DEPTH 32
-
-MRNN_API mrnn_status mrnn_corpus_params_init(mrnn_corpus_params *p, uint32_t version)
+/* Bytes of mrnn_corpus_params in each released version (fields are only appended; a program built
+ * against an older header passes the smaller struct). 0: unknown version. */
+static size_t params_size(uint32_t version)
 {
-    MRNN_CHECK_ARG(p, "p");
-    if (version != MRNN_CORPUS_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_corpus_params_init: unknown params version %u", version);
+    switch (version) {
+    case 1: return offsetof(mrnn_corpus_params, max_file_bytes) + sizeof(uint64_t);
+    case 2: return sizeof(mrnn_corpus_params);
+    default: return 0;
+    }
+}
+
+static void params_defaults(mrnn_corpus_params *p)
+{
     memset(p, 0, sizeof *p);
-    p->version = version;
+    p->version = MRNN_CORPUS_PARAMS_VERSION;
     p->valid_fraction = 0.1;
     p->test_fraction = 0.0;
     p->split_seed = 1;
@@ -31,14 +43,25 @@ MRNN_API mrnn_status mrnn_corpus_params_init(mrnn_corpus_params *p, uint32_t ver
     p->transpose_range = 0;
     p->style_from_folder = 1;
     p->max_file_bytes = 16u << 20;
+    p->threads = 1;
+}
+
+MRNN_API mrnn_status mrnn_corpus_params_init(mrnn_corpus_params *p, uint32_t version)
+{
+    MRNN_CHECK_ARG(p, "p");
+    size_t size = params_size(version);
+    if (!size) return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_corpus_params_init: unknown params version %u", version);
+    mrnn_corpus_params full;
+    params_defaults(&full);
+    full.version = version;
+    memcpy(p, &full, size);
     return MRNN_OK;
 }
 
 static mrnn_status check_params(const mrnn_corpus_params *p)
 {
-    if (p->version != MRNN_CORPUS_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: version %u is not %u (call mrnn_corpus_params_init)",
-                          p->version, MRNN_CORPUS_PARAMS_VERSION);
+    if (p->threads > 256)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: threads %u is more than 256", p->threads);
     if (!(p->valid_fraction >= 0 && p->valid_fraction <= 1))
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: valid_fraction %g is not in [0, 1]", p->valid_fraction);
     if (!(p->test_fraction >= 0 && p->test_fraction <= 1) || p->valid_fraction + p->test_fraction > 1)
@@ -54,11 +77,20 @@ static mrnn_status check_params(const mrnn_corpus_params *p)
 
 mrnn_status mrnn__corpus_new(mrnn_corpus **out, mrnn_vocab *v, const mrnn_corpus_params *params)
 {
-    mrnn_corpus_params defaults;
-    if (!params) {
-        mrnn_corpus_params_init(&defaults, MRNN_CORPUS_PARAMS_VERSION);
-        params = &defaults;
+    /* Read only as many bytes as the caller's version has; later fields keep their defaults. */
+    mrnn_corpus_params full;
+    params_defaults(&full);
+    if (params) {
+        size_t size = params_size(params->version);
+        if (!size) {
+            mrnn_vocab_free(v);
+            return mrnn__fail(MRNN_ERR_INVALID_ARG, "corpus params: version %u is not 1..%u (call mrnn_corpus_params_init)",
+                              params->version, MRNN_CORPUS_PARAMS_VERSION);
+        }
+        memcpy(&full, params, size);
+        full.version = MRNN_CORPUS_PARAMS_VERSION;
     }
+    params = &full;
     mrnn_status st = check_params(params);
     if (st != MRNN_OK) {
         mrnn_vocab_free(v);
@@ -106,12 +138,16 @@ MRNN_API void mrnn_corpus_free(mrnn_corpus *c)
     for (size_t i = 0; i < c->n_files; i++) {
         mrnn__free(c->files[i].path);
         mrnn__free(c->files[i].reason);
+        mrnn__free(c->files[i].instruments);
     }
     for (size_t i = 0; i < c->n_styles; i++) mrnn__free(c->styles[i]);
     mrnn__free(c->styles);
     mrnn__free(c->files);
     mrnn__free(c->pieces);
-    mrnn__free(c->ids);
+    if (c->map)
+        mrnn__corpus_unmap(c);
+    else
+        mrnn__free(c->ids);
     mrnn__free(c->step_pos);
     mrnn_vocab_free(c->vocab);
     mrnn__free(c);
@@ -242,8 +278,8 @@ static mrnn_status flatten(const mrnn__steps *s, int multi_hot, uint32_t **buf, 
 
 /* Encode `piece` (and, for training files, its transposed copies) and append them. On failure the
  * corpus is rolled back to its previous size. */
-static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, mrnn__corpus_file *rep,
-                                      uint32_t file_index, int32_t style)
+static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, const mrnn__steps *pre,
+                                      mrnn__corpus_file *rep, uint32_t file_index, int32_t style)
 {
     size_t saved_pieces = c->n_pieces, saved_ids = c->n_ids;
     uint64_t saved_unknown = c->n_unknown;
@@ -256,6 +292,12 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
     uint32_t *flat = NULL;
     size_t flat_cap = 0, flat_n = 0;
     mrnn_status st = MRNN_OK;
+
+    /* One check for every encoding, before any of them runs: pianoroll would otherwise turn a piece
+     * without notes into silent frames and accept it where the event encodings give no steps. */
+    if (piece->n_notes == 0)
+        return mrnn__fail(MRNN_ERR_EMPTY, "no notes to learn from%s",
+                          c->vocab->enc.keep_drums ? "" : " (drums are skipped; see keep_drums)");
 
     /* Shifts in the order 0, -1, +1, -2, +2, ...: the original piece always comes first. */
     for (int j = 0; j <= 2 * range && st == MRNN_OK; j++) {
@@ -275,25 +317,26 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
             src = &copy;
         }
         uint64_t unknown = 0;
-        st = mrnn__encode(src, c->vocab, &steps, &unknown);
+        const mrnn__steps *enc = &steps;
+        if (k == 0 && pre)
+            enc = pre; /* encoded by a reading thread (a fixed vocabulary: no unknown tokens) */
+        else
+            st = mrnn__encode(src, c->vocab, &steps, &unknown);
         if (st != MRNN_OK) break;
-        if (steps.n_steps < 2) {
+        if (enc->n_steps < 2) {
             if (k == 0) {
                 /* A model learns transitions: a piece needs two steps to give it one. */
-                if (steps.n_steps == 0)
-                    st = mrnn__fail(MRNN_ERR_EMPTY, "no notes to learn from%s",
-                                    c->vocab->enc.keep_drums ? "" : " (drums are skipped; see keep_drums)");
-                else
-                    st = mrnn__fail(MRNN_ERR_EMPTY, "too short to learn from: 1 step, at least 2 are needed");
+                st = mrnn__fail(MRNN_ERR_EMPTY, "too short to learn from: %zu step%s, at least 2 are needed",
+                                enc->n_steps, enc->n_steps == 1 ? "" : "s");
                 break;
             }
             continue;
         }
         c->n_unknown += unknown;
-        st = flatten(&steps, c->multi_hot, &flat, &flat_cap, &flat_n);
+        st = flatten(enc, c->multi_hot, &flat, &flat_cap, &flat_n);
         if (st != MRNN_OK) break;
         mrnn__corpus_piece meta = {0};
-        meta.n_steps = (uint32_t)steps.n_steps;
+        meta.n_steps = (uint32_t)enc->n_steps;
         meta.split = rep->split;
         meta.transpose = k;
         meta.style = style;
@@ -301,7 +344,7 @@ static mrnn_status add_piece_variants(mrnn_corpus *c, const mrnn__piece *piece, 
         st = mrnn__corpus_append_piece(c, &meta, flat, flat_n);
         if (st != MRNN_OK) break;
         rep->n_pieces++;
-        rep->n_steps += steps.n_steps;
+        rep->n_steps += enc->n_steps;
     }
     mrnn__free(flat);
     mrnn__steps_free(&steps);
@@ -334,9 +377,28 @@ static mrnn_status record_file(mrnn_corpus *c, const char *path, uint32_t *index
     return MRNN_OK;
 }
 
-/* Read one file. rel is its path relative to the folder being scanned (for split and style),
- * style_name an explicit label (add_file) or NULL. */
-static mrnn_status add_one(mrnn_corpus *c, const char *path, const char *rel, const char *style_name)
+/* Read and parse one file: the part of adding a file that touches nothing but the corpus's
+ * fixed settings, so that several threads may run it at once (see corpus_reader.h). */
+static mrnn_status read_piece(const mrnn_corpus *c, const char *path, mrnn__piece *piece)
+{
+    const mrnn_encoding_params *enc = &c->vocab->enc;
+    mrnn__midi_select sel = {enc->track_mask, enc->channel_mask, mrnn__encoding_reads_drums(enc),
+                             (size_t)c->params.max_file_bytes};
+    mrnn_status st = mrnn__midi_read_file(path, &sel, piece);
+    if (st == MRNN_OK && enc->normalize_key) {
+        /* Every piece in one key (per mode): the model then learns harmony, not 24 keys of it. */
+        mrnn__piece_transpose(piece, mrnn__piece_normalize_shift(piece, enc->normalize_key),
+                              enc->encoding == MRNN_ENCODING_PIANOROLL);
+    }
+    return st;
+}
+
+/* Record a file and add its pieces. read_st/read_reason are the outcome of read_piece() for it.
+ * rel is its path relative to the folder being scanned (for split and style), style_name an
+ * explicit label (add_file) or NULL. Runs on the calling thread, in file order. */
+static mrnn_status commit_one(mrnn_corpus *c, const char *path, const char *rel, const char *style_name,
+                              mrnn_status read_st, const char *read_reason, const mrnn__piece *piece,
+                              const mrnn__steps *pre)
 {
     if (c->finished) return mrnn__fail(MRNN_ERR_STATE, "%s: the corpus is finished; no files can be added", path);
     uint32_t index = 0;
@@ -350,34 +412,40 @@ static mrnn_status add_one(mrnn_corpus *c, const char *path, const char *rel, co
         st = intern_style(c, style_name, strlen(style_name), &style);
     else if (c->params.style_from_folder && rel != path)
         st = style_from_rel(c, rel, &style);
-
-    mrnn__piece piece;
-    mrnn__piece_init(&piece);
+    if (st == MRNN_OK && read_st != MRNN_OK) st = mrnn__fail(read_st, "%s", read_reason);
     if (st == MRNN_OK) {
-        const mrnn_encoding_params *enc = &c->vocab->enc;
-        mrnn__midi_select sel = {enc->track_mask, enc->channel_mask, enc->keep_drums, (size_t)c->params.max_file_bytes};
-        st = mrnn__midi_read_file(path, &sel, &piece);
-    }
-    if (st == MRNN_OK && c->vocab->enc.normalize_key) {
-        /* Every piece in C major / A minor: the model then learns harmony, not 24 keys of it. */
-        mrnn__piece_transpose(&piece, mrnn__piece_key_shift(&piece, NULL, NULL),
-                              c->vocab->enc.encoding == MRNN_ENCODING_PIANOROLL);
+        st = mrnn__instruments_count(piece, &c->vocab->enc, &rep->instruments);
     }
     if (st == MRNN_OK) {
-        rep->n_notes = piece.n_notes;
-        st = add_piece_variants(c, &piece, rep, index, style);
+        rep->n_notes = piece->n_notes;
+        st = add_piece_variants(c, piece, pre, rep, index, style);
         if (st != MRNN_OK) mrnn__error_prefix(path);
     }
-    mrnn__piece_free(&piece);
     if (st != MRNN_OK) {
         rep->status = st;
         rep->n_notes = 0;
+        mrnn__free(rep->instruments);
+        rep->instruments = NULL;
         char *why = mrnn__strdup(mrnn_last_error());
         if (why) {
             mrnn__free(rep->reason);
             rep->reason = why;
         }
     }
+    return st;
+}
+
+static mrnn_status add_one(mrnn_corpus *c, const char *path, const char *rel, const char *style_name)
+{
+    if (c->finished) return mrnn__fail(MRNN_ERR_STATE, "%s: the corpus is finished; no files can be added", path);
+    mrnn__piece piece;
+    mrnn__piece_init(&piece);
+    mrnn_status read_st = read_piece(c, path, &piece);
+    /* The message is copied: commit_one may overwrite this thread's error before it uses it. */
+    char *reason = read_st == MRNN_OK ? NULL : mrnn__strdup(mrnn_last_error());
+    mrnn_status st = commit_one(c, path, rel, style_name, read_st, reason ? reason : "out of memory", &piece, NULL);
+    mrnn__free(reason);
+    mrnn__piece_free(&piece);
     return st;
 }
 
@@ -388,87 +456,79 @@ MRNN_API mrnn_status mrnn_corpus_add_file(mrnn_corpus *c, const char *path, cons
     return add_one(c, path, path, style);
 }
 
-static int has_midi_extension(const char *name)
+/* ---- reading a folder ---- */
+
+typedef struct dir_job {
+    mrnn_corpus *c;
+    const char *root;
+    mrnn__path_list files;
+    char **full; /* full[i]: root/rel[i], built before the threads start */
+    mrnn_corpus_progress progress;
+    double t0;
+    int cancelled;
+} dir_job;
+
+static double now_seconds(void)
 {
-    const char *dot = strrchr(name, '.');
-    return dot && (strcasecmp(dot, ".mid") == 0 || strcasecmp(dot, ".midi") == 0 || strcasecmp(dot, ".smf") == 0);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-typedef struct name_list {
-    char **names;
-    size_t n, cap;
-} name_list;
-
-static void name_list_free(name_list *l)
+/* Performance and pianoroll vocabularies are complete from the start and encoding only reads them,
+ * so the reading threads can encode too. A notechord vocabulary grows as tokens are met, in file
+ * order: its encoding stays on the committing thread. */
+static int encodes_in_readers(const mrnn_corpus *c)
 {
-    for (size_t i = 0; i < l->n; i++) mrnn__free(l->names[i]);
-    mrnn__free(l->names);
+    uint32_t e = c->vocab->enc.encoding;
+    return e == MRNN_ENCODING_PERFORMANCE || e == MRNN_ENCODING_PIANOROLL;
 }
 
-static int cmp_names(const void *a, const void *b)
+static mrnn_status dir_read(void *ctx, size_t i, mrnn__read_item *it)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Collect relative paths of MIDI files below root/sub, sorted, skipping symlinked folders (loops). */
-static mrnn_status collect(const char *root, const char *sub, int depth, name_list *out)
-{
-    if (depth > MAX_DIR_DEPTH) return MRNN_OK;
-    size_t rlen = strlen(root), slen = strlen(sub);
-    char *dir = mrnn__malloc(rlen + slen + 2);
-    if (!dir) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", root);
-    snprintf(dir, rlen + slen + 2, "%s%s%s", root, slen ? "/" : "", sub);
-    DIR *d = opendir(dir);
-    if (!d) {
-        mrnn_status st = mrnn__fail(MRNN_ERR_IO, "%s: cannot list folder", dir);
-        mrnn__free(dir);
-        return st;
-    }
-    name_list local = {0};
-    mrnn_status st = MRNN_OK;
-    struct dirent *e;
-    while (st == MRNN_OK && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        size_t nlen = strlen(e->d_name);
-        char *rel = mrnn__malloc(slen + nlen + 2);
-        if (!rel) {
-            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
-            break;
-        }
-        snprintf(rel, slen + nlen + 2, "%s%s%s", sub, slen ? "/" : "", e->d_name);
-        if (mrnn__grow((void **)&local.names, &local.cap, local.n + 1, sizeof *local.names) != 0) {
-            mrnn__free(rel);
-            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
-            break;
-        }
-        local.names[local.n++] = rel;
-    }
-    closedir(d);
-    if (st == MRNN_OK) qsort(local.names, local.n, sizeof *local.names, cmp_names);
-    for (size_t i = 0; i < local.n && st == MRNN_OK; i++) {
-        char *full = mrnn__malloc(rlen + strlen(local.names[i]) + 2);
-        if (!full) {
-            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
-            break;
-        }
-        sprintf(full, "%s/%s", root, local.names[i]);
-        struct stat lst;
-        int is_dir = lstat(full, &lst) == 0 && S_ISDIR(lst.st_mode);
-        mrnn__free(full);
-        if (is_dir) {
-            st = collect(root, local.names[i], depth + 1, out);
-        } else if (has_midi_extension(local.names[i])) {
-            if (mrnn__grow((void **)&out->names, &out->cap, out->n + 1, sizeof *out->names) != 0) {
-                st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
-                break;
-            }
-            out->names[out->n++] = local.names[i];
-            local.names[i] = NULL;
-        }
-    }
-    name_list_free(&local);
-    mrnn__free(dir);
+    dir_job *j = ctx;
+    struct stat sb;
+    if (stat(j->full[i], &sb) == 0) it->bytes = (uint64_t)sb.st_size;
+    mrnn_status st = read_piece(j->c, j->full[i], &it->piece);
+    /* An encoding that fails is redone on the committing thread, which words the error as a serial
+     * run does (the reason is saved in the corpus file). */
+    if (st == MRNN_OK && encodes_in_readers(j->c))
+        it->encoded = mrnn__encode(&it->piece, j->c->vocab, &it->steps, NULL) == MRNN_OK;
     return st;
+}
+
+static mrnn_status dir_commit(void *ctx, size_t i, mrnn_status read_st, const char *reason, mrnn__read_item *it)
+{
+    dir_job *j = ctx;
+    uint64_t bytes = it->bytes;
+    mrnn_status fst = commit_one(j->c, j->full[i], j->files.rel[i], NULL, read_st, reason, &it->piece,
+                                 it->encoded ? &it->steps : NULL);
+    /* A bad file is recorded in the report and skipped; running out of memory is not a file problem. */
+    if (fst == MRNN_ERR_NOMEM || fst == MRNN_ERR_STATE) return fst;
+    mrnn_corpus_progress *p = &j->progress;
+    p->files_done++;
+    if (fst != MRNN_OK) p->files_skipped++;
+    p->bytes_read += bytes;
+    if (j->c->params.progress) {
+        p->elapsed_seconds = now_seconds() - j->t0;
+        p->path = j->full[i];
+        if (j->c->params.progress(p, j->c->params.progress_user_data)) {
+            j->cancelled = 1;
+            return mrnn__fail(MRNN_ERR_CANCELLED, "reading folder %s cancelled by the progress callback after %u files",
+                              j->root, p->files_done);
+        }
+    }
+    return MRNN_OK;
+}
+
+static unsigned reading_threads(const mrnn_corpus *c)
+{
+    uint32_t t = c->params.threads;
+    if (t == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        t = cores > 0 ? (uint32_t)cores : 1;
+    }
+    return t;
 }
 
 MRNN_API mrnn_status mrnn_corpus_add_dir(mrnn_corpus *c, const char *dir)
@@ -482,21 +542,33 @@ MRNN_API mrnn_status mrnn_corpus_add_dir(mrnn_corpus *c, const char *dir)
     if (!root) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
     memcpy(root, dir, dlen);
     root[dlen] = 0;
-    name_list files = {0};
-    mrnn_status st = collect(root, "", 0, &files);
-    for (size_t i = 0; i < files.n && st == MRNN_OK; i++) {
-        char *full = mrnn__malloc(dlen + strlen(files.names[i]) + 2);
-        if (!full) {
+    dir_job j;
+    memset(&j, 0, sizeof j);
+    j.c = c;
+    j.root = root;
+    j.t0 = now_seconds();
+    mrnn_status st = mrnn__dir_walk(root, &j.files);
+    if (st == MRNN_OK && j.files.n > UINT32_MAX - 1 - c->n_files) st = mrnn__fail(MRNN_ERR_LIMIT, "%s: too many files", dir);
+    if (st == MRNN_OK) {
+        j.full = mrnn__calloc(j.files.n ? j.files.n : 1, sizeof *j.full);
+        if (!j.full) st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
+    }
+    for (size_t i = 0; i < j.files.n && st == MRNN_OK; i++) {
+        j.full[i] = mrnn__malloc(dlen + strlen(j.files.rel[i]) + 2);
+        if (!j.full[i]) {
             st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", dir);
             break;
         }
-        sprintf(full, "%s/%s", root, files.names[i]);
-        mrnn_status fst = add_one(c, full, files.names[i], NULL);
-        mrnn__free(full);
-        /* A bad file is recorded in the report and skipped; running out of memory is not a file problem. */
-        if (fst == MRNN_ERR_NOMEM) st = fst;
+        sprintf(j.full[i], "%s/%s", root, j.files.rel[i]);
     }
-    name_list_free(&files);
+    if (st == MRNN_OK) {
+        j.progress.files_total = (uint32_t)j.files.n;
+        st = mrnn__read_ordered(j.files.n, reading_threads(c), dir_read, dir_commit, &j);
+    }
+    if (j.full)
+        for (size_t i = 0; i < j.files.n; i++) mrnn__free(j.full[i]);
+    mrnn__free(j.full);
+    mrnn__path_list_free(&j.files);
     mrnn__free(root);
     return st;
 }
@@ -507,6 +579,16 @@ mrnn_status mrnn__corpus_index_steps(mrnn_corpus *c)
 {
     size_t total = 0;
     for (size_t i = 0; i < c->n_pieces; i++) total += c->pieces[i].n_steps;
+    if (!c->multi_hot) {
+        /* Event steps are single ids at first_id + t; loading checked n_ids == n_steps. */
+        for (size_t i = 0; i < c->n_pieces; i++) {
+            if (c->pieces[i].n_ids != c->pieces[i].n_steps)
+                return mrnn__fail(MRNN_ERR_FORMAT, "piece %zu has %llu ids for %u steps", i,
+                                  (unsigned long long)c->pieces[i].n_ids, c->pieces[i].n_steps);
+        }
+        c->n_steps_total = total;
+        return MRNN_OK;
+    }
     uint64_t *pos = mrnn__malloc((total ? total : 1) * sizeof *pos);
     if (!pos) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory indexing corpus steps");
     size_t k = 0;
@@ -675,6 +757,22 @@ MRNN_API mrnn_status mrnn_corpus_get_file_report(const mrnn_corpus *c, uint32_t 
 MRNN_API mrnn_status mrnn_corpus_file_report(const mrnn_corpus *c, uint32_t i, mrnn_file_report *out)
 {
     return mrnn_corpus_get_file_report(c, i, out);
+}
+
+MRNN_API mrnn_status mrnn_corpus_get_file_instruments(const mrnn_corpus *c, uint32_t i, mrnn_instrument_report *out)
+{
+    MRNN_CHECK_ARG(c, "c");
+    MRNN_CHECK_ARG(out, "out");
+    if (out->version != MRNN_INSTRUMENT_REPORT_VERSION)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_corpus_get_file_instruments: out->version %u is not %u", out->version,
+                          MRNN_INSTRUMENT_REPORT_VERSION);
+    if (i >= c->n_files)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "file index %u is out of range (%zu files)", i, c->n_files);
+    if (c->loaded)
+        return mrnn__fail(MRNN_ERR_UNSUPPORTED, "%s: corpus files do not keep the instruments; preprocess again to see them",
+                          c->files[i].path);
+    mrnn__instruments_export(c->files[i].instruments, out);
+    return MRNN_OK;
 }
 
 MRNN_API uint32_t mrnn_corpus_piece_count(const mrnn_corpus *c)

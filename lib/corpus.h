@@ -15,12 +15,13 @@ typedef struct mrnn__corpus_file {
     uint32_t n_pieces;
     uint64_t n_notes;
     uint64_t n_steps;
+    struct mrnn__instruments *instruments; /* owned; NULL if skipped or loaded from a file */
 } mrnn__corpus_file;
 
 typedef struct mrnn__corpus_piece {
     uint64_t first_id;   /* index of its first id in corpus->ids */
     uint64_t n_ids;      /* ids, frame ends included */
-    uint64_t first_step; /* index of its first step in corpus->step_pos */
+    uint64_t first_step; /* index of its first step in corpus->step_pos (multi-hot only) */
     uint32_t n_steps;
     uint32_t split;
     int32_t transpose;
@@ -40,23 +41,30 @@ struct mrnn_corpus {
     size_t n_pieces, cap_pieces;
     uint32_t *ids; /* all pieces' tokens; pianoroll frames end with MRNN_FRAME_END */
     size_t n_ids, cap_ids;
-    uint64_t *step_pos; /* [total steps] position in ids of each step's first id (built by finish) */
+    /* Multi-hot only: [total steps] position in ids of each step's first id (built by finish). An
+     * event step is one id, at first_id + t: no index, which saves twice the tokens' memory. */
+    uint64_t *step_pos;
     size_t n_steps_total;
+    /* Out-of-core corpora (mrnn_corpus_map): ids point into this read-only mapping instead of an
+     * allocation. */
+    void *map;
+    size_t map_len;
     char **styles;
     size_t n_styles, cap_styles;
     uint64_t n_unknown;
+    int loaded; /* read by mrnn_corpus_load(): the file reports have no instruments */
 };
 
 /* Borrow the ids of step t of piece p (frame end excluded). */
 static inline void mrnn__corpus_step(const struct mrnn_corpus *c, const mrnn__corpus_piece *p, uint32_t t,
                                      const uint32_t **ids, uint32_t *n)
 {
-    uint64_t pos = c->step_pos[p->first_step + t];
     if (!c->multi_hot) {
-        *ids = c->ids + pos;
+        *ids = c->ids + p->first_id + t;
         *n = 1;
         return;
     }
+    uint64_t pos = c->step_pos[p->first_step + t];
     uint64_t end = pos;
     while (c->ids[end] != MRNN_FRAME_END) end++;
     *ids = c->ids + pos;
@@ -73,5 +81,13 @@ mrnn_status mrnn__corpus_new(struct mrnn_corpus **out, mrnn_vocab *v, const mrnn
 
 /* The corpus file's container (corpus_file.c; fileio.h describes containers). */
 extern const struct mrnn__container mrnn__corpus_container;
+/* Parse from after magic and version up to the token array (see corpus_file.c). */
+struct mrnn__rbuf;
+mrnn_status mrnn__corpus_parse_meta(struct mrnn__rbuf *b, uint32_t format, const char *path,
+                                    struct mrnn_corpus **out, uint64_t *n_ids_out);
+/* 1 if every id indexes the vocabulary (or ends a frame of a multi-hot corpus). */
+int mrnn__corpus_ids_valid(const struct mrnn_corpus *c, const uint32_t *ids, size_t n);
+/* Release the mapping of an out-of-core corpus (corpus_map.c). */
+void mrnn__corpus_unmap(struct mrnn_corpus *c);
 
 #endif

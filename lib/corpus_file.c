@@ -9,8 +9,9 @@
 #include "fileio.h"
 #include "vocab.h"
 
-/* The corpus file's container (fileio.h): bump `format` here for a new layout. */
-const mrnn__container mrnn__corpus_container = {"MRNNCORP", "corpus", 1u, 1u, (size_t)1 << 34};
+/* The corpus file's container (fileio.h): bump `format` here for a new layout. Format 2: the
+ * embedded vocabulary may carry version-2 encoding params (multitrack); format 1 still loads. */
+const mrnn__container mrnn__corpus_container = {"MRNNCORP", "corpus", 2u, 1u, (size_t)1 << 34};
 #define MAX_PATH_TEXT 4096
 
 static void write_params(mrnn__wbuf *b, const mrnn_corpus_params *p)
@@ -81,9 +82,14 @@ static mrnn_status bad(const char *path, const char *what)
 }
 
 /* Parse the body after magic and version, of the given format version (only 1 exists so far). */
-static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_corpus **out)
+/* Parse the body after magic and version up to the token array, whose declared length goes to
+ * *n_ids_out (checked against the pieces; the caller checks it against the bytes left). On
+ * failure *out is NULL; MRNN_ERR_FORMAT may then also mean that the buffer ended early. */
+mrnn_status mrnn__corpus_parse_meta(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_corpus **out,
+                                    uint64_t *n_ids_out)
 {
     (void)format;
+    *out = NULL;
     mrnn_corpus_params params;
     read_params(b, &params);
     if (b->bad) return bad(path, "truncated header");
@@ -152,26 +158,8 @@ static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_
         c->n_pieces++;
     }
     uint64_t n_ids = mrnn__rbuf_u64(b);
-    if (b->bad || n_ids != id_total || n_ids > (b->len - b->pos) / 4) goto corrupt;
-    c->ids = mrnn__malloc((size_t)(n_ids ? n_ids : 1) * sizeof *c->ids);
-    if (!c->ids) goto nomem;
-    c->cap_ids = (size_t)n_ids;
-    if (mrnn__rbuf_u32s(b, c->ids, (size_t)n_ids) != 0) goto corrupt;
-    c->n_ids = (size_t)n_ids;
-    /* Every id must index the vocabulary (or end a frame) before anything uses it as an index. */
-    uint32_t limit = c->multi_hot ? 88 : c->vocab->n;
-    for (size_t i = 0; i < c->n_ids; i++) {
-        uint32_t id = c->ids[i];
-        if (id >= limit && !(c->multi_hot && id == MRNN_FRAME_END)) goto corrupt;
-    }
-    if (b->pos != b->len) goto corrupt;
-    st = mrnn__corpus_index_steps(c);
-    if (st != MRNN_OK) {
-        if (st == MRNN_ERR_FORMAT) mrnn__error_prefix(path);
-        mrnn_corpus_free(c);
-        return st;
-    }
-    c->finished = 1;
+    if (b->bad || n_ids != id_total || n_ids >= UINT32_MAX) goto corrupt;
+    *n_ids_out = n_ids;
     *out = c;
     return MRNN_OK;
 corrupt:
@@ -181,6 +169,49 @@ corrupt:
 nomem:
     mrnn_corpus_free(c);
     return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory loading the corpus", path);
+}
+
+int mrnn__corpus_ids_valid(const mrnn_corpus *c, const uint32_t *ids, size_t n)
+{
+    uint32_t limit = c->multi_hot ? 88 : c->vocab->n;
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] >= limit && !(c->multi_hot && ids[i] == MRNN_FRAME_END)) return 0;
+    }
+    return 1;
+}
+
+/* The body after magic and version, when the whole file is in memory. */
+static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_corpus **out)
+{
+    mrnn_corpus *c = NULL;
+    uint64_t n_ids = 0;
+    mrnn_status st = mrnn__corpus_parse_meta(b, format, path, &c, &n_ids);
+    if (st != MRNN_OK) return st;
+    if (n_ids > (b->len - b->pos) / 4) goto corrupt;
+    c->ids = mrnn__malloc((size_t)(n_ids ? n_ids : 1) * sizeof *c->ids);
+    if (!c->ids) {
+        mrnn_corpus_free(c);
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory loading the corpus", path);
+    }
+    c->cap_ids = (size_t)n_ids;
+    if (mrnn__rbuf_u32s(b, c->ids, (size_t)n_ids) != 0) goto corrupt;
+    c->n_ids = (size_t)n_ids;
+    /* Every id must index the vocabulary (or end a frame) before anything uses it as an index. */
+    if (!mrnn__corpus_ids_valid(c, c->ids, c->n_ids)) goto corrupt;
+    if (b->pos != b->len) goto corrupt;
+    st = mrnn__corpus_index_steps(c);
+    if (st != MRNN_OK) {
+        if (st == MRNN_ERR_FORMAT) mrnn__error_prefix(path);
+        mrnn_corpus_free(c);
+        return st;
+    }
+    c->finished = 1;
+    c->loaded = 1;
+    *out = c;
+    return MRNN_OK;
+corrupt:
+    mrnn_corpus_free(c);
+    return bad(path, "inconsistent or truncated contents");
 }
 
 MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path)

@@ -74,6 +74,13 @@ void mrnn__embed_proj_forward(const mrnn__net_config *cfg, const mrnn__net_param
     mrnn__team_run(team, gather_part, &j);
 }
 
+void mrnn__embed_proj_gather(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,
+                             const float *table, float *gates, mrnn__team *team)
+{
+    proj_job j = {cfg, w, NULL, bt, (float *)table, gates, NULL}; /* gather_part only reads the table */
+    mrnn__team_run(team, gather_part, &j);
+}
+
 /* Gate columns [g0, g1): D's columns (the gradients summed per table row), then the same rows of
  * dW_ih0 += Dᵀ · [embed; style], which read only those columns of D. */
 static void table_grad_part(void *ctx, int part, int n_parts)

@@ -25,6 +25,10 @@ size_t mrnn__embed_proj_floats(const mrnn__net_config *cfg);
 struct mrnn__team;
 void mrnn__embed_proj_forward(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,
                               float *table, float *gates, struct mrnn__team *team);
+/* The gathering half alone, from a table that forward made with the same weights (evaluation
+ * makes it once, not once per window). */
+void mrnn__embed_proj_gather(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,
+                             const float *table, float *gates, struct mrnn__team *team);
 
 /* Adds dW_ih0, d embed and d style from layer 0's pre-activation gradients dgates [rows x 4H]. */
 void mrnn__embed_proj_backward(const mrnn__net_config *cfg, const mrnn__net_params *w, mrnn__net_params *grad,

@@ -1,4 +1,4 @@
-/* Dispatch to the three encodings, their fixed vocabularies, and seed-word parsing. */
+/* Dispatch to the four encodings, their fixed vocabularies, and seed-word parsing. */
 #include <stdio.h>
 #include <string.h>
 
@@ -6,6 +6,7 @@
 #include "encoding_notechord.h"
 #include "encoding_performance.h"
 #include "encoding_pianoroll.h"
+#include "encoding_multitrack.h"
 #include "error.h"
 #include "pitch.h"
 
@@ -49,6 +50,8 @@ mrnn_status mrnn__encoding_fill_vocab(mrnn_vocab *v)
             st = add_fixed(v, t);
         }
         return st;
+    case MRNN_ENCODING_MULTITRACK:
+        return mrnn__multitrack_fill_vocab(v, add_fixed);
     default:
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "unknown encoding %u", v->enc.encoding);
     }
@@ -78,6 +81,9 @@ mrnn_status mrnn__encode(const mrnn__piece *p, mrnn_vocab *v, mrnn__steps *out, 
     case MRNN_ENCODING_PIANOROLL:
         st = mrnn__pianoroll_encode(p, v, out);
         break;
+    case MRNN_ENCODING_MULTITRACK:
+        st = mrnn__multitrack_encode(p, v, out);
+        break;
     default:
         st = mrnn__fail(MRNN_ERR_INVALID_ARG, "unknown encoding %u", v->enc.encoding);
     }
@@ -105,6 +111,9 @@ mrnn_status mrnn__decode(const mrnn_vocab *v, const mrnn__steps *in, mrnn__piece
         break;
     case MRNN_ENCODING_PIANOROLL:
         st = mrnn__pianoroll_decode(v, in, out);
+        break;
+    case MRNN_ENCODING_MULTITRACK:
+        st = mrnn__multitrack_decode(v, in, out);
         break;
     default:
         st = mrnn__fail(MRNN_ERR_INVALID_ARG, "unknown encoding %u", v->enc.encoding);

@@ -1,6 +1,6 @@
 /* Encoders: mrnn__piece <-> token steps, dispatched to the encoding a vocabulary names
  * (encoding.c). Each encoding knows notes and tokens, nothing of MIDI, and has its own header
- * (encoding_notechord.h, encoding_performance.h, encoding_pianoroll.h). Every encoder has its
+ * (encoding_notechord.h, encoding_performance.h, encoding_pianoroll.h, encoding_multitrack.h). Every encoder has its
  * inverse decoder; round trips are tested through mrnn__piece. */
 #ifndef MRNN_ENCODING_H
 #define MRNN_ENCODING_H
@@ -11,6 +11,12 @@
 #include "piece.h"
 #include "steps.h"
 #include "vocab.h"
+
+/* Whether reading MIDI for this encoding keeps the drum channel (multitrack always does). */
+static inline int mrnn__encoding_reads_drums(const mrnn_encoding_params *e)
+{
+    return e->encoding == MRNN_ENCODING_MULTITRACK ? 1 : e->keep_drums;
+}
 
 /* Fill a new vocabulary's fixed tokens (performance: 388, pianoroll: 88; notechord: <unk>). */
 mrnn_status mrnn__encoding_fill_vocab(mrnn_vocab *v);

@@ -27,7 +27,7 @@ static int cmp_len_desc(const void *a, const void *b)
     return x->index < y->index ? -1 : (x->index > y->index);
 }
 
-mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uint32_t split, struct mrnn__team *team,
+mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uint32_t split, const mrnn__compute *cx,
                            mrnn_eval_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -55,11 +55,14 @@ mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uin
     size_t state = (size_t)cfg->layers * (size_t)B * cfg->hidden;
     mrnn__batcher b;
     mrnn_status st = mrnn__batcher_init(&b, c, EVAL_T, B, cfg->n_styles);
-    mrnn__net_workspace *ws = st == MRNN_OK ? mrnn__net_workspace_new(cfg, EVAL_T, B) : NULL;
+    mrnn__net_workspace *ws = st == MRNN_OK ? mrnn__net_workspace_new_kernel(cfg, EVAL_T, B, cx->pack, cx->isa) : NULL;
     float *h = mrnn__malloc(state * sizeof *h);
     float *cell = mrnn__malloc(state * sizeof *cell);
     if (st == MRNN_OK && (!ws || !h || !cell)) st = mrnn__fail(MRNN_ERR_NOMEM, "out of memory evaluating");
-    if (ws) mrnn__net_workspace_set_team(ws, team);
+    if (ws) {
+        mrnn__net_workspace_set_team(ws, cx->team);
+        mrnn__net_workspace_freeze(ws, 1); /* the weights are packed at the first window only */
+    }
 
     mrnn__net_result res = {0};
     for (size_t g = 0; st == MRNN_OK && g < n; g += (size_t)B) {
@@ -86,7 +89,7 @@ mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uin
         out->n_pieces = (uint32_t)n;
         out->n_scored = res.n_scored;
         out->nll = res.n_scored ? res.loss_sum / (double)res.n_scored : NAN;
-        out->perplexity = exp(cfg->loss == MRNN__LOSS_SIGMOID ? out->nll / (double)cfg->n_out : out->nll);
+        out->perplexity = exp(cfg->loss != MRNN__LOSS_SOFTMAX ? out->nll / (double)cfg->n_out : out->nll);
         out->accuracy = res.n_scored ? (double)res.n_correct / (double)res.n_scored : 0;
     }
     mrnn__free(h);
@@ -112,7 +115,7 @@ MRNN_API mrnn_status mrnn_model_evaluate(const mrnn_model *m, const mrnn_corpus 
     /* the default threads (compute.h), as training with threads = 0 would use */
     mrnn__compute cx;
     mrnn__compute_init(&cx, 0);
-    mrnn_status st = mrnn__evaluate(m, corpus, split, cx.team, out);
+    mrnn_status st = mrnn__evaluate(m, corpus, split, &cx, out);
     mrnn__compute_free(&cx);
     return st;
 }

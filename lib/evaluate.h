@@ -6,8 +6,8 @@
 
 /* Score split of c with m, without argument checks (the training loop's validation). */
 /* team: threads to split each window over (team.h; NULL: the caller alone, OpenBLAS as set). */
-struct mrnn__team;
-mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uint32_t split, struct mrnn__team *team,
-                           mrnn_eval_result *out);
+struct mrnn__compute;
+mrnn_status mrnn__evaluate(const mrnn_model *m, const struct mrnn_corpus *c, uint32_t split,
+                           const struct mrnn__compute *cx, mrnn_eval_result *out);
 
 #endif

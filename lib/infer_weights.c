@@ -72,3 +72,9 @@ void mrnn__infer_weights_free(mrnn__infer_weights *iw)
     mrnn__free(iw->mem);
     mrnn__free(iw);
 }
+
+void mrnn__infer_weights_set_isa(mrnn__infer_weights *iw, int isa)
+{
+    for (uint32_t l = 0; l < iw->layers; l++) iw->layer[l].isa = isa;
+    iw->out.isa = isa;
+}

@@ -31,6 +31,8 @@ typedef struct mrnn__infer_weights {
 
 /* Build the copy from w (bf16 != 0: bfloat16). NULL when out of memory. */
 mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const mrnn__net_params *w, int bf16);
+/* Run the copy's products with kernel isa (MRNN__ISA_*, a compute context's choice, compute.h). */
+void mrnn__infer_weights_set_isa(mrnn__infer_weights *iw, int isa);
 void mrnn__infer_weights_free(mrnn__infer_weights *iw);
 
 #endif

@@ -274,12 +274,22 @@ static void backward_weights_part(void *ctx, int part, int n_parts)
     if (ng == 0) return;
     const float *dgates = j->cache->gates + g0; /* columns g0.. of the gradients, row stride G */
     mrnn__lstm_weights *g = j->g;
+    float *dw_hh = g->w_hh + (size_t)g0 * (size_t)H;
+    if (j->phh) {
+        /* the packed path: the library's own kernel (packed.h), the isa of the layer's products */
+        const int isa = j->phh->isa;
+        if (j->x) mrnn__atb(isa, ng, NI, (int)n, dgates, (size_t)G, j->x, (size_t)NI, g->w_ih + (size_t)g0 * (size_t)NI, (size_t)NI);
+        if (j->T > 1)
+            mrnn__atb(isa, ng, H, (int)(n - (size_t)B), dgates + bh * 4u, (size_t)G, j->cache->h, (size_t)H, dw_hh, (size_t)H);
+        if (j->h0) mrnn__atb(isa, ng, H, B, dgates, (size_t)G, j->h0, (size_t)H, dw_hh, (size_t)H);
+        add_row_sums(g->b + g0, dgates, n, (size_t)G, ng);
+        return;
+    }
     if (j->x)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ng, NI, (int)n, 1.0f, dgates, G, j->x, NI, 1.0f,
                     g->w_ih + (size_t)g0 * (size_t)NI, NI);
     /* dW_hh pairs step t's gate gradients with h_{t-1}: rows B.. of dgates with rows ..n-B of h
      * (both contiguous in the step-major layout), plus step 0 with h0 when there is one. */
-    float *dw_hh = g->w_hh + (size_t)g0 * (size_t)H;
     if (j->T > 1)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ng, H, (int)(n - (size_t)B), 1.0f, dgates + bh * 4u, G,
                     j->cache->h, H, 1.0f, dw_hh, H);

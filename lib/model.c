@@ -1,6 +1,7 @@
 /* mrnn_model: configuration, the weight block, and getters. Training is in train.c, scoring in
  * evaluate.c, files in checkpoint.c. */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -9,18 +10,51 @@
 #include "model.h"
 #include "vocab.h"
 
-MRNN_API mrnn_status mrnn_model_params_init(mrnn_model_params *p, uint32_t version)
+/* Bytes of mrnn_model_params in each released version (docs/ABI.md: fields are only appended, and
+ * a program built against an older header passes the smaller struct); 0: unknown version. */
+static size_t params_size(uint32_t version)
 {
-    MRNN_CHECK_ARG(p, "p");
-    if (version != MRNN_MODEL_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_model_params_init: unknown params version %u", version);
+    switch (version) {
+    case 1: return offsetof(mrnn_model_params, init_seed) + sizeof(uint64_t);
+    case 2: return sizeof(mrnn_model_params);
+    default: return 0;
+    }
+}
+
+static void params_defaults(mrnn_model_params *p)
+{
     memset(p, 0, sizeof *p);
-    p->version = version;
+    p->version = MRNN_MODEL_PARAMS_VERSION;
     p->embed_size = 128;
     p->hidden_size = 256;
     p->num_layers = 2;
     p->dropout = 0.0f;
     p->init_seed = 1;
+    p->frame_output = MRNN_FRAME_OUTPUT_INDEPENDENT;
+    p->nade_hidden = 150;
+}
+
+MRNN_API mrnn_status mrnn_model_params_init(mrnn_model_params *p, uint32_t version)
+{
+    MRNN_CHECK_ARG(p, "p");
+    size_t size = params_size(version);
+    if (!size) return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_model_params_init: unknown params version %u", version);
+    mrnn_model_params full;
+    params_defaults(&full);
+    full.version = version;
+    memcpy(p, &full, size);
+    return MRNN_OK;
+}
+
+mrnn_status mrnn__model_params_full(const mrnn_model_params *in, mrnn_model_params *out)
+{
+    size_t size = params_size(in->version);
+    if (!size)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "model params: version %u is unknown (call mrnn_model_params_init)",
+                          in->version);
+    params_defaults(out);
+    memcpy(out, in, size);
+    out->version = MRNN_MODEL_PARAMS_VERSION;
     return MRNN_OK;
 }
 
@@ -41,6 +75,17 @@ mrnn_status mrnn__model_config(const mrnn_vocab *v, uint32_t n_styles, const mrn
                           MRNN__MAX_LAYERS);
     if (!(p->dropout >= 0.0f && p->dropout < 1.0f))
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "model params: dropout %g is not in [0, 1)", (double)p->dropout);
+    if (p->frame_output > MRNN_FRAME_OUTPUT_NADE)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "model params: frame_output %u is not 0 (independent) or 1 (nade)",
+                          p->frame_output);
+    const int nade = p->frame_output == MRNN_FRAME_OUTPUT_NADE;
+    if (nade && v->enc.encoding != MRNN_ENCODING_PIANOROLL)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG,
+                          "model params: frame_output nade needs the pianoroll encoding (a step of an event "
+                          "encoding is one token, not a frame of keys)");
+    if (nade && (p->nade_hidden < 1 || p->nade_hidden > MRNN__MAX_HIDDEN))
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "model params: nade_hidden %u is not in 1..%u", p->nade_hidden,
+                          MRNN__MAX_HIDDEN);
     if (v->n < 1 || v->n > MRNN__MAX_VOCAB)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "model: vocabulary size %u is not in 1..%u", v->n, MRNN__MAX_VOCAB);
     if (n_styles > 4096) return mrnn__fail(MRNN_ERR_LIMIT, "model: %u style labels (limit 4096)", n_styles);
@@ -53,12 +98,14 @@ mrnn_status mrnn__model_config(const mrnn_vocab *v, uint32_t n_styles, const mrn
     cfg->embed = p->embed_size;
     cfg->hidden = p->hidden_size;
     cfg->layers = p->num_layers;
-    cfg->loss = roll ? MRNN__LOSS_SIGMOID : MRNN__LOSS_SOFTMAX;
+    cfg->loss = nade ? MRNN__LOSS_NADE : roll ? MRNN__LOSS_SIGMOID : MRNN__LOSS_SOFTMAX;
     cfg->dropout = p->dropout;
+    cfg->nade_hidden = nade ? p->nade_hidden : 0;
     /* Count in 64 bits before trusting size_t arithmetic. */
     uint64_t E = cfg->embed, H = cfg->hidden, count = (uint64_t)cfg->n_tokens * E + (uint64_t)cfg->n_styles * E;
     for (uint32_t l = 0; l < cfg->layers; l++) count += 4 * H * ((l ? H : E) + H + 1);
     count += (uint64_t)cfg->n_out * (H + 1);
+    if (nade) count += (uint64_t)cfg->nade_hidden * (H + 1 + 2 * (uint64_t)cfg->n_out);
     if (count > MRNN__MAX_PARAMS)
         return mrnn__fail(MRNN_ERR_LIMIT, "model: %llu parameters exceed the limit of %llu", (unsigned long long)count,
                           (unsigned long long)MRNN__MAX_PARAMS);
@@ -129,13 +176,16 @@ MRNN_API mrnn_status mrnn_model_create(mrnn_model **out, const mrnn_vocab *vocab
     *out = NULL;
     MRNN_CHECK_ARG(vocab, "vocab");
     MRNN_CHECK_ARG(style_names || n_styles == 0, "style_names");
-    mrnn_model_params defaults;
-    if (!params) {
-        mrnn_model_params_init(&defaults, MRNN_MODEL_PARAMS_VERSION);
-        params = &defaults;
-    }
+    mrnn_model_params full;
+    mrnn_status st = MRNN_OK;
+    if (params)
+        st = mrnn__model_params_full(params, &full);
+    else
+        params_defaults(&full);
+    if (st != MRNN_OK) return st;
+    params = &full;
     mrnn_vocab *v = NULL;
-    mrnn_status st = mrnn__vocab_clone(vocab, &v);
+    st = mrnn__vocab_clone(vocab, &v);
     if (st != MRNN_OK) return st;
     v->frozen = 1;
     mrnn_model *m = NULL;
@@ -169,10 +219,12 @@ MRNN_API mrnn_status mrnn_model_get_params(const mrnn_model *m, mrnn_model_param
 {
     MRNN_CHECK_ARG(m, "m");
     MRNN_CHECK_ARG(out, "out");
-    if (out->version != MRNN_MODEL_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_model_get_params: out->version %u is not %u", out->version,
-                          MRNN_MODEL_PARAMS_VERSION);
-    *out = m->params;
+    size_t size = params_size(out->version);
+    if (!size)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_model_get_params: out->version %u is unknown", out->version);
+    uint32_t version = out->version;
+    memcpy(out, &m->params, size);
+    out->version = version;
     return MRNN_OK;
 }
 

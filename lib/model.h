@@ -31,7 +31,9 @@ struct mrnn_model {
     uint32_t valids_since_best;
 };
 
-/* Network configuration for a vocabulary and model params; validates and names the bad field. */
+/* in (of any known version) with the fields it lacks defaulted, as the current version. */
+mrnn_status mrnn__model_params_full(const mrnn_model_params *in, mrnn_model_params *out);
+/* Network configuration for a vocabulary and model params (current version); validates and names the bad field. */
 mrnn_status mrnn__model_config(const mrnn_vocab *v, uint32_t n_styles, const mrnn_model_params *p,
                                mrnn__net_config *cfg);
 /* Allocate a model around a vocabulary (takes ownership of v) with zeroed weights. */

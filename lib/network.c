@@ -12,6 +12,7 @@
 #include "embed_proj.h"
 #include "packed.h"
 #include "loss.h"
+#include "network_nade.h"
 #include "team.h"
 #include "vec_math.h"
 
@@ -32,9 +33,15 @@ struct mrnn__net_workspace {
     double *chunk_loss;                     /* [rows / LOSS_CHUNK, rounded up] partial loss sums */
     uint64_t *chunk_correct;                /* the same for the correct-prediction counts */
     mrnn__team *team;                       /* borrowed (mrnn__net_workspace_set_team), or NULL */
+    mrnn__nade_ws *nade;                    /* MRNN__LOSS_NADE: the frame output's buffers */
     /* Packed weights (MRNN__PACK_*): the forward layouts (Wᵀ) during forward, then the backward
      * ones (W) in the same floats; pack_ih[0] is unused when layer 0 goes through the table. */
     int pack;
+    int isa; /* MRNN__ISA_* of the packed products */
+    /* Frozen (evaluation): the weights stay the same, so the forward's packed copies and layer 0's
+     * table are made at the first window only. ready: what the packed memory and the table hold
+     * (0: nothing reusable, FORWARD_TABLE or FORWARD_DIRECT: the forward layouts of that path). */
+    int frozen, ready;
     float *packed;
     mrnn__packed pack_ih[MRNN__MAX_LAYERS], pack_hh[MRNN__MAX_LAYERS], pack_out;
     float *mem;
@@ -42,6 +49,14 @@ struct mrnn__net_workspace {
 
 /* Below this many rows in a window, packing the weights costs more than it saves. */
 #define PACK_MIN_ROWS 32
+/* The narrowest kernel that AUTO packs for. The AVX2 kernel (packed_avx2.c) matches OpenBLAS's
+ * Haswell sgemm at the recurrent products (64 rows) but reaches 0.7-0.85 of it at window-sized
+ * ones (measured interleaved in one process, loaded machine): not yet worth it, so AVX2 machines
+ * keep OpenBLAS unless MUSICRNN_KERNEL=avx2 forces the kernel (compute.h). The baseline has
+ * 4-float vectors. */
+#define PACK_AUTO_MIN_ISA MRNN__ISA_AVX512
+
+enum { FORWARD_TABLE = 1, FORWARD_DIRECT = 2 };
 /* Rows per partial loss sum. The sums are added in chunk order, so the loss does not depend on
  * how many threads computed them. */
 #define LOSS_CHUNK 64
@@ -74,12 +89,20 @@ static size_t layer_in(const mrnn__net_config *cfg, uint32_t l)
     return l == 0 ? cfg->embed : cfg->hidden;
 }
 
+/* Floats of the NADE frame output after b_out: nade_wu, nade_bh, nade_w, nade_v. */
+static size_t nade_count(const mrnn__net_config *cfg)
+{
+    if (cfg->loss != MRNN__LOSS_NADE) return 0;
+    const size_t N = cfg->nade_hidden;
+    return N * cfg->hidden + N + 2 * (size_t)cfg->n_out * N;
+}
+
 size_t mrnn__net_param_count(const mrnn__net_config *cfg)
 {
     size_t E = cfg->embed, H = cfg->hidden;
     size_t n = (size_t)cfg->n_tokens * E + (size_t)cfg->n_styles * E;
     for (uint32_t l = 0; l < cfg->layers; l++) n += 4 * H * layer_in(cfg, l) + 4 * H * H + 4 * H;
-    return n + (size_t)cfg->n_out * H + cfg->n_out;
+    return n + (size_t)cfg->n_out * H + cfg->n_out + nade_count(cfg);
 }
 
 void mrnn__net_bind(const mrnn__net_config *cfg, float *block, mrnn__net_params *out)
@@ -106,6 +129,17 @@ void mrnn__net_bind(const mrnn__net_config *cfg, float *block, mrnn__net_params 
     out->w_out = p;
     p += (size_t)cfg->n_out * H;
     out->b_out = p;
+    p += cfg->n_out;
+    if (cfg->loss == MRNN__LOSS_NADE) {
+        const size_t N = cfg->nade_hidden;
+        out->nade_wu = p;
+        p += N * H;
+        out->nade_bh = p;
+        p += N;
+        out->nade_w = p;
+        p += (size_t)cfg->n_out * N;
+        out->nade_v = p;
+    }
 }
 
 static void fill_uniform(float *a, size_t n, float k, mrnn__rng *rng)
@@ -133,6 +167,15 @@ void mrnn__net_init(const mrnn__net_config *cfg, mrnn__net_params *p, mrnn__rng 
     }
     fill_uniform(p->w_out, (size_t)cfg->n_out * H, k, rng);
     memset(p->b_out, 0, cfg->n_out * sizeof *p->b_out);
+    if (cfg->loss == MRNN__LOSS_NADE) {
+        /* As the output layer: U(-1/sqrt(fan-in)) for the products, zero hidden bias. */
+        const size_t N = cfg->nade_hidden;
+        const float kn = (float)(1.0 / sqrt((double)N));
+        fill_uniform(p->nade_wu, N * H, k, rng);
+        memset(p->nade_bh, 0, N * sizeof *p->nade_bh);
+        fill_uniform(p->nade_w, (size_t)cfg->n_out * N, kn, rng);
+        fill_uniform(p->nade_v, (size_t)cfg->n_out * N, kn, rng);
+    }
 }
 
 /* The gradient block is one run of floats from g->embed (mrnn__net_bind lays it out so). */
@@ -162,8 +205,14 @@ mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T,
 
 mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, int T, int B, int pack)
 {
+    return mrnn__net_workspace_new_kernel(cfg, T, B, pack, mrnn__packed_best_isa());
+}
+
+mrnn__net_workspace *mrnn__net_workspace_new_kernel(const mrnn__net_config *cfg, int T, int B, int pack, int isa)
+{
     if (T <= 0 || B <= 0 || cfg->layers == 0 || cfg->layers > MRNN__MAX_LAYERS) return NULL;
-    if (pack == MRNN__PACK_AUTO && mrnn__packed_best_isa() < MRNN__ISA_AVX512) pack = MRNN__PACK_NEVER;
+    if (isa > mrnn__packed_best_isa()) isa = mrnn__packed_best_isa();
+    if (pack == MRNN__PACK_AUTO && isa < PACK_AUTO_MIN_ISA) pack = MRNN__PACK_NEVER;
     size_t rows, E = cfg->embed, H = cfg->hidden, V = cfg->n_out, L = cfg->layers;
     if (!mrnn__mul_ok((size_t)T, (size_t)B, &rows)) return NULL;
     size_t cache = mrnn__lstm_cache_floats(T, B, (int)H);
@@ -183,7 +232,9 @@ mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, i
     mrnn__net_workspace *ws = mrnn__calloc(1, sizeof *ws);
     if (!ws) return NULL;
     ws->mem = mrnn__malloc(bytes);
-    if (!ws->mem) {
+    if (ws->mem && cfg->loss == MRNN__LOSS_NADE) ws->nade = mrnn__nade_ws_new(cfg, rows);
+    if (!ws->mem || (cfg->loss == MRNN__LOSS_NADE && !ws->nade)) {
+        mrnn__free(ws->mem);
         mrnn__free(ws);
         return NULL;
     }
@@ -214,6 +265,7 @@ mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, i
     ws->table = p;
     p += mrnn__embed_proj_floats(cfg);
     ws->pack = pack;
+    ws->isa = isa;
     if (pack) {
         ws->packed = mrnn__align64(p); /* packed_floats() counts the 16 floats this may skip */
         p += packed_floats(cfg);
@@ -232,9 +284,16 @@ void mrnn__net_workspace_set_team(mrnn__net_workspace *ws, mrnn__team *team)
     ws->team = team;
 }
 
+void mrnn__net_workspace_freeze(mrnn__net_workspace *ws, int frozen)
+{
+    ws->frozen = frozen != 0;
+    ws->ready = 0;
+}
+
 void mrnn__net_workspace_free(mrnn__net_workspace *ws)
 {
     if (!ws) return;
+    mrnn__nade_ws_free(ws->nade);
     mrnn__free(ws->mem);
     mrnn__free(ws);
 }
@@ -365,12 +424,13 @@ static int packed_for(const mrnn__net_workspace *ws, size_t rows)
 }
 
 /* Pack W [rows x cols] at p in the forward or backward layout (packed_size); returns the end. */
-static float *pack_one(mrnn__packed *m, float *p, const float *w, int rows, int cols, int backward)
+static float *pack_one(mrnn__packed *m, float *p, const float *w, int rows, int cols, int backward, int isa)
 {
     if (backward)
         mrnn__pack(m, p, w, rows, cols, 0);
     else
         mrnn__pack(m, p, w, cols, rows, 1);
+    m->isa = isa;
     return p + packed_size(rows, cols, backward);
 }
 
@@ -383,10 +443,10 @@ static void pack_weights(const mrnn__net_config *cfg, const mrnn__net_params *w,
     float *p = ws->packed;
     for (uint32_t l = 0; l < cfg->layers; l++) {
         const mrnn__lstm_weights *lw = &w->layer[l];
-        if (l > 0 || !table) p = pack_one(&ws->pack_ih[l], p, lw->w_ih, G, lw->n_in, backward);
-        p = pack_one(&ws->pack_hh[l], p, lw->w_hh, G, H, backward);
+        if (l > 0 || !table) p = pack_one(&ws->pack_ih[l], p, lw->w_ih, G, lw->n_in, backward, ws->isa);
+        p = pack_one(&ws->pack_hh[l], p, lw->w_hh, G, H, backward, ws->isa);
     }
-    pack_one(&ws->pack_out, p, w->w_out, V, H, backward);
+    pack_one(&ws->pack_out, p, w->w_out, V, H, backward, ws->isa);
 }
 
 static mrnn__lstm_packed layer_packed(const mrnn__net_workspace *ws, uint32_t l, int table)
@@ -406,13 +466,17 @@ static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropou
     const size_t rows = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)cfg->hidden;
     const int drop = dropout_rng != NULL && cfg->dropout > 0.0f;
     const int table = mrnn__embed_proj_worth(cfg, rows);
-    if (table)
+    const int layout = table ? FORWARD_TABLE : FORWARD_DIRECT, reuse = ws->frozen && ws->ready == layout;
+    if (table && reuse)
+        mrnn__embed_proj_gather(cfg, j->w, bt, ws->table, ws->cache[0].gates, ws->team);
+    else if (table)
         mrnn__embed_proj_forward(cfg, j->w, bt, ws->table, ws->cache[0].gates, ws->team);
     else
         mrnn__team_run(ws->team, embed_rows_part, j);
     const float *in = table ? NULL : ws->x0;
     j->pack = packed_for(ws, rows);
-    if (j->pack) pack_weights(cfg, j->w, ws, table, 0);
+    if (j->pack && !reuse) pack_weights(cfg, j->w, ws, table, 0);
+    ws->ready = layout;
     if (drop) j->seed = mrnn__rng_next(dropout_rng);
     for (uint32_t l = 0; l < cfg->layers; l++) {
         mrnn__lstm_packed pk = layer_packed(ws, l, table);
@@ -431,11 +495,17 @@ static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropou
     return drop;
 }
 
-/* Loss over the window (summed in chunk order); the gradient (scaled) replaces the logits. */
+/* Loss over the window (summed in chunk order); the gradient (scaled) replaces the logits. The
+ * NADE computes its gradient only when j->grad is set (training). */
 static double loss(net_job *j, float scale, uint64_t *n_correct)
 {
     const size_t rows = (size_t)j->bt->T * (size_t)j->bt->B;
     j->scale = scale;
+    if (j->cfg->loss == MRNN__LOSS_NADE) {
+        *n_correct = 0;
+        return mrnn__nade_net_loss(j->cfg, j->w, j->grad, j->bt, j->ws->out[j->cfg->layers - 1], j->ws->logits, scale,
+                                   j->ws->team, j->ws->nade, n_correct);
+    }
     mrnn__team_run(j->ws->team, loss_part, j);
     double total = 0.0;
     uint64_t correct = 0;
@@ -466,8 +536,13 @@ static void output_weights_part(void *ctx, int part, int n_parts)
     const int v0 = (int)a, nv = (int)(b - a);
     if (nv == 0) return;
     const float *dlog = j->ws->logits;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nv, H, (int)rows, 1.0f, dlog + v0, V,
-                j->ws->out[j->cfg->layers - 1], H, 0.0f, j->grad->w_out + (size_t)v0 * (size_t)H, H);
+    if (j->pack) { /* the library's own kernel (packed.h); the gradient block is zeroed */
+        mrnn__atb(j->ws->isa, nv, H, (int)rows, dlog + v0, (size_t)V, j->ws->out[j->cfg->layers - 1], (size_t)H,
+                  j->grad->w_out + (size_t)v0 * (size_t)H, (size_t)H);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nv, H, (int)rows, 1.0f, dlog + v0, V,
+                    j->ws->out[j->cfg->layers - 1], H, 0.0f, j->grad->w_out + (size_t)v0 * (size_t)H, H);
+    }
     for (size_t r = 0; r < rows; r++) mrnn__vec_add(j->grad->b_out + v0, dlog + r * (size_t)V + v0, (size_t)nv);
 }
 
@@ -531,11 +606,14 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
     if (n_scored == 0) return;
 
     /* Output layer. */
+    ws->ready = 0;                                  /* backward overwrites the packed copies and the table */
     if (j.pack) pack_weights(cfg, w, ws, table, 1); /* forward is done with the Wᵀ layouts */
     mrnn__team_run(team, output_weights_part, &j);
     float *dh = ws->dh[0], *dnext = ws->dh[1];
     j.dh = dh;
     mrnn__team_run(team, output_backward_part, &j);
+    if (cfg->loss == MRNN__LOSS_NADE)
+        mrnn__nade_net_backward(cfg, w, grad, rows, ws->out[cfg->layers - 1], dh, team, ws->nade);
 
     /* The stack, top down. */
     for (uint32_t l = cfg->layers; l-- > 0;) {
@@ -578,5 +656,16 @@ void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params 
     for (uint32_t l = 0; l < cfg->layers; l++) {
         memcpy(h + l * bh, ws->cache[l].h + last, bh * sizeof *h);
         memcpy(c + l * bh, ws->cache[l].c + last, bh * sizeof *c);
+    }
+}
+
+void mrnn__net_nade_hidden_bias(const mrnn__net_config *cfg, const mrnn__net_params *w, int B, const float *top,
+                                size_t ld_top, float *bh)
+{
+    const int H = (int)cfg->hidden, N = (int)cfg->nade_hidden;
+    for (int b = 0; b < B; b++) {
+        memcpy(bh + (size_t)b * (size_t)N, w->nade_bh, (size_t)N * sizeof *bh);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, N, H, 1.0f, w->nade_wu, H, top + (size_t)b * ld_top, 1, 1.0f,
+                    bh + (size_t)b * (size_t)N, 1);
     }
 }

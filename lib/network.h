@@ -1,5 +1,7 @@
 /* The whole network as one computation: embedding-sum input (+ optional style embedding) ->
  * stack of LSTM layers with dropout between them -> output layer -> loss, forward and backward.
+ * With MRNN__LOSS_NADE the output layer gives the visible biases of a NADE over the frame's keys
+ * (nade.h) and a second layer from the same top state its hidden biases (the RNN-NADE).
  * Knows token ids and floats; knows nothing of MIDI, files or the public handles. */
 #ifndef MRNN_NETWORK_H
 #define MRNN_NETWORK_H
@@ -8,11 +10,12 @@
 #include <stdint.h>
 
 #include "lstm.h"
+#include "packed.h"
 #include "rng.h"
 
 #define MRNN__MAX_LAYERS 8
 
-enum { MRNN__LOSS_SOFTMAX = 0, MRNN__LOSS_SIGMOID = 1 };
+enum { MRNN__LOSS_SOFTMAX = 0, MRNN__LOSS_SIGMOID = 1, MRNN__LOSS_NADE = 2 };
 
 typedef struct mrnn__net_config {
     uint32_t n_tokens; /* input vocabulary size (rows of the embedding) */
@@ -21,6 +24,7 @@ typedef struct mrnn__net_config {
     uint32_t embed, hidden, layers;
     uint32_t loss;     /* MRNN__LOSS_* */
     float dropout;
+    uint32_t nade_hidden; /* MRNN__LOSS_NADE: hidden units of the NADE; 0 otherwise */
 } mrnn__net_config;
 
 /* Pointers into one float block (parameters) -- gradients use a second block of the same layout. */
@@ -30,6 +34,12 @@ typedef struct mrnn__net_params {
     mrnn__lstm_weights layer[MRNN__MAX_LAYERS]; /* layer 0 input E, others H */
     float *w_out;  /* [n_out x H] */
     float *b_out;  /* [n_out] */
+    /* MRNN__LOSS_NADE only (NULL otherwise), after b_out in the block. w_out and b_out give the
+     * NADE's visible biases b_v(t) = b_out + w_out h_t; these its hidden biases and weights. */
+    float *nade_wu; /* [nade_hidden x H]: b_h(t) = nade_bh + nade_wu h_t */
+    float *nade_bh; /* [nade_hidden] */
+    float *nade_w;  /* [n_out x nade_hidden]: row i feeds key i into the hidden layer */
+    float *nade_v;  /* [n_out x nade_hidden]: row i reads key i out of it */
 } mrnn__net_params;
 
 size_t mrnn__net_param_count(const mrnn__net_config *cfg);
@@ -57,11 +67,14 @@ typedef struct mrnn__net_workspace mrnn__net_workspace;
 mrnn__net_workspace *mrnn__net_workspace_new(const mrnn__net_config *cfg, int T, int B);
 
 /* Whether the window products with a weight operand run through packed copies of the weights
- * (infer_weights.h, repacked at every forward and backward) instead of OpenBLAS. AUTO: when the
- * CPU has AVX-512 (where the packed kernel is about twice as fast; with AVX2 it is not faster)
- * and the window has enough rows to repay the packing. Tests force both paths. */
-enum { MRNN__PACK_NEVER = 0, MRNN__PACK_AUTO = 1, MRNN__PACK_ALWAYS = 2 };
+ * (packed.h, repacked at every forward and backward) instead of OpenBLAS. AUTO: when the kernel
+ * is AVX-512 (faster than OpenBLAS at the step's shapes; the AVX2 and baseline kernels are not
+ * yet, network.c) and the window has enough rows to repay the packing. Tests force both paths. */
+/* MRNN__PACK_NEVER / AUTO / ALWAYS: packed.h (the compute context holds the choice, compute.h). */
 mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, int T, int B, int pack);
+/* The same with the packed kernel isa (MRNN__ISA_*, at most the CPU's best; new_pack: the best),
+ * as a compute context chose it (compute.h). */
+mrnn__net_workspace *mrnn__net_workspace_new_kernel(const mrnn__net_config *cfg, int T, int B, int pack, int isa);
 
 /* Split the work of every window over team's threads (team.h; borrowed, NULL: the caller alone).
  * The results equal one thread's up to rounding (the packed products, the loss and the dropout
@@ -70,6 +83,10 @@ mrnn__net_workspace *mrnn__net_workspace_new_pack(const mrnn__net_config *cfg, i
  * single-threaded meanwhile: the parts call it concurrently. */
 struct mrnn__team;
 void mrnn__net_workspace_set_team(mrnn__net_workspace *ws, struct mrnn__team *team);
+/* frozen != 0: the caller promises that every mrnn__net_forward_eval on ws until the next call
+ * here passes the same weights, unchanged, so the packed copies and layer 0's table are made once
+ * (evaluation: once per evaluation, not per window). mrnn__net_forward_backward always repacks. */
+void mrnn__net_workspace_freeze(mrnn__net_workspace *ws, int frozen);
 void mrnn__net_workspace_free(mrnn__net_workspace *ws);
 
 typedef struct mrnn__net_result {
@@ -89,5 +106,10 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
  * state and overwritten with the final state. Adds to *res. */
 void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *batch,
                             mrnn__net_workspace *ws, float *h, float *c, mrnn__net_result *res);
+
+/* MRNN__LOSS_NADE: the hidden biases b_h(t) [B x nade_hidden] of B lanes from their top states
+ * top [B x H] (rows hidden apart by ld_top floats). */
+void mrnn__net_nade_hidden_bias(const mrnn__net_config *cfg, const mrnn__net_params *w, int B, const float *top,
+                                size_t ld_top, float *bh);
 
 #endif

@@ -5,16 +5,18 @@
  * layer is 192 KiB in float: it stays in L2 while every block of lanes walks down it, so the
  * weights come from memory once per step whatever the lane count.
  *
- * The kernel is written once with GCC/Clang vector extensions and compiled for three vector
- * widths: AVX-512 (16 floats), AVX2+FMA (8) and the baseline (4, SSE2 or NEON); the widest the
- * CPU has is picked at run time. Each tile keeps LB lanes x GV vectors of outputs in registers and
+ * The kernel here is written once with GCC/Clang vector extensions and compiled for two vector
+ * widths: AVX-512 (16 floats) and the baseline (4, SSE2 or NEON). AVX2+FMA has a kernel of its own
+ * (packed_avx2.c, tiled for its 16 registers). Each matrix names the kernel its products use
+ * (m->isa: the CPU's widest, or what its owner's compute context chose). Each tile keeps LB lanes x GV vectors of outputs in registers and
  * does, per input k, GV weight loads, LB broadcasts and LB*GV multiply-adds. */
 #include <string.h>
 
 #include "packed.h"
+#include "packed_kernels.h"
 #include "team.h"
 
-#define PANEL 64
+#define PANEL MRNN__PANEL
 
 uint16_t mrnn__bf16_from_float(float f)
 {
@@ -67,6 +69,7 @@ void mrnn__pack_stacked(mrnn__packed *m, void *dst, int bf16, const float *a, in
     m->n_out = n_out;
     m->f32 = f;
     m->bf16 = h;
+    m->isa = mrnn__packed_best_isa();
 }
 
 void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_out, int src_is_w)
@@ -89,6 +92,7 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
     m->n_out = n_out;
     m->f32 = dst;
     m->bf16 = NULL;
+    m->isa = mrnn__packed_best_isa();
 }
 
 /* GCC contracts a*b+c into an FMA only with fp-contract=fast (ISO C mode turns it off); Clang
@@ -167,12 +171,8 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
  * one vpmovzxwd and a shift do): with it, bf16 weights were slower than float ones. */
 #define WIDEN_AVX512(dst, src)                                                                                     \
     ((dst) = (vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(src))), 16))
-#define WIDEN_AVX2(dst, src)                                                                                       \
-    ((dst) = (vf)_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(src))), 16))
 DEFINE_KERNEL(matmul_avx512_lanes, __attribute__((target("avx512f") CONTRACT)), 16, 4, 4, WIDEN_AVX512)
 DEFINE_KERNEL(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4, WIDEN_AVX512)
-DEFINE_KERNEL(matmul_avx2_lanes, __attribute__((target("avx2,fma") CONTRACT)), 8, 4, 2, WIDEN_AVX2)
-DEFINE_KERNEL(matmul_avx2_one, __attribute__((target("avx2,fma") CONTRACT)), 8, 1, 4, WIDEN_AVX2)
 #endif
 DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4, WIDEN_GENERIC)
 DEFINE_KERNEL(matmul_base_one, , 4, 1, 4, WIDEN_GENERIC)
@@ -205,12 +205,13 @@ void mrnn__packed_matmul_cols(int isa, const mrnn__packed *m, int g_begin, int g
 {
     matmul_fn one = matmul_base_one, lanes = matmul_base_lanes;
 #ifdef HAVE_X86_VARIANTS
+    if (isa > mrnn__packed_best_isa()) isa = mrnn__packed_best_isa(); /* never an instruction the CPU lacks */
     if (isa == MRNN__ISA_AVX512) {
         one = matmul_avx512_one;
         lanes = matmul_avx512_lanes;
     } else if (isa == MRNN__ISA_AVX2) {
-        one = matmul_avx2_one;
-        lanes = matmul_avx2_lanes;
+        mrnn__packed_avx2_cols(m, g_begin, g_end, B, x, ldx, y, ldy, add);
+        return;
     }
 #else
     (void)isa;
@@ -220,12 +221,12 @@ void mrnn__packed_matmul_cols(int isa, const mrnn__packed *m, int g_begin, int g
 
 void mrnn__packed_matmul(const mrnn__packed *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
 {
-    mrnn__packed_matmul_isa(mrnn__packed_best_isa(), m, B, x, ldx, y, ldy);
+    mrnn__packed_matmul_isa(m->isa, m, B, x, ldx, y, ldy);
 }
 
 void mrnn__packed_matmul_set(const mrnn__packed *m, int B, const float *x, size_t ldx, float *y, size_t ldy)
 {
-    mrnn__packed_matmul_cols(mrnn__packed_best_isa(), m, 0, m->n_out, B, x, ldx, y, ldy, 0);
+    mrnn__packed_matmul_cols(m->isa, m, 0, m->n_out, B, x, ldx, y, ldy, 0);
 }
 
 /* Below this many weights a product is too short to be worth waking the helpers. */
@@ -250,7 +251,7 @@ static void product_part(void *ctx, int part, int n_parts)
 void mrnn__packed_matmul_team(mrnn__team *t, const mrnn__packed *m, int B, const float *x, size_t ldx, float *y,
                              size_t ldy)
 {
-    split_product j = {m, mrnn__packed_best_isa(), B, x, ldx, ldy, y};
+    split_product j = {m, m->isa, B, x, ldx, ldy, y};
     if ((long)m->n_in * m->n_out < MIN_SPLIT_WEIGHTS || m->n_out <= PANEL) t = NULL;
     mrnn__team_run(t, product_part, &j);
 }

@@ -25,6 +25,9 @@ typedef struct mrnn__packed {
     int n_in, n_out;
     const float *f32;     /* set when the matrix is float */
     const uint16_t *bf16; /* set when the matrix is bfloat16 */
+    int isa;              /* MRNN__ISA_* of the kernel its products run: the packing functions set the
+                           * CPU's best, the owner of the matrix may lower it (its compute context's
+                           * choice, compute.h) */
 } mrnn__packed;
 
 /* Elements (float or bf16) a packed [n_in x n_out] matrix takes: n_out is padded to whole panels. */
@@ -43,14 +46,17 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
 void mrnn__pack_stacked(mrnn__packed *m, void *dst, int bf16, const float *a, int ka, const float *b, int kb,
                         int n_out);
 
-/* y[b][g] += sum_k x[b][k] * M(k, g) for B rows; x rows of stride ldx, y rows of stride ldy. */
+/* y[b][g] += sum_k x[b][k] * M(k, g) for B rows; x rows of stride ldx, y rows of stride ldy; with
+ * the kernel m->isa. */
 void mrnn__packed_matmul(const mrnn__packed *m, int B, const float *x, size_t ldx, float *y, size_t ldy);
 /* The same with y overwritten: y[b][g] = sum_k x[b][k] * M(k, g) (no need to clear y first). */
 void mrnn__packed_matmul_set(const mrnn__packed *m, int B, const float *x, size_t ldx, float *y, size_t ldy);
 
 /* The same product with a given instruction set (tests run every variant the CPU has); isa must
- * not exceed mrnn__packed_best_isa(). */
+ * not exceed mrnn__packed_best_isa() (a higher one runs the best kernel). BASE is plain C with
+ * vector extensions, correct on every CPU; AVX2 needs AVX2 and FMA (packed_avx2.c). */
 enum { MRNN__ISA_BASE = 0, MRNN__ISA_AVX2 = 1, MRNN__ISA_AVX512 = 2 };
+/* The widest kernel this CPU runs (CPUID, read once at start-up by the compiler's runtime). */
 int mrnn__packed_best_isa(void);
 void mrnn__packed_matmul_isa(int isa, const mrnn__packed *m, int B, const float *x, size_t ldx, float *y,
                              size_t ldy);
@@ -66,6 +72,18 @@ void mrnn__packed_matmul_team(struct mrnn__team *t, const mrnn__packed *m, int B
 int mrnn__packed_panel_cols(void);
 void mrnn__packed_matmul_cols(int isa, const mrnn__packed *m, int g_begin, int g_end, int B, const float *x,
                               size_t ldx, float *y, size_t ldy, int add);
+
+/* Whether a network's training windows run their weight products through packed copies of the
+ * weights (network.h says when AUTO does); here so that the compute context (compute.h) can hold
+ * the choice without knowing networks. */
+enum { MRNN__PACK_NEVER = 0, MRNN__PACK_AUTO = 1, MRNN__PACK_ALWAYS = 2 };
+
+/* The weight-gradient product c[g][i] += sum_r a[r][g] * x[r][i] (c += aᵀ · x) for g < ng, i < ni,
+ * r < n: a rows of stride lda (e.g. gate gradients), x rows of stride ldx (the layer's inputs), c
+ * rows of stride ldc, with kernel isa (packed_atb.c; no operand copied). Each c element sums its
+ * rows in increasing r, so splitting g among threads changes no bit. */
+void mrnn__atb(int isa, int ng, int ni, int n, const float *a, size_t lda, const float *x, size_t ldx, float *c,
+               size_t ldc);
 
 /* bfloat16 rounding of one float (nearest, ties to even; NaN stays NaN), and back. */
 uint16_t mrnn__bf16_from_float(float f);

@@ -204,6 +204,15 @@ int mrnn__piece_key_shift(const mrnn__piece *p, int *tonic, int *minor)
     return shift;
 }
 
+int mrnn__piece_normalize_shift(const mrnn__piece *p, int mode)
+{
+    if (mode == MRNN_KEY_AS_WRITTEN) return 0;
+    int tonic = 0, minor = 0, shift = mrnn__piece_key_shift(p, &tonic, &minor);
+    if (mode != MRNN_KEY_TONIC_C) return shift;
+    shift = (12 - tonic) % 12;
+    return shift > 6 ? shift - 12 : shift;
+}
+
 static inline int span_less(const mrnn__span *x, const mrnn__span *y)
 {
     if (x->key != y->key) return x->key < y->key;

@@ -56,6 +56,10 @@ void mrnn__piece_transpose(mrnn__piece *p, int semitones, int piano_only);
 /* Estimated key (Krumhansl-Schmuckler on duration-weighted pitch classes): tonic 0-11, minor 0/1.
  * Returns the shift (-5..+6) that moves the piece to C major or A minor. */
 int mrnn__piece_key_shift(const mrnn__piece *p, int *tonic, int *minor);
+/* The shift normalize_key `mode` (enum mrnn_key_normalization) applies to p: 0 for
+ * MRNN_KEY_AS_WRITTEN, mrnn__piece_key_shift() for MRNN_KEY_C_MAJOR_A_MINOR, and for
+ * MRNN_KEY_TONIC_C the smallest move (-5..+6) of the estimated tonic onto C. */
+int mrnn__piece_normalize_shift(const mrnn__piece *p, int mode);
 
 /* A note quantised to a grid (an encoding's steps, MIDI ticks): [start, end) in grid units, `key` a pitch (or any id
  * that must not overlap itself), `aux` carried along (velocity). */

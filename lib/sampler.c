@@ -19,7 +19,8 @@ static size_t params_size(uint32_t version)
     switch (version) {
     case 1: return offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t);
     case 2: return offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t);
-    case 3: return sizeof(mrnn_sampler_params);
+    case 3: return offsetof(mrnn_sampler_params, threads) + sizeof(uint32_t);
+    case 4: return sizeof(mrnn_sampler_params);
     default: return 0;
     }
 }
@@ -88,6 +89,13 @@ static mrnn_status check_params(const mrnn_sampler_params *p, const mrnn_model *
     if (p->allow_drums != 0 && p->allow_drums != 1) BAD("sampler params: allow_drums must be 0 or 1");
     if (p->include_primer != 0 && p->include_primer != 1) BAD("sampler params: include_primer must be 0 or 1");
     if (p->threads > 256) BAD("sampler params: threads %u is more than 256", p->threads);
+    if (p->instrument_mask[MRNN_INSTRUMENT_MASK_WORDS - 1] >> (MRNN_INSTRUMENT_COUNT % 32))
+        BAD("sampler params: instrument_mask has bits above slot %u", MRNN_INSTRUMENT_COUNT - 1);
+    for (uint32_t k = 0; k < MRNN_INSTRUMENT_COUNT; k++)
+        if (p->instrument_max_pitch[k] && (p->instrument_max_pitch[k] > 127 ||
+                                           p->instrument_min_pitch[k] > p->instrument_max_pitch[k]))
+            BAD("sampler params: pitch range %u..%u of instrument %u is not within 0..127", p->instrument_min_pitch[k],
+                p->instrument_max_pitch[k], k);
     if (p->beam_width > 1 && m->vocab->enc.encoding == MRNN_ENCODING_PIANOROLL)
         return mrnn__fail(MRNN_ERR_UNSUPPORTED, "sampler params: beam search needs an event encoding, not pianoroll");
 #undef BAD
@@ -126,6 +134,7 @@ MRNN_API void mrnn_sampler_free(mrnn_sampler *s)
     mrnn__free(s->prime_h);
     mrnn__free(s->prime_c);
     mrnn__free(s->prime_logits);
+    mrnn__free(s->nade);
     mrnn__free(s);
 }
 
@@ -201,6 +210,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     uint32_t threads = params->threads;
     if (!threads) threads = mrnn__compute_default_threads() > 1 ? 2 : 1;
     mrnn__compute_init(&s->cx, threads);
+    if (s->iw) mrnn__infer_weights_set_isa(s->iw, s->cx.isa); /* the context's kernel path */
     s->in_start = mrnn__calloc(L + 1, sizeof(uint32_t));
     s->in_ids = mrnn__calloc(L * V, sizeof(uint32_t));
     s->chosen_keys = mrnn__calloc(L * V, sizeof(uint32_t));
@@ -210,6 +220,10 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     s->prime_h = mrnn__calloc(HL, sizeof(float));
     s->prime_c = mrnn__calloc(HL, sizeof(float));
     s->prime_logits = mrnn__calloc(V, sizeof(float));
+    if (s->cfg->loss == MRNN__LOSS_NADE && !(s->nade = mrnn__calloc(mrnn__sampler_nade_floats(s->cfg), sizeof(float)))) {
+        mrnn_sampler_free(s);
+        return mrnn__fail(MRNN_ERR_NOMEM, "sampler: out of memory");
+    }
     if (!s->info || !s->allowed || !s->h || !s->c || !s->h2 || !s->c2 || !s->logits || !s->probs || !s->have_probs ||
         !s->work || !s->flag || !s->order || !s->scratch || !s->iw || !s->in_start || !s->in_ids || !s->chosen_keys ||
         !s->n_chosen || !s->lanes || !s->next || !s->prime_h || !s->prime_c || !s->prime_logits) {
@@ -227,6 +241,7 @@ MRNN_API mrnn_status mrnn_sampler_create(mrnn_sampler **out, const mrnn_model *m
     } else {
         mrnn__token_info_fill(s->vocab, s->info);
     }
+    mrnn__sampler_instrument_ranges(s);
     if (!mrnn__sampler_static_mask(s) && !s->multi_hot) {
         mrnn_sampler_free(s);
         return mrnn__fail(MRNN_ERR_INVALID_ARG,

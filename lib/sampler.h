@@ -51,6 +51,11 @@ typedef struct mrnn__lane {
     uint32_t n_on;
     double ends[MRNN__SAMPLER_MAX_SOUNDING]; /* notechord: end times of sounding notes */
     uint32_t n_ends;
+    int dur_open;      /* multitrack: 1 after a NOTE (ends[n_ends - 1] has the default length), 2 after its
+                          first DUR; a DUR then sets or lengthens that end; 0 otherwise */
+    int instrument_chosen; /* multitrack: a PROGRAM token has been played (primer included) */
+    uint16_t instrument;   /* multitrack: the selector of the notes that follow (0 until one is played) */
+    uint16_t end_instrument[MRNN__SAMPLER_MAX_SOUNDING]; /* multitrack: the selector of each note in ends */
     uint32_t recent[MRNN__SAMPLER_MAX_WINDOW]; /* ring of the last tokens, for the repetition penalty */
     uint32_t n_recent, recent_pos;
     uint32_t n_frame;  /* pianoroll: keys in the last frame */
@@ -70,6 +75,8 @@ struct mrnn_sampler {
 
     mrnn__token_info *info; /* [V] */
     uint8_t *allowed;       /* [V] static constraint mask */
+    uint8_t sel_min[129], sel_max[129]; /* multitrack: pitch range per selector (max 0: none), from the
+                                           params' instrument ranges */
     float *h, *c, *h2, *c2; /* [layers x L x H]; h2/c2 for beam reordering */
     float *logits;          /* [L x V] */
     float *probs;           /* [L x V] last distribution */
@@ -82,6 +89,7 @@ struct mrnn_sampler {
     mrnn__compute cx;        /* the threads of those products (owned) */
     uint32_t *in_start, *in_ids, *chosen_keys; /* [L + 1], [L * V], [L * V] */
     uint32_t *n_chosen;     /* [L] */
+    float *nade;            /* NADE frame output: hidden biases [N], uniforms [V], kernel scratch */
 
     mrnn__lane *lanes, *next; /* [L] */
     mrnn__lane prime;         /* the primer's bookkeeping, copied into every lane when generation starts */
@@ -107,6 +115,8 @@ int mrnn__lane_may_start(const mrnn_sampler *s, mrnn__lane *l, uint32_t id);
 /* Distributions (sampler_dist.c). */
 /* Fill s->allowed from the params (pitch range, key, drums, <unk>); 0 when no note token is left. */
 int mrnn__sampler_static_mask(mrnn_sampler *s);
+/* Fill sel_min/sel_max from the params' per-instrument ranges (multitrack only). */
+void mrnn__sampler_instrument_ranges(mrnn_sampler *s);
 /* qsort order of candidates: larger p first, then smaller id. */
 int mrnn__sampler_cmp_cand(const void *a, const void *b);
 /* Log of the softmax normaliser of the raw logits. */
@@ -115,9 +125,14 @@ double mrnn__log_normaliser(const float *logits, uint32_t V);
  * masked scores are left in s->work (-INFINITY where masked) for beam search. */
 void mrnn__sampler_event_distribution(mrnn_sampler *s, mrnn__lane *l, const float *logits, float *probs);
 uint32_t mrnn__sampler_draw(const float *probs, uint32_t V, mrnn__rng *rng);
-/* Draw a pianoroll frame for lane l: keys into `keys`, returns how many; *logp of the frame. */
-uint32_t mrnn__sampler_draw_frame(mrnn_sampler *s, mrnn__lane *l, const float *logits, float *probs, uint32_t *keys,
-                                  double *logp);
+/* Draw a pianoroll frame for lane l (index b): keys into `keys`, returns how many; *logp of the frame. */
+uint32_t mrnn__sampler_draw_frame(mrnn_sampler *s, mrnn__lane *l, uint32_t b, const float *logits, float *probs,
+                                  uint32_t *keys, double *logp);
+/* The same for a model with the NADE frame output (sampler_nade.c). */
+uint32_t mrnn__sampler_draw_frame_nade(mrnn_sampler *s, mrnn__lane *l, uint32_t b, const float *logits, float *probs,
+                                       uint32_t *keys, double *logp);
+/* Floats of s->nade for a NADE model. */
+size_t mrnn__sampler_nade_floats(const mrnn__net_config *cfg);
 
 /* Generation (sampler_prime.c, sampler_generate.c, sampler_beam.c). */
 /* First generate call: every lane starts from the primer's state and bookkeeping. */

@@ -22,15 +22,52 @@ static uint16_t key_mask(const mrnn_sampler_params *p)
     return m;
 }
 
-/* The mask that does not depend on what is playing: pitch range, key, drums, <unk>. */
+/* Whether the instrument mask lets any of the slots lo..hi play (an empty mask lets all play). */
+static int instrument_ok(const mrnn_sampler_params *p, unsigned lo, unsigned hi)
+{
+    int any = 0;
+    for (unsigned w = 0; w < MRNN_INSTRUMENT_MASK_WORDS; w++) any |= p->instrument_mask[w] != 0;
+    if (!any) return 1;
+    for (unsigned k = lo; k <= hi; k++)
+        if ((p->instrument_mask[k / 32] >> (k % 32)) & 1u) return 1;
+    return 0;
+}
+
+void mrnn__sampler_instrument_ranges(mrnn_sampler *s)
+{
+    memset(s->sel_min, 0, sizeof s->sel_min);
+    memset(s->sel_max, 0, sizeof s->sel_max);
+    if (s->vocab->enc.encoding != MRNN_ENCODING_MULTITRACK) return;
+    unsigned width = s->vocab->enc.multitrack_programs ? 1u : 8u, n_sel = 128u / width;
+    for (unsigned sel = 0; sel < n_sel; sel++) {
+        int lo = 0, hi = 127, any = 0;
+        for (unsigned k = sel * width; k < (sel + 1) * width; k++) {
+            if (!s->p.instrument_max_pitch[k]) continue;
+            any = 1;
+            if (s->p.instrument_min_pitch[k] > lo) lo = s->p.instrument_min_pitch[k];
+            if (s->p.instrument_max_pitch[k] < hi) hi = s->p.instrument_max_pitch[k];
+        }
+        if (!any) continue;
+        /* Disjoint ranges of one family leave nothing: then the family plays nothing pitched. */
+        s->sel_min[sel] = (uint8_t)(lo <= hi ? lo : 127);
+        s->sel_max[sel] = (uint8_t)(lo <= hi ? hi : 1);
+        if (s->sel_min[sel] > s->sel_max[sel]) s->sel_min[sel] = 127, s->sel_max[sel] = 1;
+    }
+}
+
+/* The mask that does not depend on what is playing: pitch range, key, drums, instruments, <unk>. */
 int mrnn__sampler_static_mask(mrnn_sampler *s)
 {
     uint16_t keys = key_mask(&s->p);
     int any_notes = 0;
+    int multitrack = s->vocab->enc.encoding == MRNN_ENCODING_MULTITRACK;
     for (uint32_t i = 0; i < s->V; i++) {
         const mrnn__token_info *t = &s->info[i];
         int ok = 1;
         if (t->kind == MRNN__TOK_OTHER) ok = 0;
+        /* Other instruments cannot be selected, so none of their notes can follow. */
+        if (multitrack && (t->kind == MRNN__TOK_INSTRUMENT || t->drum) && !instrument_ok(&s->p, t->slot_lo, t->slot_hi))
+            ok = 0;
         if (t->kind == MRNN__TOK_NOTES) {
             if (t->n_notes && (t->min_pitch < s->p.min_pitch || t->max_pitch > s->p.max_pitch)) ok = 0;
             if (t->n_notes && (t->pitch_classes & ~keys)) ok = 0;
@@ -151,10 +188,11 @@ static double log_sigmoid(double x)
 }
 
 /* Draw a pianoroll frame for lane l: keys into `keys`, returns how many; *logp of the frame. */
-uint32_t mrnn__sampler_draw_frame(mrnn_sampler *s, mrnn__lane *l, const float *logits, float *probs, uint32_t *keys,
-                                  double *logp)
+uint32_t mrnn__sampler_draw_frame(mrnn_sampler *s, mrnn__lane *l, uint32_t b, const float *logits, float *probs,
+                                  uint32_t *keys, double *logp)
 {
     const uint32_t V = s->V;
+    if (s->cfg->loss == MRNN__LOSS_NADE) return mrnn__sampler_draw_frame_nade(s, l, b, logits, probs, keys, logp);
     uint32_t n = 0;
     double lp = 0;
     for (uint32_t k = 0; k < V; k++) {

@@ -72,7 +72,7 @@ mrnn_status mrnn__sampler_generate_lanes(mrnn_sampler *s, uint32_t max_steps, do
                 mrnn_status st;
                 if (s->multi_hot) {
                     uint32_t *keys = s->chosen_keys + (size_t)b * V;
-                    n_in = mrnn__sampler_draw_frame(s, l, logits, probs, keys, &logp);
+                    n_in = mrnn__sampler_draw_frame(s, l, b, logits, probs, keys, &logp);
                     for (uint32_t k = 0; k < n_in; k++) {
                         if ((st = mrnn__lane_push(l, keys[k])) != MRNN_OK) return st;
                         s->in_ids[s->in_start[b] + k] = keys[k];

@@ -73,13 +73,25 @@ nomem:
     return mrnn__fail(MRNN_ERR_NOMEM, "sampler: out of memory");
 }
 
-/* Notes of the notechord lane still sounding at its current time. */
+/* Notes of the notechord (or multitrack) lane still sounding at its current time. */
 static uint32_t notechord_sounding(mrnn__lane *l)
 {
     uint32_t k = 0;
-    for (uint32_t i = 0; i < l->n_ends; i++)
-        if (l->ends[i] > l->time_s + 1e-9) l->ends[k++] = l->ends[i];
+    for (uint32_t i = 0; i < l->n_ends; i++) {
+        if (l->ends[i] > l->time_s + 1e-9) {
+            l->end_instrument[k] = l->end_instrument[i];
+            l->ends[k++] = l->ends[i];
+        }
+    }
     l->n_ends = k;
+    return k;
+}
+
+/* Multitrack: the polyphony limit holds per instrument, so count the current instrument's notes. */
+static uint32_t instrument_sounding(mrnn__lane *l)
+{
+    uint32_t n = notechord_sounding(l), k = 0;
+    for (uint32_t i = 0; i < n; i++) k += l->end_instrument[i] == l->instrument;
     return k;
 }
 
@@ -87,6 +99,7 @@ static uint32_t notechord_sounding(mrnn__lane *l)
 void mrnn__lane_advance(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
 {
     const mrnn__token_info *t = &s->info[id];
+    int dur_open = 0;
     switch (t->kind) {
     case MRNN__TOK_TIME:
         l->time_s += t->advance_s;
@@ -96,9 +109,25 @@ void mrnn__lane_advance(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
             if (l->on[t->pitch] < UINT8_MAX) l->on[t->pitch]++, l->n_on++;
         } else {
             notechord_sounding(l);
-            for (uint32_t k = 0; k < t->n_notes && l->n_ends < MRNN__SAMPLER_MAX_SOUNDING; k++)
+            /* Multitrack notes start with no length: the DUR tokens that follow give it. */
+            for (uint32_t k = 0; k < t->n_notes && l->n_ends < MRNN__SAMPLER_MAX_SOUNDING; k++) {
+                l->end_instrument[l->n_ends] = l->instrument;
                 l->ends[l->n_ends++] = l->time_s + t->duration_s;
+                dur_open = 1;
+            }
         }
+        break;
+    case MRNN__TOK_DURATION:
+        /* As the decoder does: the first DUR replaces the default length of one step, later ones add. */
+        if (l->dur_open && l->n_ends) {
+            double *end = &l->ends[l->n_ends - 1];
+            *end = (l->dur_open == 1 ? l->time_s : *end) + t->duration_s;
+        }
+        dur_open = l->dur_open ? 2 : 0;
+        break;
+    case MRNN__TOK_INSTRUMENT:
+        l->instrument_chosen = 1;
+        l->instrument = (uint16_t)id; /* multitrack selectors are ids 0..n_sel-1 */
         break;
     case MRNN__TOK_NOTE_OFF:
         if (l->on[t->pitch]) {
@@ -109,6 +138,7 @@ void mrnn__lane_advance(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
     default:
         break;
     }
+    l->dur_open = dur_open;
     if (s->p.repetition_window) {
         l->recent[l->recent_pos] = id;
         l->recent_pos = (l->recent_pos + 1) % s->p.repetition_window;
@@ -117,12 +147,21 @@ void mrnn__lane_advance(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
     l->n_steps++;
 }
 
-/* Polyphony: may lane l start token `id` now? */
+/* Polyphony, and the multitrack instrument mask before the first instrument change: may lane l
+ * start token `id` now? */
 int mrnn__lane_may_start(const mrnn_sampler *s, mrnn__lane *l, uint32_t id)
 {
-    if (!s->p.max_polyphony) return 1;
     const mrnn__token_info *t = &s->info[id];
+    /* Notes before any PROGRAM token play the first instrument (id 0): not if the mask forbids it. */
+    if (t->kind == MRNN__TOK_NOTES && !t->drum && s->vocab->enc.encoding == MRNN_ENCODING_MULTITRACK) {
+        if (!l->instrument_chosen && !s->allowed[0]) return 0;
+        /* The current instrument's own pitch range. */
+        unsigned sel = l->instrument < 129 ? l->instrument : 0;
+        if (s->sel_max[sel] && (t->pitch < s->sel_min[sel] || t->pitch > s->sel_max[sel])) return 0;
+    }
+    if (!s->p.max_polyphony) return 1;
     if (t->kind != MRNN__TOK_NOTES) return 1;
     if (s->vocab->enc.encoding == MRNN_ENCODING_PERFORMANCE) return l->n_on < s->p.max_polyphony;
+    if (s->vocab->enc.encoding == MRNN_ENCODING_MULTITRACK) return instrument_sounding(l) + t->n_notes <= s->p.max_polyphony;
     return notechord_sounding(l) + t->n_notes <= s->p.max_polyphony;
 }

@@ -80,14 +80,14 @@ MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, 
     if (s->started)
         return mrnn__fail(MRNN_ERR_STATE, "sampler: cannot prime after generation started (call mrnn_sampler_reset)");
     const mrnn_encoding_params *enc = &s->vocab->enc;
-    mrnn__midi_select sel = {track_mask, channel_mask, enc->keep_drums, 0};
+    mrnn__midi_select sel = {track_mask, channel_mask, mrnn__encoding_reads_drums(enc), 0};
     mrnn__piece piece;
     mrnn__piece_init(&piece);
     mrnn__steps steps;
     mrnn__steps_init(&steps);
     mrnn_vocab *frozen = NULL;
     mrnn_status st = mrnn__midi_read_file(path, &sel, &piece);
-    if (st == MRNN_OK && enc->normalize_key) mrnn__piece_transpose(&piece, mrnn__piece_key_shift(&piece, NULL, NULL),
+    if (st == MRNN_OK && enc->normalize_key) mrnn__piece_transpose(&piece, mrnn__piece_normalize_shift(&piece, enc->normalize_key),
                                                                    s->multi_hot);
     /* Encode against a frozen copy: the model's vocabulary is read-only. */
     if (st == MRNN_OK) st = mrnn__vocab_clone(s->vocab, &frozen);

@@ -4,6 +4,7 @@
 
 #include "encoding_performance.h"
 #include "encoding_pianoroll.h"
+#include "encoding_multitrack.h"
 #include "pitch.h"
 #include "token_info.h"
 
@@ -93,6 +94,38 @@ static void performance_info(uint32_t id, mrnn__token_info *t)
     }
 }
 
+static void multitrack_info(const mrnn_vocab *v, uint32_t id, mrnn__token_info *t)
+{
+    mrnn__mt_layout l;
+    mrnn__mt_layout_of(&v->enc, &l);
+    double step_s = SECONDS_PER_QUARTER / (double)v->enc.steps_per_quarter;
+    if (id < l.n_sel) {
+        t->kind = MRNN__TOK_INSTRUMENT;
+        unsigned width = v->enc.multitrack_programs ? 1u : 8u;
+        t->slot_lo = (uint8_t)(id * width);
+        t->slot_hi = (uint8_t)(id * width + width - 1);
+    } else if (id < l.drum0) {
+        t->kind = MRNN__TOK_NOTES;
+        t->pitch = (uint8_t)(id - l.note0);
+        t->duration_s = step_s; /* as decoded until a DUR gives its length */
+        add_pitch(t, (int)t->pitch);
+    } else if (id < l.dur0) {
+        /* A drum note: no pitch for range and key constraints to judge. */
+        t->kind = MRNN__TOK_NOTES;
+        t->drum = 1;
+        t->pitch = (uint8_t)(id - l.drum0);
+        t->slot_lo = t->slot_hi = (uint8_t)MRNN_INSTRUMENT_DRUMS;
+    } else if (id < l.shift0) {
+        t->kind = MRNN__TOK_DURATION;
+        t->duration_s = (double)(id - l.dur0 + 1) * step_s;
+    } else if (id < l.vel0) {
+        t->kind = MRNN__TOK_TIME;
+        t->advance_s = (double)(id - l.shift0 + 1) * step_s;
+    } else if (id < l.size) {
+        t->kind = MRNN__TOK_VELOCITY;
+    }
+}
+
 double mrnn__frame_seconds(const mrnn_vocab *v)
 {
     if (v->enc.frame_seconds > 0) return v->enc.frame_seconds;
@@ -114,6 +147,9 @@ void mrnn__token_info_fill(const mrnn_vocab *v, mrnn__token_info *info)
         case MRNN_ENCODING_PIANOROLL:
             t->kind = MRNN__TOK_NOTES;
             add_pitch(t, MRNN__PIANO_LOW + (int)id);
+            break;
+        case MRNN_ENCODING_MULTITRACK:
+            multitrack_info(v, id, t);
             break;
         default:
             break;

@@ -14,7 +14,9 @@ enum {
     MRNN__TOK_NOTES = 1,    /* starts notes: a notechord note/chord, a performance NOTE_ON, a pianoroll key */
     MRNN__TOK_NOTE_OFF = 2, /* performance NOTE_OFF */
     MRNN__TOK_TIME = 3,     /* moves time only: notechord W, performance TIME_SHIFT */
-    MRNN__TOK_VELOCITY = 4  /* performance VELOCITY */
+    MRNN__TOK_VELOCITY = 4, /* performance / multitrack VELOCITY */
+    MRNN__TOK_INSTRUMENT = 5, /* multitrack PROGRAM selector */
+    MRNN__TOK_DURATION = 6  /* multitrack DUR: lengthens the note just started */
 };
 
 typedef struct mrnn__token_info {
@@ -25,7 +27,10 @@ typedef struct mrnn__token_info {
     uint16_t pitch_classes;     /* bit k: a started pitched note has pitch class k */
     uint8_t pitch;              /* NOTE_ON / NOTE_OFF pitch (performance) */
     double advance_s;           /* time moved, seconds at 120 bpm */
-    double duration_s;          /* notechord: length of the started notes, seconds at 120 bpm */
+    double duration_s;          /* notechord: length of the started notes, seconds at 120 bpm;
+                                   multitrack DUR: the length it adds */
+    uint8_t slot_lo, slot_hi;   /* multitrack selectors and drum notes: the instrument slots (GM
+                                   programs, 128 = drums) the token stands for, inclusive */
 } mrnn__token_info;
 
 /* Fill info[0 .. v->n). Never fails: unknown texts become MRNN__TOK_OTHER. */

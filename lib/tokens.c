@@ -24,7 +24,9 @@ MRNN_API mrnn_status mrnn_tokens_write_midi(const mrnn_vocab *vocab, const uint3
     mrnn_status st = mrnn__steps_from_flat(&steps, ids, n, multi_hot);
     if (st == MRNN_OK) st = mrnn__decode(vocab, &steps, &piece);
     if (st == MRNN_OK) {
-        mrnn__midi_write_opts opts = {tempo_bpm > 0 ? tempo_bpm : 120.0, (int)program, 480};
+        /* Multitrack notes carry their own programs and channels. */
+        int prog = vocab->enc.encoding == MRNN_ENCODING_MULTITRACK ? -1 : (int)program;
+        mrnn__midi_write_opts opts = {tempo_bpm > 0 ? tempo_bpm : 120.0, prog, 480};
         st = mrnn__midi_write_file(path, &piece, &opts);
     }
     mrnn__piece_free(&piece);

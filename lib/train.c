@@ -1,6 +1,7 @@
 /* The training loop: random truncated-BPTT windows, forward/backward, gradient clipping, Adam,
  * learning-rate schedule, validation, early stopping, checkpoints, CSV log, progress callback. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,13 +19,22 @@
 #define MAX_SEQ_LEN 4096u
 #define MAX_BATCH 4096u
 
-MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
+/* Bytes of mrnn_train_params in each released version (fields are only appended; a program built
+ * against an older header passes the smaller struct); 0: unknown version. */
+static size_t params_size(uint32_t version)
 {
-    MRNN_CHECK_ARG(p, "p");
-    if (version != MRNN_TRAIN_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_train_params_init: unknown params version %u", version);
+    switch (version) {
+    case 1: return offsetof(mrnn_train_params, log_path) + sizeof(const char *);
+    case 2: return offsetof(mrnn_train_params, input_dropout) + sizeof(float);
+    case 3: return sizeof(mrnn_train_params);
+    default: return 0;
+    }
+}
+
+static void params_defaults(mrnn_train_params *p)
+{
     memset(p, 0, sizeof *p);
-    p->version = version;
+    p->version = MRNN_TRAIN_PARAMS_VERSION;
     p->seq_len = 64;
     p->batch_size = 32;
     p->learning_rate = 0.002f;
@@ -43,6 +53,20 @@ MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t versi
     p->valid_every = 100;
     p->patience = 0;
     p->checkpoint_every = 500;
+    p->input_dropout = 0.0f;
+    p->rank = 0;
+    p->n_ranks = 1;
+}
+
+MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
+{
+    MRNN_CHECK_ARG(p, "p");
+    size_t size = params_size(version);
+    if (!size) return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_train_params_init: unknown params version %u", version);
+    mrnn_train_params full;
+    params_defaults(&full);
+    full.version = version;
+    memcpy(p, &full, size);
     return MRNN_OK;
 }
 
@@ -50,7 +74,14 @@ static mrnn_status check_params(const mrnn_train_params *p)
 {
 #define BAD(...) return mrnn__fail(MRNN_ERR_INVALID_ARG, __VA_ARGS__)
     if (p->version != MRNN_TRAIN_PARAMS_VERSION)
-        BAD("train params: version %u is not %u (call mrnn_train_params_init)", p->version, MRNN_TRAIN_PARAMS_VERSION);
+        BAD("train params: version %u is unknown (call mrnn_train_params_init)", p->version);
+    if (!(p->input_dropout >= 0 && p->input_dropout < 1))
+        BAD("train params: input_dropout %g is not in [0, 1)", (double)p->input_dropout);
+    if (p->n_ranks < 1 || p->rank >= p->n_ranks)
+        BAD("train params: rank %u is not below n_ranks %u", p->rank, p->n_ranks);
+    if (p->n_ranks > 1 && !p->allreduce) BAD("train params: n_ranks %u needs an allreduce callback", p->n_ranks);
+    if (p->n_ranks > p->batch_size)
+        BAD("train params: n_ranks %u is more than batch_size %u (every rank needs a lane)", p->n_ranks, p->batch_size);
     if (p->seq_len < 1 || p->seq_len > MAX_SEQ_LEN) BAD("train params: seq_len %u is not in 1..%u", p->seq_len, MAX_SEQ_LEN);
     if (p->batch_size < 1 || p->batch_size > MAX_BATCH)
         BAD("train params: batch_size %u is not in 1..%u", p->batch_size, MAX_BATCH);
@@ -115,12 +146,17 @@ typedef struct train_run {
     const mrnn_train_params *p;
     mrnn__batcher batcher;
     mrnn__net_workspace *ws;
-    mrnn__team *team; /* the call's threads (borrowed from its compute context), or NULL for one */
+    const mrnn__compute *cx; /* the call's threads and kernel path (compute.h) */
+    mrnn__team *team;        /* cx->team: the call's threads, or NULL for one */
     double *norm_sums;
     float *grad_block;
     mrnn__net_params grad;
     uint64_t total_steps;
     int has_valid;
+    /* Data-parallel runs: this rank's lanes of the global batch, and the fused buffer summed
+     * across ranks each step (gradients, then loss sum and scored count). */
+    int distributed, first_lane, n_lanes;
+    float *fused;
 } train_run;
 
 static void run_free(train_run *r)
@@ -129,17 +165,26 @@ static void run_free(train_run *r)
     mrnn__net_workspace_free(r->ws);
     mrnn__free(r->norm_sums);
     mrnn__free(r->grad_block);
+    mrnn__free(r->fused);
 }
 
 static mrnn_status run_setup(train_run *r)
 {
     mrnn_model *m = r->m;
     const mrnn_train_params *p = r->p;
-    mrnn_status st = mrnn__batcher_init(&r->batcher, r->c, (int)p->seq_len, (int)p->batch_size, m->cfg.n_styles);
+    r->distributed = p->allreduce != NULL;
+    /* Rank k of n takes lanes [k B / n, (k+1) B / n): shares differ by at most one lane. */
+    r->first_lane = (int)((uint64_t)p->rank * p->batch_size / p->n_ranks);
+    r->n_lanes = (int)((uint64_t)(p->rank + 1) * p->batch_size / p->n_ranks) - r->first_lane;
+    mrnn_status st = mrnn__batcher_init(&r->batcher, r->c, (int)p->seq_len, r->n_lanes, m->cfg.n_styles);
     if (st != MRNN_OK) return st;
     if (r->batcher.n_train == 0)
         return mrnn__fail(MRNN_ERR_EMPTY, "the corpus has no training piece with at least two steps");
-    r->ws = mrnn__net_workspace_new(&m->cfg, (int)p->seq_len, (int)p->batch_size);
+    r->ws = mrnn__net_workspace_new_kernel(&m->cfg, (int)p->seq_len, r->n_lanes, r->cx->pack, r->cx->isa);
+    if (r->distributed) {
+        r->fused = mrnn__malloc((m->n_params + 2) * sizeof *r->fused);
+        if (!r->fused) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for the allreduce buffer");
+    }
     r->grad_block = mrnn__calloc(m->n_params, sizeof *r->grad_block);
     r->norm_sums = mrnn__malloc(mrnn__norm_chunks(m->n_params) * sizeof *r->norm_sums);
     if (!r->ws || !r->grad_block || !r->norm_sums)
@@ -168,14 +213,51 @@ static mrnn_status run_setup(train_run *r)
     return MRNN_OK;
 }
 
+/* Data-parallel part of a step: turn this rank's mean gradient into its share of the global sum,
+ * add up the shares (one fused buffer: gradients, loss sum, scored count) and divide by the global
+ * count, so that every rank holds the gradient of the mean loss over the whole global batch. */
+static mrnn_status allreduce_step(train_run *r, mrnn__net_result *res)
+{
+    size_t n = r->m->n_params;
+    float share = (float)res->n_scored;
+    for (size_t i = 0; i < n; i++) r->fused[i] = r->grad_block[i] * share;
+    r->fused[n] = (float)res->loss_sum;
+    r->fused[n + 1] = share;
+    if (r->p->allreduce(r->fused, n + 2, r->p->allreduce_user_data) != 0)
+        return mrnn__fail(MRNN_ERR_IO, "rank %u: the allreduce callback failed at step %llu", r->p->rank,
+                          (unsigned long long)(r->m->step + 1));
+    double total = r->fused[n + 1];
+    float inv = total > 0 ? (float)(1.0 / total) : 0.0f;
+    for (size_t i = 0; i < n; i++) r->grad_block[i] = r->fused[i] * inv;
+    res->loss_sum = r->fused[n];
+    res->n_scored = (uint64_t)llround(total);
+    return MRNN_OK;
+}
+
 /* One optimiser step. Returns the mean loss, or NaN when it diverged (weights untouched then). */
-static double train_step(train_run *r, double lr, uint64_t *n_scored)
+static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_status *st)
 {
     mrnn_model *m = r->m;
-    mrnn__batcher_sample(&r->batcher, &m->rng);
     mrnn__net_result res = {0};
-    mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
-                               m->cfg.dropout > 0 ? &m->rng : NULL, &res);
+    *st = MRNN_OK;
+    if (!r->distributed) {
+        mrnn__batcher_sample(&r->batcher, &m->rng);
+        if (r->p->input_dropout > 0) mrnn__batcher_drop_inputs(&r->batcher, r->p->input_dropout, &m->rng);
+        mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
+                                   m->cfg.dropout > 0 ? &m->rng : NULL, &res);
+    } else {
+        /* Every rank draws the whole global batch from the shared stream, which so advances the
+         * same way on every rank and as in a one-process run. Dropout masks come from a stream of
+         * the rank's own, seeded from a copy of the shared one (which is left untouched). */
+        mrnn__batcher_sample_share(&r->batcher, &m->rng, (int)r->p->batch_size, r->first_lane);
+        mrnn__rng peek = m->rng, local;
+        mrnn__rng_seed(&local, mrnn__rng_next(&peek) + (uint64_t)r->p->rank * UINT64_C(0x9E3779B97F4A7C15));
+        if (r->p->input_dropout > 0) mrnn__batcher_drop_inputs(&r->batcher, r->p->input_dropout, &local);
+        mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
+                                   m->cfg.dropout > 0 ? &local : NULL, &res);
+        *st = allreduce_step(r, &res);
+        if (*st != MRNN_OK) return NAN;
+    }
     *n_scored = res.n_scored;
     double loss = res.n_scored ? res.loss_sum / (double)res.n_scored : 0.0;
     if (!isfinite(loss)) return NAN;
@@ -192,13 +274,13 @@ static mrnn_status validate(train_run *r, double *valid_loss, int *stop)
 {
     mrnn_model *m = r->m;
     mrnn_eval_result ev;
-    mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, r->team, &ev);
+    mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, r->cx, &ev);
     if (st != MRNN_OK) return st;
     *valid_loss = ev.nll;
     if (ev.nll < m->best_valid) {
         m->best_valid = ev.nll;
         m->valids_since_best = 0;
-        if (r->p->best_path) {
+        if (r->p->best_path && r->p->rank == 0) {
             st = mrnn_model_save(m, r->p->best_path, MRNN_SAVE_WEIGHTS_ONLY);
             if (st != MRNN_OK) return st;
         }
@@ -220,7 +302,9 @@ static mrnn_status run_loop(train_run *r, mrnn_train_callback cb, void *user_dat
     while (m->step < r->total_steps && !stop) {
         double lr = learning_rate(p, m->step + 1, r->total_steps);
         uint64_t scored = 0;
-        double loss = train_step(r, lr, &scored);
+        mrnn_status step_st;
+        double loss = train_step(r, lr, &scored, &step_st);
+        if (step_st != MRNN_OK) return step_st;
         if (isnan(loss))
             return mrnn__fail(MRNN_ERR_NUMERIC, "training diverged at step %llu (loss or gradient not finite); "
                               "try a lower learning rate or clip_norm", (unsigned long long)(m->step + 1));
@@ -239,12 +323,22 @@ static mrnn_status run_loop(train_run *r, mrnn_train_callback cb, void *user_dat
             st = validate(r, &pr.valid_loss, &stop);
             if (st != MRNN_OK) return st;
         }
-        if (p->log_path) {
+        int writer = p->rank == 0; /* one process writes the files of a data-parallel run */
+        if (p->log_path && writer) {
             st = log_line(p->log_path, &pr);
             if (st != MRNN_OK) return st;
         }
         int cancel = cb ? cb(&pr, user_data) : 0;
-        if (p->checkpoint_path && (m->step % p->checkpoint_every == 0 || last || cancel || stop)) {
+        if (r->distributed) {
+            /* Any rank asking to stop stops them all at the same step (else the others would
+             * wait in the next allreduce for ever). */
+            float vote = cancel ? 1.0f : 0.0f;
+            if (p->allreduce(&vote, 1, p->allreduce_user_data) != 0)
+                return mrnn__fail(MRNN_ERR_IO, "rank %u: the allreduce callback failed at step %llu", p->rank,
+                                  (unsigned long long)m->step);
+            cancel = vote > 0;
+        }
+        if (p->checkpoint_path && writer && (m->step % p->checkpoint_every == 0 || last || cancel || stop)) {
             st = mrnn_model_save(m, p->checkpoint_path, MRNN_SAVE_TRAINING_STATE);
             if (st != MRNN_OK) return st;
         }
@@ -259,11 +353,18 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
 {
     MRNN_CHECK_ARG(m, "m");
     MRNN_CHECK_ARG(corpus, "corpus");
-    mrnn_train_params defaults;
-    if (!params) {
-        mrnn_train_params_init(&defaults, MRNN_TRAIN_PARAMS_VERSION);
-        params = &defaults;
+    /* Every version as the current one, the fields it lacks at their defaults. */
+    mrnn_train_params full;
+    params_defaults(&full);
+    if (params) {
+        size_t size = params_size(params->version);
+        if (!size)
+            return mrnn__fail(MRNN_ERR_INVALID_ARG, "train params: version %u is not 1..%u (call mrnn_train_params_init)",
+                              params->version, MRNN_TRAIN_PARAMS_VERSION);
+        memcpy(&full, params, size);
+        full.version = MRNN_TRAIN_PARAMS_VERSION;
     }
+    params = &full;
     mrnn_status st = check_params(params);
     if (st != MRNN_OK) return st;
     if (!corpus->finished)
@@ -279,6 +380,7 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
     mrnn__compute_init(&cx, params->threads);
     train_run r;
     memset(&r, 0, sizeof r);
+    r.cx = &cx;
     r.team = cx.team;
     r.m = m;
     r.c = corpus;

@@ -1,6 +1,7 @@
 /* mrnn_vocab: token texts with an open-addressing hash table, the encoding params that give them
  * meaning, and the handle's calls. Seed text is in vocab_text.c, the file format in vocab_file.c. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,12 +12,19 @@
 
 /* ---- encoding params ---- */
 
-MRNN_API mrnn_status mrnn_encoding_params_init(mrnn_encoding_params *p, uint32_t version)
+/* Bytes of mrnn_encoding_params in each released version (fields are only appended, and a program
+ * built against an older header passes the smaller struct); 0: unknown version. */
+static size_t params_size(uint32_t version)
 {
-    MRNN_CHECK_ARG(p, "p");
-    if (version != MRNN_ENCODING_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_encoding_params_init: version %u is not %u", version,
-                          MRNN_ENCODING_PARAMS_VERSION);
+    switch (version) {
+    case 1: return offsetof(mrnn_encoding_params, max_duration_steps) + sizeof(uint32_t);
+    case 2: return sizeof(mrnn_encoding_params);
+    default: return 0;
+    }
+}
+
+void mrnn__encoding_params_defaults(mrnn_encoding_params *p)
+{
     memset(p, 0, sizeof *p);
     p->version = MRNN_ENCODING_PARAMS_VERSION;
     p->encoding = MRNN_ENCODING_NOTECHORD;
@@ -29,7 +37,36 @@ MRNN_API mrnn_status mrnn_encoding_params_init(mrnn_encoding_params *p, uint32_t
     p->max_steps = 0;
     p->min_count = 1;
     p->max_duration_steps = 16;
+    p->multitrack_programs = 0;
+    p->max_tracks = 0;
+    p->velocity_bins = 0;
+}
+
+MRNN_API mrnn_status mrnn_encoding_params_init(mrnn_encoding_params *p, uint32_t version)
+{
+    MRNN_CHECK_ARG(p, "p");
+    size_t size = params_size(version);
+    if (!size)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_encoding_params_init: version %u is not 1..%u", version,
+                          MRNN_ENCODING_PARAMS_VERSION);
+    mrnn_encoding_params full;
+    mrnn__encoding_params_defaults(&full);
+    full.version = version;
+    memcpy(p, &full, size);
     return MRNN_OK;
+}
+
+mrnn_status mrnn__encoding_params_import(const mrnn_encoding_params *in, mrnn_encoding_params *out)
+{
+    if (!in) return mrnn__fail(MRNN_ERR_INVALID_ARG, "encoding params: NULL");
+    size_t size = params_size(in->version);
+    if (!size)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "encoding params: version %u is not 1..%u (call mrnn_encoding_params_init)",
+                          in->version, MRNN_ENCODING_PARAMS_VERSION);
+    mrnn__encoding_params_defaults(out);
+    memcpy(out, in, size);
+    out->version = MRNN_ENCODING_PARAMS_VERSION;
+    return mrnn__encoding_params_check(out);
 }
 
 mrnn_status mrnn__encoding_params_check(const mrnn_encoding_params *p)
@@ -39,8 +76,8 @@ mrnn_status mrnn__encoding_params_check(const mrnn_encoding_params *p)
     if (p->version != MRNN_ENCODING_PARAMS_VERSION)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: version %u is not %u (call mrnn_encoding_params_init)", w,
                           p->version, MRNN_ENCODING_PARAMS_VERSION);
-    if (p->encoding < MRNN_ENCODING_NOTECHORD || p->encoding > MRNN_ENCODING_PIANOROLL)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: encoding %u is not 1..3", w, p->encoding);
+    if (p->encoding < MRNN_ENCODING_NOTECHORD || p->encoding > MRNN_ENCODING_MULTITRACK)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: encoding %u is not 1..4", w, p->encoding);
     if (p->steps_per_quarter < 1 || p->steps_per_quarter > 96)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: steps_per_quarter %u is not in 1..96", w, p->steps_per_quarter);
     if (!isfinite(p->frame_seconds) || (p->frame_seconds != 0.0 && !(p->frame_seconds >= 0.001 && p->frame_seconds <= 10.0)))
@@ -50,11 +87,25 @@ mrnn_status mrnn__encoding_params_check(const mrnn_encoding_params *p)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: keep_drums %d is not 0 or 1", w, (int)p->keep_drums);
     if (p->channel_mask > 0xFFFFu)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: channel_mask 0x%x has bits above channel 15", w, p->channel_mask);
-    if (p->normalize_key != 0 && p->normalize_key != 1)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: normalize_key %d is not 0 or 1", w, (int)p->normalize_key);
+    if (p->normalize_key < MRNN_KEY_AS_WRITTEN || p->normalize_key > MRNN_KEY_TONIC_C)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG,
+                          "%s: normalize_key %d is not 0 (off), 1 (C major / A minor) or 2 (tonic C)", w,
+                          (int)p->normalize_key);
     if (p->min_count < 1) return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: min_count %u is below 1", w, p->min_count);
     if (p->max_duration_steps < 1 || p->max_duration_steps > 4096)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: max_duration_steps %u is not in 1..4096", w,
+                          p->max_duration_steps);
+    if (p->multitrack_programs != 0 && p->multitrack_programs != 1)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: multitrack_programs %d is not 0 or 1", w, (int)p->multitrack_programs);
+    if (p->instrument_mask[MRNN_INSTRUMENT_MASK_WORDS - 1] >> (MRNN_INSTRUMENT_COUNT % 32))
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: instrument_mask has bits above slot %u", w,
+                          MRNN_INSTRUMENT_COUNT - 1);
+    if (p->max_tracks > MRNN_INSTRUMENT_COUNT)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: max_tracks %u is above %u", w, p->max_tracks, MRNN_INSTRUMENT_COUNT);
+    if (p->velocity_bins == 1 || p->velocity_bins > 32)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: velocity_bins %u is neither 0 nor in 2..32", w, p->velocity_bins);
+    if (p->encoding == MRNN_ENCODING_MULTITRACK && p->max_duration_steps > 256)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: max_duration_steps %u is above 256 for multitrack", w,
                           p->max_duration_steps);
     return MRNN_OK;
 }
@@ -219,9 +270,19 @@ int mrnn__vocab_equal(const mrnn_vocab *a, const mrnn_vocab *b)
     if (a->enc.encoding != b->enc.encoding || a->enc.steps_per_quarter != b->enc.steps_per_quarter ||
         a->enc.frame_seconds != b->enc.frame_seconds || a->n != b->n || a->unk != b->unk)
         return 0;
+    if (a->enc.encoding == MRNN_ENCODING_MULTITRACK &&
+        (a->enc.multitrack_programs != b->enc.multitrack_programs || a->enc.velocity_bins != b->enc.velocity_bins))
+        return 0;
     for (uint32_t i = 0; i < a->n; i++)
         if (strcmp(a->text[i], b->text[i]) != 0) return 0;
     return 1;
+}
+
+/* ---- file layout ---- */
+
+uint32_t mrnn__vocab_format_version(const mrnn_vocab *v)
+{
+    return v->enc.encoding == MRNN_ENCODING_MULTITRACK ? 2u : 1u;
 }
 
 /* ---- the handle ---- */
@@ -235,9 +296,10 @@ MRNN_API mrnn_status mrnn_vocab_create(mrnn_vocab **out, const mrnn_encoding_par
         mrnn_encoding_params_init(&def, MRNN_ENCODING_PARAMS_VERSION);
         enc = &def;
     }
-    mrnn_status st = mrnn__encoding_params_check(enc);
+    mrnn_encoding_params full;
+    mrnn_status st = mrnn__encoding_params_import(enc, &full);
     if (st != MRNN_OK) return st;
-    return mrnn__vocab_new_filled(out, enc);
+    return mrnn__vocab_new_filled(out, &full);
 }
 
 MRNN_API void mrnn_vocab_free(mrnn_vocab *v)
@@ -259,10 +321,13 @@ MRNN_API mrnn_status mrnn_vocab_get_encoding_params(const mrnn_vocab *v, mrnn_en
 {
     MRNN_CHECK_ARG(v, "v");
     MRNN_CHECK_ARG(out, "out");
-    if (out->version != MRNN_ENCODING_PARAMS_VERSION)
-        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_vocab_get_encoding_params: out->version %u is not %u", out->version,
+    size_t size = params_size(out->version);
+    if (!size)
+        return mrnn__fail(MRNN_ERR_INVALID_ARG, "mrnn_vocab_get_encoding_params: out->version %u is not 1..%u", out->version,
                           MRNN_ENCODING_PARAMS_VERSION);
-    *out = v->enc;
+    uint32_t version = out->version;
+    memcpy(out, &v->enc, size);
+    out->version = version;
     return MRNN_OK;
 }
 

@@ -43,8 +43,16 @@ int mrnn__vocab_equal(const mrnn_vocab *a, const mrnn_vocab *b);
 /* Serialise into / parse from a buffer (embedded in corpus and checkpoint files; vocab_file.c). */
 void mrnn__vocab_write(const mrnn_vocab *v, mrnn__wbuf *b);
 mrnn_status mrnn__vocab_read(mrnn__rbuf *b, mrnn_vocab **out, const char *file);
-/* Validate encoding params (names the bad field). */
+/* Validate encoding params of the current version (names the bad field). */
 mrnn_status mrnn__encoding_params_check(const mrnn_encoding_params *p);
+/* Every field at its default (current version). */
+void mrnn__encoding_params_defaults(mrnn_encoding_params *p);
+/* Copy caller params of any released version into a full current struct (later fields get their
+ * defaults), then check it. */
+mrnn_status mrnn__encoding_params_import(const mrnn_encoding_params *in, mrnn_encoding_params *out);
+/* Layout of the embedded encoding params: 2 for multitrack (it needs the version-2 fields), else 1,
+ * which keeps the bytes of the other encodings as they were. */
+uint32_t mrnn__vocab_format_version(const mrnn_vocab *v);
 
 /* The vocabulary file's container (vocab_file.c; fileio.h describes containers). */
 extern const mrnn__container mrnn__vocab_container;

@@ -7,13 +7,16 @@
 #include "fileio.h"
 #include "vocab.h"
 
-/* The vocabulary file's container (fileio.h): bump `format` here for a new layout. */
-const mrnn__container mrnn__vocab_container = {"MRNNVOCB", "vocabulary", 1u, 1u, (size_t)1 << 30};
+/* The vocabulary file's container (fileio.h): bump `format` here for a new layout. Format 2: the
+ * encoding params may have the version-2 layout (multitrack); format 1 still loads. */
+const mrnn__container mrnn__vocab_container = {"MRNNVOCB", "vocabulary", 2u, 1u, (size_t)1 << 30};
 
 void mrnn__vocab_write(const mrnn_vocab *v, mrnn__wbuf *b)
 {
     const mrnn_encoding_params *e = &v->enc;
-    mrnn__wbuf_u32(b, e->version);
+    /* The other encodings keep the version-1 layout, byte for byte as before multitrack. */
+    uint32_t layout = mrnn__vocab_format_version(v);
+    mrnn__wbuf_u32(b, layout);
     mrnn__wbuf_u32(b, e->encoding);
     mrnn__wbuf_u32(b, e->steps_per_quarter);
     mrnn__wbuf_f64(b, e->frame_seconds);
@@ -24,6 +27,12 @@ void mrnn__vocab_write(const mrnn_vocab *v, mrnn__wbuf *b)
     mrnn__wbuf_u32(b, e->max_steps);
     mrnn__wbuf_u32(b, e->min_count);
     mrnn__wbuf_u32(b, e->max_duration_steps);
+    if (layout >= 2) {
+        mrnn__wbuf_i32(b, e->multitrack_programs);
+        mrnn__wbuf_u32s(b, e->instrument_mask, MRNN_INSTRUMENT_MASK_WORDS);
+        mrnn__wbuf_u32(b, e->max_tracks);
+        mrnn__wbuf_u32(b, e->velocity_bins);
+    }
     mrnn__wbuf_u32(b, v->n);
     for (uint32_t i = 0; i < v->n; i++) {
         mrnn__wbuf_str(b, v->text[i]);
@@ -41,8 +50,8 @@ mrnn_status mrnn__vocab_read(mrnn__rbuf *b, mrnn_vocab **out, const char *file)
     *out = NULL;
     if (!file) file = "(buffer)";
     mrnn_encoding_params e;
-    memset(&e, 0, sizeof e);
-    e.version = mrnn__rbuf_u32(b);
+    mrnn__encoding_params_defaults(&e);
+    uint32_t layout = mrnn__rbuf_u32(b);
     e.encoding = mrnn__rbuf_u32(b);
     e.steps_per_quarter = mrnn__rbuf_u32(b);
     e.frame_seconds = mrnn__rbuf_f64(b);
@@ -53,8 +62,18 @@ mrnn_status mrnn__vocab_read(mrnn__rbuf *b, mrnn_vocab **out, const char *file)
     e.max_steps = mrnn__rbuf_u32(b);
     e.min_count = mrnn__rbuf_u32(b);
     e.max_duration_steps = mrnn__rbuf_u32(b);
+    if (layout >= 2) {
+        e.multitrack_programs = mrnn__rbuf_i32(b);
+        mrnn__rbuf_u32s(b, e.instrument_mask, MRNN_INSTRUMENT_MASK_WORDS);
+        e.max_tracks = mrnn__rbuf_u32(b);
+        e.velocity_bins = mrnn__rbuf_u32(b);
+    }
     uint32_t n = mrnn__rbuf_u32(b);
     if (b->bad) return corrupt(file, "truncated encoding parameters");
+    if (layout < 1 || layout > 2) return corrupt(file, "unknown encoding parameters version");
+    /* Only the multitrack encoding needs the version-2 fields, and it is written with them. */
+    if ((layout == 2) != (e.encoding == MRNN_ENCODING_MULTITRACK))
+        return corrupt(file, "encoding parameters of the wrong version for the encoding");
     if (mrnn__encoding_params_check(&e) != MRNN_OK) return corrupt(file, mrnn_last_error());
     if (n > MRNN__MAX_VOCAB) return corrupt(file, "token count out of range");
 

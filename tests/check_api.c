@@ -59,6 +59,91 @@ START_TEST(test_last_error_is_per_thread)
 }
 END_TEST
 
+/* Corpus params version 2 appended threads and the progress callback: a version-1 struct (ending
+ * after max_file_bytes) is neither overrun by init nor read past its end by create. */
+START_TEST(test_corpus_params_version_1_still_works)
+{
+    const size_t v1_size = offsetof(mrnn_corpus_params, max_file_bytes) + sizeof(uint64_t);
+    union {
+        mrnn_corpus_params p;
+        unsigned char bytes[sizeof(mrnn_corpus_params)];
+    } u;
+    memset(u.bytes, 0xA5, sizeof u.bytes);
+    ck_assert_int_eq(mrnn_corpus_params_init(&u.p, 1), MRNN_OK);
+    ck_assert_uint_eq(u.p.version, 1);
+    ck_assert_uint_eq(u.p.max_file_bytes, 16u << 20);
+    for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+    /* The garbage after the v1 fields would be a thread count of 0xA5A5A5A5 (refused) and a wild
+     * callback pointer: neither may be read. */
+    mrnn_corpus *c = NULL;
+    ck_assert_msg(mrnn_corpus_create(&c, NULL, &u.p) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, getenv("MRNN_TEST_DATA")), MRNN_OK);
+    mrnn_corpus_free(c);
+    mrnn_corpus_params cp;
+    ck_assert_int_eq(mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION), MRNN_OK);
+    ck_assert_uint_eq(cp.threads, 1);
+    ck_assert(cp.progress == NULL);
+    cp.version = 3;
+    ASSERT_FAILS(mrnn_corpus_create(&c, NULL, &cp), MRNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(c);
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.threads = 257;
+    ASSERT_FAILS(mrnn_corpus_create(&c, NULL, &cp), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "threads") != NULL);
+}
+END_TEST
+
+/* Train params version 2 appended input_dropout and version 3 the data-parallel fields: a
+ * version-1 struct (ending after log_path) is neither overrun by init nor read past its end by
+ * training. */
+START_TEST(test_train_params_version_1_still_works)
+{
+    const size_t v1_size = offsetof(mrnn_train_params, log_path) + sizeof(const char *);
+    union {
+        mrnn_train_params p;
+        unsigned char bytes[sizeof(mrnn_train_params)];
+    } u;
+    memset(u.bytes, 0xA5, sizeof u.bytes);
+    ck_assert_int_eq(mrnn_train_params_init(&u.p, 1), MRNN_OK);
+    ck_assert_uint_eq(u.p.version, 1);
+    for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+    u.p.max_steps = 2;
+    u.p.seq_len = 8;
+    u.p.batch_size = 2;
+    u.p.valid_every = 0;
+    /* The garbage after the v1 fields would be an input dropout of NaN, a wild callback and rank
+     * 0xA5A5A5A5 of as many. */
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PERFORMANCE;
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.valid_fraction = 0;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, getenv("MRNN_DEFAULT_CORPUS")), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 8;
+    mp.hidden_size = 8;
+    mp.num_layers = 1;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+    ck_assert_msg(mrnn_model_train(m, c, &u.p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_uint_eq(mrnn_model_steps_trained(m), 2);
+    mrnn_train_params tp;
+    ck_assert_int_eq(mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION), MRNN_OK);
+    ck_assert_uint_eq(tp.n_ranks, 1);
+    ck_assert_uint_eq(tp.rank, 0);
+    ck_assert(tp.allreduce == NULL);
+    tp.version = 4;
+    ASSERT_FAILS(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    mrnn_model_free(m);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
 START_TEST(test_params_init_rejects_bad_version)
 {
     mrnn_encoding_params e;
@@ -67,8 +152,32 @@ START_TEST(test_params_init_rejects_bad_version)
     mrnn_train_params t;
     ASSERT_FAILS(mrnn_encoding_params_init(&e, 999), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_params_init(&c, 0), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_model_params_init(&m, 2), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_params_init(&c, 3), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_model_params_init(&m, 3), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_train_params_init(&t, 7), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_train_params_init(&t, 4), MRNN_ERR_INVALID_ARG);
+    /* Version 1 of the train params ends after log_path: init writes nothing past it. */
+    {
+        const size_t v1_size = offsetof(mrnn_train_params, log_path) + sizeof(const char *);
+        union {
+            mrnn_train_params p;
+            unsigned char bytes[sizeof(mrnn_train_params)];
+        } u;
+        memset(u.bytes, 0xA5, sizeof u.bytes);
+        ck_assert_int_eq(mrnn_train_params_init(&u.p, 1), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_uint_eq(u.p.seq_len, 64);
+        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        /* Version 2 ends after input_dropout: init(2) leaves the data-parallel fields alone. */
+        const size_t v2_size = offsetof(mrnn_train_params, input_dropout) + sizeof(float);
+        memset(u.bytes, 0xA5, sizeof u.bytes);
+        ck_assert_int_eq(mrnn_train_params_init(&u.p, 2), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, 2);
+        ck_assert(u.p.input_dropout == 0.0f);
+        for (size_t i = v2_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        ck_assert_int_eq(mrnn_train_params_init(&t, MRNN_TRAIN_PARAMS_VERSION), MRNN_OK);
+        ck_assert(t.input_dropout == 0.0f);
+    }
     ASSERT_FAILS(mrnn_encoding_params_init(NULL, MRNN_ENCODING_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_params_init(NULL, MRNN_CORPUS_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_model_params_init(NULL, MRNN_MODEL_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
@@ -167,6 +276,11 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_corpus_save(NULL, "/tmp/x.mrc"), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_load(NULL, "/tmp/x.mrc"), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_load(&c, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_map(NULL, "/tmp/x.mrc"), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_map(&c, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_map(&c, "/nonexistent/x.mrc"), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/x.mrc") != NULL);
+    ck_assert_ptr_null(c);
     ASSERT_FAILS(mrnn_tokens_write_midi(NULL, NULL, 0, "/tmp/x.mid", 120, 0), MRNN_ERR_INVALID_ARG);
 
     ck_assert_int_eq(mrnn_corpus_create(&c, NULL, NULL), MRNN_OK);
@@ -178,6 +292,28 @@ START_TEST(test_null_handles_corpus)
     ASSERT_FAILS(mrnn_corpus_stats_get(c, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_get_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG); /* no file yet */
     ASSERT_FAILS(mrnn_corpus_file_report(c, 0, &r), MRNN_ERR_INVALID_ARG);
+    mrnn_instrument_report ir;
+    ASSERT_FAILS(mrnn_instrument_report_init(NULL, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_report_init(&ir, 0), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_instrument_report_init(&ir, MRNN_INSTRUMENT_REPORT_VERSION), MRNN_OK);
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(NULL, 0, &ir), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(c, 0, NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_get_file_instruments(c, 0, &ir), MRNN_ERR_INVALID_ARG); /* no file yet */
+    uint32_t mask[MRNN_INSTRUMENT_MASK_WORDS];
+    ASSERT_FAILS(mrnn_instrument_parse(NULL, mask), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_parse("bass", NULL), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_instrument_parse("bass,nothing", mask), MRNN_ERR_UNKNOWN_TOKEN);
+    ck_assert_ptr_null(mrnn_instrument_name(MRNN_INSTRUMENT_COUNT));
+    mrnn_music_instruments mi;
+    ASSERT_FAILS(mrnn_music_instruments_init(NULL, MRNN_MUSIC_INSTRUMENTS_VERSION), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_instruments_init(&mi, 7), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_music_instruments_init(&mi, MRNN_MUSIC_INSTRUMENTS_VERSION), MRNN_OK);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 0, &mi), MRNN_ERR_EMPTY);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 1, &mi), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_music_instruments_compute(NULL, 1, NULL), MRNN_ERR_INVALID_ARG);
+    const char *missing[] = {"/nonexistent/x.mid"};
+    ASSERT_FAILS(mrnn_music_instruments_compute(missing, 1, &mi), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "/nonexistent/x.mid") != NULL);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, &ids, &n, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_piece_tokens(c, 0, NULL, NULL, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_save(c, NULL), MRNN_ERR_INVALID_ARG);
@@ -230,6 +366,67 @@ START_TEST(test_null_handles_model)
     p.num_layers = 8;
     ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_LIMIT);
     ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 2, NULL), MRNN_ERR_INVALID_ARG); /* styles NULL but count 2 */
+    /* The NADE frame output: only for pianoroll (v is notechord), and with a sane size. */
+    mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+    ck_assert_uint_eq(p.frame_output, MRNN_FRAME_OUTPUT_INDEPENDENT);
+    ck_assert_uint_eq(p.nade_hidden, 150);
+    p.frame_output = MRNN_FRAME_OUTPUT_NADE;
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "pianoroll") != NULL);
+    p.frame_output = 2;
+    ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "frame_output") != NULL);
+    {
+        mrnn_encoding_params re;
+        mrnn_encoding_params_init(&re, MRNN_ENCODING_PARAMS_VERSION);
+        re.encoding = MRNN_ENCODING_PIANOROLL;
+        mrnn_vocab *rv = NULL;
+        ck_assert_int_eq(mrnn_vocab_create(&rv, &re), MRNN_OK);
+        mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
+        p.embed_size = 4;
+        p.hidden_size = 8;
+        p.frame_output = MRNN_FRAME_OUTPUT_NADE;
+        p.nade_hidden = 0;
+        ASSERT_FAILS(mrnn_model_create(&m, rv, NULL, 0, &p), MRNN_ERR_INVALID_ARG);
+        ck_assert(strstr(mrnn_last_error(), "nade_hidden") != NULL);
+        p.nade_hidden = 6;
+        ck_assert_int_eq(mrnn_model_create(&m, rv, NULL, 0, &p), MRNN_OK);
+        mrnn_model_params got;
+        mrnn_model_params_init(&got, MRNN_MODEL_PARAMS_VERSION);
+        ck_assert_int_eq(mrnn_model_get_params(m, &got), MRNN_OK);
+        ck_assert_uint_eq(got.frame_output, MRNN_FRAME_OUTPUT_NADE);
+        ck_assert_uint_eq(got.nade_hidden, 6);
+        mrnn_model_free(m);
+        mrnn_vocab_free(rv);
+    }
+
+    /* A program built against the version-1 header passes a struct that ends after init_seed:
+     * init and get_params must not write past it, create must not read past it (the bytes after
+     * it are garbage here, which as a frame_output would be refused). */
+    {
+        const size_t v1_size = offsetof(mrnn_model_params, init_seed) + sizeof(uint64_t);
+        union {
+            mrnn_model_params p;
+            unsigned char bytes[sizeof(mrnn_model_params)];
+        } u;
+        memset(u.bytes, 0xA5, sizeof u.bytes);
+        ck_assert_int_eq(mrnn_model_params_init(&u.p, 1), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_uint_eq(u.p.num_layers, 2);
+        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        u.p.embed_size = 4;
+        u.p.hidden_size = 8;
+        ck_assert_msg(mrnn_model_create(&m, v, NULL, 0, &u.p) == MRNN_OK, "%s", mrnn_last_error());
+        memset(u.bytes, 0xA5, sizeof u.bytes);
+        u.p.version = 1;
+        ck_assert_int_eq(mrnn_model_get_params(m, &u.p), MRNN_OK);
+        ck_assert_uint_eq(u.p.version, 1);
+        ck_assert_uint_eq(u.p.hidden_size, 8);
+        for (size_t i = v1_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+        mrnn_model_free(m);
+        u.p.version = 9;
+        ASSERT_FAILS(mrnn_model_create(&m, v, NULL, 0, &u.p), MRNN_ERR_INVALID_ARG);
+    }
 
     /* Training or evaluating on an unfinished corpus is a state error; bad train params are named. */
     mrnn_model_params_init(&p, MRNN_MODEL_PARAMS_VERSION);
@@ -340,12 +537,13 @@ START_TEST(test_null_handles_sampler)
     mrnn_sampler_free(s);
 
     /* A program built against the version-1 header passes a struct that ends after include_primer,
-     * one built against version 2 a struct that ends after weight_format: init must not write past
-     * it, and create must not read past it (the bytes after it are garbage here, which as a
-     * weight_format or a thread count would be refused). */
-    for (uint32_t version = 1; version <= 2; version++) {
-        const size_t old_size = version == 1 ? offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t)
-                                             : offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t);
+     * one built against version 2 a struct that ends after weight_format, version 3 after threads:
+     * init must not write past it, and create must not read past it (the bytes after it are
+     * garbage here, which as a weight_format, a thread count or an instrument mask would be refused). */
+    for (uint32_t version = 1; version <= 3; version++) {
+        const size_t old_size = version == 1   ? offsetof(mrnn_sampler_params, include_primer) + sizeof(int32_t)
+                                : version == 2 ? offsetof(mrnn_sampler_params, weight_format) + sizeof(uint32_t)
+                                               : offsetof(mrnn_sampler_params, threads) + sizeof(uint32_t);
         union {
             mrnn_sampler_params p;
             unsigned char bytes[sizeof(mrnn_sampler_params)];
@@ -567,6 +765,8 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_version);
     tcase_add_test(tc, test_status_strings);
     tcase_add_test(tc, test_last_error_is_per_thread);
+    tcase_add_test(tc, test_corpus_params_version_1_still_works);
+    tcase_add_test(tc, test_train_params_version_1_still_works);
     tcase_add_test(tc, test_params_init_rejects_bad_version);
     tcase_add_test(tc, test_defaults_are_documented_values);
     tcase_add_test(tc, test_null_handles_vocab);

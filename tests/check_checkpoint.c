@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "fileio.h"
 #include "model.h"
 #include "test_main.h"
 #include "test_util.h"
@@ -76,6 +77,102 @@ START_TEST(round_trip_every_encoding)
 }
 END_TEST
 
+static mrnn_status load_model(const char *path)
+{
+    mrnn_model *m = NULL;
+    mrnn_status st = mrnn_model_load(&m, path);
+    ck_assert(st == MRNN_OK || m == NULL);
+    mrnn_model_free(m);
+    return st;
+}
+
+static uint32_t file_format(const char *path)
+{
+    unsigned char head[12];
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fread(head, 1, sizeof head, f), sizeof head);
+    fclose(f);
+    return (uint32_t)head[8] | (uint32_t)head[9] << 8 | (uint32_t)head[10] << 16 | (uint32_t)head[11] << 24;
+}
+
+/* A NADE model travels as format 3 (frame output, NADE size, its weights), with its training
+ * state; a model with independent outputs is still written as format 2, which older libraries
+ * read. A format-3 file with a frame output this library does not know is refused as corrupt. */
+START_TEST(nade_round_trip_and_formats)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PIANOROLL;
+    mrnn_vocab *v = NULL;
+    ck_assert_int_eq(mrnn_vocab_create(&v, &enc), MRNN_OK);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 6;
+    mp.hidden_size = 10;
+    mp.frame_output = MRNN_FRAME_OUTPUT_NADE;
+    mp.nade_hidden = 7;
+    mp.init_seed = 5;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    ck_assert_uint_eq(m->cfg.loss, MRNN__LOSS_NADE);
+    ck_assert_ptr_nonnull(m->w.nade_v);
+    /* the NADE's weights are the last of the block */
+    ck_assert_ptr_eq(m->w.nade_v + 88 * 7, m->weights + m->n_params);
+    ck_assert_int_eq(mrnn__model_alloc_optimizer(m), MRNN_OK);
+    for (size_t i = 0; i < m->n_params; i++) m->adam_m[i] = (float)i;
+    char *tmp = test_tmpdir();
+    char path[4200];
+    TEST_PATH(path, "%s/m.mrm", tmp);
+    ck_assert_int_eq(mrnn_model_save(m, path, MRNN_SAVE_TRAINING_STATE), MRNN_OK);
+    ck_assert_uint_eq(file_format(path), 3);
+    mrnn_model *l = NULL;
+    ck_assert_msg(mrnn_model_load(&l, path) == MRNN_OK, "%s", mrnn_last_error());
+    assert_same_model(m, l);
+    ck_assert_uint_eq(l->cfg.loss, MRNN__LOSS_NADE);
+    ck_assert_uint_eq(l->cfg.nade_hidden, 7);
+    ck_assert_mem_eq(m->adam_m, l->adam_m, m->n_params * sizeof(float));
+    mrnn_model_free(l);
+    test_corruptions(path, load_model);
+
+    /* frame_output is the u32 right after the format's first 36 bytes: make it unknown (the CRC
+     * is fixed up, so only the field is wrong). */
+    {
+        FILE *f = fopen(path, "rb");
+        fseek(f, 0, SEEK_END);
+        long len = ftell(f);
+        rewind(f);
+        unsigned char *d = malloc((size_t)len);
+        ck_assert_uint_eq(fread(d, 1, (size_t)len, f), (size_t)len);
+        fclose(f);
+        ck_assert_uint_eq(d[36], MRNN_FRAME_OUTPUT_NADE);
+        d[36] = 9;
+        uint32_t crc = mrnn__crc32(0, d, (size_t)len - 4);
+        for (int k = 0; k < 4; k++) d[len - 4 + k] = (unsigned char)(crc >> (8 * k));
+        f = fopen(path, "wb");
+        fwrite(d, 1, (size_t)len, f);
+        fclose(f);
+        free(d);
+        ck_assert_int_eq(load_model(path), MRNN_ERR_FORMAT);
+        ck_assert_msg(strstr(mrnn_last_error(), "frame_output") != NULL, "%s", mrnn_last_error());
+    }
+
+    mrnn_model_free(m);
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 6;
+    mp.hidden_size = 10;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_save(m, path, 0), MRNN_OK);
+    ck_assert_uint_eq(file_format(path), 2);
+    ck_assert_int_eq(mrnn_model_load(&l, path), MRNN_OK);
+    assert_same_model(m, l);
+    mrnn_model_free(l);
+    mrnn_model_free(m);
+    mrnn_vocab_free(v);
+    test_rmdir(tmp);
+}
+END_TEST
+
 START_TEST(training_state_travels)
 {
     mrnn_model *m = styled_model(MRNN_ENCODING_PERFORMANCE);
@@ -107,15 +204,6 @@ START_TEST(training_state_travels)
     test_rmdir(tmp);
 }
 END_TEST
-
-static mrnn_status load_model(const char *path)
-{
-    mrnn_model *m = NULL;
-    mrnn_status st = mrnn_model_load(&m, path);
-    ck_assert(st == MRNN_OK || m == NULL);
-    mrnn_model_free(m);
-    return st;
-}
 
 START_TEST(corrupt_files_are_refused)
 {
@@ -196,6 +284,7 @@ static Suite *make_suite(void)
     tcase_set_timeout(t, 300);
     tcase_add_test(t, round_trip_every_encoding);
     tcase_add_test(t, training_state_travels);
+    tcase_add_test(t, nade_round_trip_and_formats);
     tcase_add_test(t, corrupt_files_are_refused);
     tcase_add_test(t, non_finite_weights_are_refused);
     tcase_add_test(t, killed_during_save_leaves_a_loadable_file);

@@ -1,13 +1,23 @@
 /* Corpus: reading folders of real MIDI files in every encoding, the JSB benchmark frames, splits,
  * augmentation, style labels, reports of bad files, and the corpus file format. */
+#include <malloc.h>
 #include <math.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include "corpus.h"
+#include "dir_walk.h"
 #include "encoding.h"
 #include "midi.h"
 #include "piece.h"
 #include "test_main.h"
 #include "test_util.h"
+
+static mrnn_status map_corpus(const char *path);
 
 #define OPENMSX_FILES 31
 
@@ -63,6 +73,177 @@ static int *json_split(const char *json, const char *split, size_t *n_out)
     *n_out = n;
     return out;
 }
+
+/* The folder walk has no recursion and holds one descriptor at a time: a tree 600 folders deep
+ * (deeper than the old recursive walk went) and a folder of 100 000 entries are listed completely,
+ * in sorted order, and no descriptor is left open. */
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n;
+}
+
+START_TEST(folder_walk_is_deep_wide_and_closes_folders)
+{
+    char *dir = test_tmpdir();
+    char path[8192];
+    size_t len = (size_t)snprintf(path, sizeof path, "%s", dir);
+    for (int depth = 0; depth < 600; depth++) {
+        len += (size_t)snprintf(path + len, sizeof path - len, "/d");
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+    }
+    snprintf(path + len, sizeof path - len, "/bottom.mid");
+    test_write(path, "x", 1);
+    char wide[4200];
+    TEST_PATH(wide, "%s/wide", dir);
+    ck_assert_int_eq(mkdir(wide, 0700), 0);
+    enum { N_WIDE = 100000 };
+    for (int i = 0; i < N_WIDE; i++) {
+        char f[4300];
+        /* every tenth entry is a MIDI name; the rest must be passed over */
+        TEST_PATH(f, "%s/%06d.%s", wide, i, i % 10 ? "txt" : "mid");
+        FILE *fp = fopen(f, "w");
+        ck_assert_ptr_nonnull(fp);
+        fclose(fp);
+    }
+    int fds = open_fds();
+    mrnn__path_list l = {0};
+    ck_assert_msg(mrnn__dir_walk(dir, &l) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(open_fds(), fds);
+    ck_assert_uint_eq(l.n, 1 + N_WIDE / 10);
+    ck_assert_str_eq(l.rel[N_WIDE / 10], "wide/099990.mid");
+    for (size_t i = 1; i + 1 < l.n; i++) ck_assert_int_lt(strcmp(l.rel[i - 1], l.rel[i]), 0);
+    ck_assert_uint_eq(strlen(l.rel[0]), 600 * 2 + strlen("bottom.mid")); /* "d/d/.../bottom.mid" sorts first */
+    mrnn__path_list_free(&l);
+
+    /* A folder that cannot be listed is named in the error. */
+    TEST_PATH(path, "%s/nope", dir);
+    ck_assert_int_eq(mrnn__dir_walk(path, &l), MRNN_ERR_IO);
+    ck_assert(strstr(mrnn_last_error(), "nope") != NULL);
+    ck_assert_int_eq(open_fds(), fds);
+    test_rmdir(dir);
+}
+END_TEST
+
+/* A corpus bigger than the address space the process may use (setrlimit RLIMIT_AS, as `ulimit -v`
+ * sets it) cannot be loaded, but can be mapped and trained on: the loader needs the file and the
+ * token array in memory (twice the tokens), the mapped corpus a mapping of the tokens alone.
+ * In a child process, so that the cap does not outlive the test; not under ASan or valgrind, whose
+ * shadow memory needs far more address space than any cap here. */
+static long vm_size_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %ld kB", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
+START_TEST(out_of_core_corpus_trains_under_an_address_space_cap)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return;
+#endif
+    if (getenv("MRNN_UNDER_VALGRIND")) return;
+    enum { PIECE = 1 << 20, PIECES = 32 }; /* 32 Mi tokens: a 128 MiB file */
+    char *dir = test_tmpdir();
+    char path[4200];
+    TEST_PATH(path, "%s/big.mrc", dir);
+    {
+        mrnn_encoding_params enc;
+        mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+        enc.encoding = MRNN_ENCODING_PERFORMANCE;
+        mrnn_corpus_params cp;
+        mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+        mrnn_corpus *c = NULL;
+        ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
+        c->files = calloc(1, sizeof *c->files);
+        c->files[0].path = strdup("synthetic");
+        c->files[0].reason = strdup("");
+        c->n_files = c->cap_files = 1;
+        uint32_t *ids = malloc((size_t)PIECE * sizeof *ids);
+        ck_assert_ptr_nonnull(ids);
+        for (int p = 0; p < PIECES; p++) {
+            for (size_t i = 0; i < PIECE; i++) ids[i] = (uint32_t)((i * 7 + (size_t)p) % 388);
+            mrnn__corpus_piece meta = {0};
+            meta.n_steps = PIECE;
+            meta.split = MRNN_SPLIT_TRAIN;
+            meta.style = -1;
+            ck_assert_int_eq(mrnn__corpus_append_piece(c, &meta, ids, PIECE), MRNN_OK);
+        }
+        free(ids);
+        ck_assert_msg(mrnn_corpus_save(c, path) == MRNN_OK, "%s", mrnn_last_error());
+        mrnn_corpus_free(c);
+    }
+    const long file_kb = (long)PIECE * PIECES * 4 / 1024;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* One malloc arena: a new one reserves 128 MiB of address space at once (glibc). */
+        mallopt(M_ARENA_MAX, 1);
+        /* OpenBLAS allocates its work buffers (128 MiB each here) on first use and retries for ever
+         * when that fails. A real program has them from earlier work: a step on a tiny corpus first. */
+        mrnn_train_params tp;
+        mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
+        tp.max_steps = 1;
+        tp.seq_len = 16;
+        tp.batch_size = 4;
+        tp.threads = 1;
+        tp.valid_every = 0;
+        mrnn_model_params mp;
+        mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+        mp.embed_size = 8;
+        mp.hidden_size = 16;
+        mp.num_layers = 1;
+        {
+            mrnn_corpus *small = test_small_corpus(MRNN_ENCODING_PERFORMANCE, 0);
+            mrnn_model *m = NULL;
+            if (mrnn_model_create(&m, mrnn_corpus_vocab(small), NULL, 0, &mp) != MRNN_OK ||
+                mrnn_model_train(m, small, &tp, NULL, NULL) != MRNN_OK)
+                _exit(9);
+            mrnn_model_free(m);
+            mrnn_corpus_free(small);
+        }
+        /* Room for the mapping and 50 % more, not for the loader's two copies. */
+        long cap_kb = vm_size_kb() + file_kb * 3 / 2;
+        struct rlimit rl = {(rlim_t)cap_kb * 1024, (rlim_t)cap_kb * 1024};
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(10);
+        mrnn_corpus *c = NULL;
+        if (mrnn_corpus_load(&c, path) != MRNN_ERR_NOMEM) _exit(11); /* the cap bites the loader */
+        if (mrnn_corpus_map(&c, path) != MRNN_OK) _exit(12);
+        if (mrnn_corpus_piece_count(c) != PIECES) _exit(13);
+        mrnn_model *m = NULL;
+        if (mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp) != MRNN_OK) _exit(14);
+        tp.max_steps = 3;
+        if (mrnn_model_train(m, c, &tp, NULL, NULL) != MRNN_OK) _exit(15);
+        mrnn_model_free(m);
+        mrnn_corpus_free(c);
+        _exit(0);
+    }
+    /* A child stuck in an allocation loop (OpenBLAS retries failed allocations for ever) fails the
+     * test after a minute instead of hanging it. */
+    int status = 0;
+    pid_t done = 0;
+    for (int tick = 0; tick < 1200 && (done = waitpid(pid, &status, WNOHANG)) == 0; tick++) usleep(50000);
+    if (done == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        ck_abort_msg("the child under the address-space cap did not finish in 60 s");
+    }
+    ck_assert_int_eq(done, pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed at check %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    test_rmdir(dir);
+}
+END_TEST
 
 START_TEST(jsb_pianoroll_frames_match_the_benchmark)
 {
@@ -257,6 +438,50 @@ START_TEST(normalize_key_moves_pieces_to_c)
 }
 END_TEST
 
+/* MRNN_KEY_TONIC_C: the tonic on C for minor pieces too (C minor, not A minor). */
+START_TEST(normalize_key_tonic_c)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PERFORMANCE;
+    enc.normalize_key = MRNN_KEY_TONIC_C;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, default_corpus()), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    int on_c = 0, minor_on_c = 0;
+    uint32_t n_pieces = mrnn_corpus_piece_count(c);
+    for (uint32_t i = 0; i < n_pieces; i++) {
+        const uint32_t *ids;
+        size_t n;
+        mrnn_corpus_piece_tokens(c, i, &ids, &n, NULL, NULL);
+        mrnn__steps steps;
+        mrnn__steps_init(&steps);
+        mrnn__piece p;
+        mrnn__piece_init(&p);
+        ck_assert_int_eq(mrnn__steps_from_flat(&steps, ids, n, 0), MRNN_OK);
+        ck_assert_int_eq(mrnn__decode(mrnn_corpus_vocab(c), &steps, &p), MRNN_OK);
+        int tonic, minor;
+        mrnn__piece_key_shift(&p, &tonic, &minor);
+        /* re-estimated on the encoded notes: near ties may flip, so most, not all */
+        on_c += tonic == 0;
+        minor_on_c += tonic == 0 && minor;
+        ck_assert_int_eq(mrnn__piece_normalize_shift(&p, MRNN_KEY_TONIC_C) == 0, tonic == 0);
+        ck_assert_int_eq(mrnn__piece_normalize_shift(&p, MRNN_KEY_AS_WRITTEN), 0);
+        mrnn__piece_free(&p);
+        mrnn__steps_free(&steps);
+    }
+    ck_assert_msg(on_c >= (int)n_pieces - 4, "only %d of %u pieces have their tonic on C", on_c, n_pieces);
+    ck_assert_int_gt(minor_on_c, 0); /* minor pieces went to C minor, not A minor */
+    /* A mode this library does not know is refused, naming the field. */
+    enc.normalize_key = 3;
+    mrnn_corpus *bad = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&bad, &enc, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "normalize_key") != NULL);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
 START_TEST(default_corpus_notechord) { default_corpus_in(MRNN_ENCODING_NOTECHORD, 4); }
 END_TEST
 START_TEST(default_corpus_performance) { default_corpus_in(MRNN_ENCODING_PERFORMANCE, 4); }
@@ -429,6 +654,15 @@ static mrnn_status load_corpus(const char *path)
     return st;
 }
 
+static mrnn_status map_corpus(const char *path)
+{
+    mrnn_corpus *c = NULL;
+    mrnn_status st = mrnn_corpus_map(&c, path);
+    ck_assert(st == MRNN_OK || c == NULL);
+    mrnn_corpus_free(c);
+    return st;
+}
+
 START_TEST(corpus_file_round_trip_and_corruption)
 {
     char *tmp = make_style_tree();
@@ -459,6 +693,24 @@ START_TEST(corpus_file_round_trip_and_corruption)
     /* A loaded corpus is finished: it takes no more files. */
     ck_assert_int_eq(mrnn_corpus_add_file(l, path, NULL), MRNN_ERR_STATE);
     test_corruptions(path, load_corpus);
+
+    /* Out of core: the same corpus, its tokens in a mapping; the same refusals of damaged files. */
+    mrnn_corpus *m = NULL;
+    ck_assert_msg(mrnn_corpus_map(&m, path) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_ptr_nonnull(m->map);
+    mrnn_corpus_stats_get(m, &b);
+    ck_assert_mem_eq(&a, &b, sizeof a);
+    for (uint32_t i = 0; i < mrnn_corpus_piece_count(c); i++) {
+        const uint32_t *x, *y;
+        size_t nx, ny;
+        mrnn_corpus_piece_tokens(c, i, &x, &nx, NULL, NULL);
+        mrnn_corpus_piece_tokens(m, i, &y, &ny, NULL, NULL);
+        ck_assert_uint_eq(nx, ny);
+        ck_assert_mem_eq(x, y, nx * sizeof *x);
+    }
+    ck_assert_int_eq(mrnn_corpus_add_file(m, path, NULL), MRNN_ERR_STATE);
+    mrnn_corpus_free(m);
+    test_corruptions(path, map_corpus);
     mrnn_corpus_free(l);
     mrnn_corpus_free(c);
     test_rmdir(tmp);
@@ -498,6 +750,38 @@ START_TEST(one_step_piece_is_rejected_as_too_short)
 }
 END_TEST
 
+/* A file without notes is refused by every encoding, with the same status and reason (pianoroll
+ * used to accept it as silent frames). */
+START_TEST(piece_without_notes_is_refused_alike)
+{
+    char *tmp = test_tmpdir();
+    char path[4200];
+    TEST_PATH(path, "%s/silence.mid", tmp);
+    mrnn__piece p;
+    mrnn__piece_init(&p);
+    p.end_q = 16;
+    mrnn__piece_update_seconds(&p);
+    ck_assert_int_eq(mrnn__midi_write_file(path, &p, NULL), MRNN_OK);
+    mrnn__piece_free(&p);
+    static const uint32_t encodings[] = {MRNN_ENCODING_NOTECHORD, MRNN_ENCODING_PERFORMANCE, MRNN_ENCODING_PIANOROLL};
+    char first[1024] = "";
+    for (int k = 0; k < 3; k++) {
+        mrnn_encoding_params enc;
+        mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+        enc.encoding = encodings[k];
+        mrnn_corpus *c = NULL;
+        ck_assert_int_eq(mrnn_corpus_create(&c, &enc, NULL), MRNN_OK);
+        ck_assert_int_eq(mrnn_corpus_add_file(c, path, NULL), MRNN_ERR_EMPTY);
+        ck_assert_msg(strstr(mrnn_last_error(), "no notes") && strstr(mrnn_last_error(), "silence.mid"), "%s",
+                      mrnn_last_error());
+        if (k == 0) snprintf(first, sizeof first, "%s", mrnn_last_error());
+        else ck_assert_str_eq(mrnn_last_error(), first);
+        mrnn_corpus_free(c);
+    }
+    test_rmdir(tmp);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("corpus");
@@ -506,6 +790,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, jsb_pianoroll_frames_match_the_benchmark);
     tcase_add_test(t, jsb_round_trip_every_encoding);
     tcase_add_test(t, normalize_key_moves_pieces_to_c);
+    tcase_add_test(t, normalize_key_tonic_c);
+    tcase_add_test(t, piece_without_notes_is_refused_alike);
     tcase_add_test(t, default_corpus_notechord);
     tcase_add_test(t, default_corpus_performance);
     tcase_add_test(t, default_corpus_pianoroll);
@@ -515,6 +801,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, bad_files_are_skipped_with_reasons);
     tcase_add_test(t, one_step_piece_is_rejected_as_too_short);
     tcase_add_test(t, corpus_file_round_trip_and_corruption);
+    tcase_add_test(t, folder_walk_is_deep_wide_and_closes_folders);
+    tcase_add_test(t, out_of_core_corpus_trains_under_an_address_space_cap);
     suite_add_tcase(s, t);
     return s;
 }

@@ -47,7 +47,7 @@ END_TEST
 static void check_matmul(int isa, int E, int H, int V, int B, int bf16)
 {
     /* more tokens than the projected-embedding table is made for: layer 0 packs W_ih too */
-    mrnn__net_config cfg = {(uint32_t)(8 * E + V), (uint32_t)V, 0, (uint32_t)E, (uint32_t)H, 1, 0, 0.0f};
+    mrnn__net_config cfg = {(uint32_t)(8 * E + V), (uint32_t)V, 0, (uint32_t)E, (uint32_t)H, 1, 0, 0.0f, 0};
     size_t n = mrnn__net_param_count(&cfg);
     float *block = mrnn__malloc(n * sizeof(float));
     ck_assert(block != NULL);
@@ -110,10 +110,51 @@ static void check_matmul(int isa, int E, int H, int V, int B, int bf16)
     mrnn__free(block);
 }
 
+/* c += aᵀ · x (the weight-gradient product) against a double-precision sum, on every kernel this
+ * CPU runs: gates not a multiple of the tiles' 4 or 6, inputs with and without a tail past the
+ * whole tiles, rows past one chunk of 256, strides wider than the rows. */
+START_TEST(test_atb_matches_reference)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {7, 19, 100}, {13, 64, 300}, {64, 80, 257}, {6, 16, 513}};
+    for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const int ng = shapes[s][0], ni = shapes[s][1], n = shapes[s][2];
+            const size_t lda = (size_t)ng + 3, ldx = (size_t)ni + 5, ldc = (size_t)ni + 2;
+            float *a = malloc((size_t)n * lda * sizeof *a), *x = malloc((size_t)n * ldx * sizeof *x);
+            float *c = malloc((size_t)ng * ldc * sizeof *c);
+            ck_assert(a && x && c);
+            mrnn__rng r;
+            mrnn__rng_seed(&r, 40 + (uint64_t)s);
+            for (size_t k = 0; k < (size_t)n * lda; k++) a[k] = (float)(mrnn__rng_uniform(&r) - 0.5);
+            for (size_t k = 0; k < (size_t)n * ldx; k++) x[k] = (float)(mrnn__rng_uniform(&r) - 0.5);
+            for (size_t k = 0; k < (size_t)ng * ldc; k++) c[k] = (float)(mrnn__rng_uniform(&r) - 0.5);
+            float *c0 = malloc((size_t)ng * ldc * sizeof *c0);
+            ck_assert(c0);
+            memcpy(c0, c, (size_t)ng * ldc * sizeof *c0);
+            mrnn__atb(isa, ng, ni, n, a, lda, x, ldx, c, ldc);
+            for (int g = 0; g < ng; g++) {
+                for (int i = 0; i < ni; i++) {
+                    double ref = c0[(size_t)g * ldc + (size_t)i];
+                    for (int k = 0; k < n; k++) ref += (double)a[(size_t)k * lda + (size_t)g] * x[(size_t)k * ldx + (size_t)i];
+                    ck_assert_msg(fabs(c[(size_t)g * ldc + (size_t)i] - ref) < 1e-5 * (1 + sqrt((double)n)),
+                                  "isa %d, %dx%dx%d: c[%d][%d] = %g, expected %g", isa, ng, ni, n, g, i,
+                                  (double)c[(size_t)g * ldc + (size_t)i], ref);
+                }
+                for (size_t i = (size_t)ni; i < ldc; i++) /* the padding of c's rows is left alone */
+                    ck_assert(c[(size_t)g * ldc + i] == c0[(size_t)g * ldc + i]);
+            }
+            free(a);
+            free(x);
+            free(c);
+            free(c0);
+        }
+}
+END_TEST
+
 START_TEST(test_matmul_matches_reference)
 {
-    static const int shapes[][3] = {{5, 3, 7}, {16, 16, 64}, {37, 21, 100}, {128, 64, 388}};
-    static const int lanes[] = {1, 2, 3, 4, 5, 16, 17};
+    static const int shapes[][3] = {{5, 3, 7}, {16, 16, 64}, {37, 21, 100}, {128, 64, 388}, {200, 150, 50}}; /* K = 350: two chunks of the AVX2 kernel */
+    static const int lanes[] = {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 17}; /* every tile and tail of each kernel */
     /* every instruction-set variant this CPU can run, not only the one picked at run time */
     for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
@@ -130,7 +171,7 @@ END_TEST
 static double step_difference(int bf16, int B, uint32_t V, uint32_t S, int expect_table)
 {
     const uint32_t E = 24, H = 40;
-    mrnn__net_config cfg = {V, V, S, E, H, 2, 0, 0.0f};
+    mrnn__net_config cfg = {V, V, S, E, H, 2, 0, 0.0f, 0};
     size_t n = mrnn__net_param_count(&cfg);
     float *block = mrnn__malloc(n * sizeof(float));
     mrnn__net_params w;
@@ -200,6 +241,7 @@ static Suite *make_suite(void)
     TCase *tc = tcase_create("packed");
     tcase_add_test(tc, test_bf16_rounding);
     tcase_add_test(tc, test_matmul_matches_reference);
+    tcase_add_test(tc, test_atb_matches_reference);
     tcase_add_test(tc, test_step_through_copy);
     suite_add_tcase(s, tc);
     return s;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "batcher.h"
 #include "model.h"
 #include "test_main.h"
 #include "test_util.h"
@@ -108,6 +109,147 @@ START_TEST(pianoroll_model_trains)
     ck_assert_double_gt(before.nll, 40.0);
     ck_assert_double_lt(after.nll, 0.5 * before.nll);
     mrnn_model_free(m);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
+/* The NADE frame output learns, and scores far below independent keys' 88 log 2 untrained:
+ * its untrained NLL is about the same (each key still near 1/2), trained it must fall. Its
+ * evaluation is the exact joint NLL, so frames' probabilities are comparable with the
+ * independent model's on the same split. */
+START_TEST(pianoroll_nade_model_trains)
+{
+    mrnn_corpus *c = small_corpus(MRNN_ENCODING_PIANOROLL);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 16;
+    mp.hidden_size = 32;
+    mp.frame_output = MRNN_FRAME_OUTPUT_NADE;
+    mp.nade_hidden = 24;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+    mrnn_eval_result before, after;
+    ck_assert_int_eq(mrnn_model_evaluate(m, c, MRNN_SPLIT_TRAIN, &before), MRNN_OK);
+    ck_assert_double_gt(before.nll, 40.0);
+    mrnn_train_params tp = small_training(150);
+    ck_assert_msg(mrnn_model_train(m, c, &tp, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(mrnn_model_evaluate(m, c, MRNN_SPLIT_TRAIN, &after), MRNN_OK);
+    ck_assert_double_lt(after.nll, 0.5 * before.nll);
+    ck_assert_double_eq_tol(after.perplexity, exp(after.nll / 88.0), 1e-6 * after.perplexity);
+    mrnn_corpus_stats s;
+    mrnn_corpus_get_stats(c, &s);
+    ck_assert_uint_eq(after.n_scored, s.n_steps[MRNN_SPLIT_TRAIN] - s.n_pieces[MRNN_SPLIT_TRAIN]);
+    /* Training is reproducible at one thread. */
+    mrnn_model *m2 = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m2, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_train(m2, c, &tp, NULL, NULL), MRNN_OK);
+    ck_assert_mem_eq(m->weights, m2->weights, m->n_params * sizeof(float));
+    mrnn_model_free(m2);
+    mrnn_model_free(m);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
+/* The joint output on the benchmark-style encoding: frames of fixed seconds, pieces moved to the
+ * tonic C. The encoding is the corpus's business; the NADE sees 88-key frames either way. */
+START_TEST(nade_with_frame_seconds_and_tonic_c)
+{
+    const char *dir = getenv("MRNN_DEFAULT_CORPUS");
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PIANOROLL;
+    enc.frame_seconds = 0.25;
+    enc.normalize_key = MRNN_KEY_TONIC_C;
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.valid_fraction = 0;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
+    char path[4200];
+    TEST_PATH(path, "%s/%s", dir ? dir : "", "city_blues_redfarn.mid");
+    ck_assert_msg(mrnn_corpus_add_file(c, path, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 8;
+    mp.hidden_size = 16;
+    mp.frame_output = MRNN_FRAME_OUTPUT_NADE;
+    mp.nade_hidden = 8;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+    mrnn_eval_result before, after;
+    ck_assert_int_eq(mrnn_model_evaluate(m, c, MRNN_SPLIT_TRAIN, &before), MRNN_OK);
+    mrnn_train_params tp = small_training(40);
+    ck_assert_int_eq(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_evaluate(m, c, MRNN_SPLIT_TRAIN, &after), MRNN_OK);
+    ck_assert_double_lt(after.nll, before.nll);
+    mrnn_sampler_params sp;
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    mrnn_sampler *s = NULL;
+    ck_assert_int_eq(mrnn_sampler_create(&s, m, &sp), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_generate(s, 100, 4.0, NULL, NULL), MRNN_OK); /* 4 s = 16 frames of 0.25 s */
+    const uint32_t *ids;
+    size_t n, frames = 0;
+    ck_assert_int_eq(mrnn_sampler_tokens(s, 0, &ids, &n), MRNN_OK);
+    for (size_t k = 0; k < n; k++) frames += ids[k] == MRNN_FRAME_END;
+    ck_assert_uint_eq(frames, 16);
+    mrnn_sampler_free(s);
+    mrnn_model_free(m);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
+/* Input dropout: the batcher leaves input ids out (never targets), training with it differs from
+ * training without, and still learns; a version-1 train params struct (which has no such field;
+ * the bytes after it are garbage that as input_dropout would be refused) trains like version 2
+ * with the field at 0. */
+START_TEST(input_dropout_trains_and_old_params_work)
+{
+    mrnn_corpus *c = small_corpus(MRNN_ENCODING_PIANOROLL);
+    mrnn__batcher b;
+    ck_assert_int_eq(mrnn__batcher_init(&b, c, 16, 4, 0), MRNN_OK);
+    mrnn__rng r;
+    mrnn__rng_seed(&r, 3);
+    mrnn__batcher_sample(&b, &r);
+    uint32_t in_before = b.in_start[16 * 4], tgt_before = b.tgt_start[16 * 4];
+    ck_assert_uint_gt(in_before, 50);
+    mrnn__batcher_drop_inputs(&b, 0.5f, &r);
+    uint32_t in_after = b.in_start[16 * 4];
+    ck_assert_uint_lt(in_after, in_before * 7 / 10);
+    ck_assert_uint_gt(in_after, in_before * 3 / 10);
+    ck_assert_uint_eq(b.tgt_start[16 * 4], tgt_before);
+    for (int row = 0; row < 16 * 4; row++) ck_assert_uint_le(b.in_start[row], b.in_start[row + 1]);
+    mrnn__batcher_free(&b);
+
+    mrnn_model *plain = small_model(c, 0.0f), *dropped = small_model(c, 0.0f), *old = small_model(c, 0.0f);
+    mrnn_train_params tp = small_training(60);
+    ck_assert_int_eq(mrnn_model_train(plain, c, &tp, NULL, NULL), MRNN_OK);
+    tp.input_dropout = 0.3f;
+    ck_assert_int_eq(mrnn_model_train(dropped, c, &tp, NULL, NULL), MRNN_OK);
+    ck_assert(memcmp(plain->weights, dropped->weights, plain->n_params * sizeof(float)) != 0);
+    mrnn_eval_result ed;
+    ck_assert_int_eq(mrnn_model_evaluate(dropped, c, MRNN_SPLIT_TRAIN, &ed), MRNN_OK);
+    ck_assert_double_lt(ed.nll, 40.0); /* untrained: about 61 */
+    union {
+        mrnn_train_params p;
+        unsigned char bytes[sizeof(mrnn_train_params)];
+    } u;
+    memset(u.bytes, 0xFF, sizeof u.bytes);
+    ck_assert_int_eq(mrnn_train_params_init(&u.p, 1), MRNN_OK);
+    u.p.seq_len = 16;
+    u.p.batch_size = 4;
+    u.p.learning_rate = 0.01f;
+    u.p.max_steps = 60;
+    u.p.valid_every = 0;
+    u.p.threads = 1;
+    ck_assert_msg(mrnn_model_train(old, c, &u.p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_mem_eq(plain->weights, old->weights, plain->n_params * sizeof(float));
+    tp.input_dropout = 1.0f;
+    ck_assert_int_eq(mrnn_model_train(old, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "input_dropout") != NULL);
+    mrnn_model_free(plain);
+    mrnn_model_free(dropped);
+    mrnn_model_free(old);
     mrnn_corpus_free(c);
 }
 END_TEST
@@ -223,6 +365,9 @@ static Suite *make_suite(void)
     tcase_set_timeout(t, 600);
     tcase_add_test(t, training_lowers_the_loss);
     tcase_add_test(t, pianoroll_model_trains);
+    tcase_add_test(t, pianoroll_nade_model_trains);
+    tcase_add_test(t, input_dropout_trains_and_old_params_work);
+    tcase_add_test(t, nade_with_frame_seconds_and_tonic_c);
     tcase_add_test(t, resume_continues_exactly);
     tcase_add_test(t, cancel_writes_a_checkpoint_and_log);
     tcase_add_test(t, mismatched_vocabulary_is_refused);

@@ -10,8 +10,10 @@
 
 #include "adam.h"
 #include "alloc.h"
+#include "compute.h"
 #include "loss.h"
 #include "network.h"
+#include "packed.h"
 #include "reference.h"
 #include "rng.h"
 #include "team.h"
@@ -27,7 +29,8 @@ typedef struct net {
 static void net_make(net *m, uint32_t n_tokens, uint32_t n_out, uint32_t n_styles, uint32_t E, uint32_t H,
                      uint32_t L, uint32_t loss, float dropout, uint64_t seed)
 {
-    m->cfg = (mrnn__net_config){n_tokens, n_out, n_styles, E, H, L, loss, dropout};
+    /* 5 NADE units: not a multiple of the kernel's 4-wide vectors. */
+    m->cfg = (mrnn__net_config){n_tokens, n_out, n_styles, E, H, L, loss, dropout, loss == MRNN__LOSS_NADE ? 5 : 0};
     m->n = mrnn__net_param_count(&m->cfg);
     m->wb = mrnn__malloc(m->n * sizeof(float));
     m->gb = mrnn__malloc(m->n * sizeof(float));
@@ -131,8 +134,13 @@ static int blocks_equal(const float *a, const float *b, size_t n)
     return memcmp(a, b, n * sizeof *a) == 0;
 }
 
-/* pack: MRNN__PACK_NEVER (OpenBLAS products) or MRNN__PACK_ALWAYS (packed weights). */
-static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H, int pack)
+static const char *loss_name(uint32_t loss)
+{
+    return loss == MRNN__LOSS_NADE ? "nade" : loss ? "sigmoid" : "softmax";
+}
+
+/* pack: MRNN__PACK_NEVER (OpenBLAS products) or MRNN__PACK_ALWAYS (packed weights, with kernel isa). */
+static void gradcheck_path(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H, int pack, int isa)
 {
     net m;
     net_make(&m, 6, 7, 3, E, H, 2, loss, dropout, 5 + loss);
@@ -148,7 +156,7 @@ static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t
     tbatch tb;
     batch_make(&tb, &m.cfg, T, B, 17 + loss);
     tb.mask[4] = 0.0f;
-    mrnn__net_workspace *ws = mrnn__net_workspace_new_pack(&m.cfg, T, B, pack);
+    mrnn__net_workspace *ws = mrnn__net_workspace_new_kernel(&m.cfg, T, B, pack, isa);
     ck_assert_ptr_nonnull(ws);
     float *gscratch = mrnn__malloc(m.n * sizeof(float));
 
@@ -173,9 +181,14 @@ static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t
         {"b1", m.w.layer[1].b, m.g.layer[1].b, 4 * H},
         {"w_out", m.w.w_out, m.g.w_out, 7 * H},
         {"b_out", m.w.b_out, m.g.b_out, 7},
+        {"nade_wu", m.w.nade_wu, m.g.nade_wu, loss == MRNN__LOSS_NADE ? 5 * H : 0},
+        {"nade_bh", m.w.nade_bh, m.g.nade_bh, loss == MRNN__LOSS_NADE ? 5 : 0},
+        {"nade_w", m.w.nade_w, m.g.nade_w, loss == MRNN__LOSS_NADE ? 7 * 5 : 0},
+        {"nade_v", m.w.nade_v, m.g.nade_v, loss == MRNN__LOSS_NADE ? 7 * 5 : 0},
     };
-    fprintf(stderr, "network gradcheck (%s, dropout %.1f, %s):", loss ? "sigmoid" : "softmax", (double)dropout,
-            pack ? "packed" : "OpenBLAS");
+    static const char *isa_names[] = {"generic", "AVX2", "AVX-512"};
+    fprintf(stderr, "network gradcheck (%s, dropout %.1f, %s):", loss_name(loss), (double)dropout,
+            pack ? isa_names[isa] : "OpenBLAS");
     for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
         double e = check_block(&m, &tb.b, ws, gscratch, dropout > 0, blocks[k].p, blocks[k].g, blocks[k].n);
         fprintf(stderr, " %s %.1e", blocks[k].name, e);
@@ -188,26 +201,31 @@ static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t
     net_free(&m);
 }
 
+/* The OpenBLAS products, then the packed ones with every kernel this CPU runs. */
+static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H)
+{
+    gradcheck_path(loss, dropout, T, B, E, H, MRNN__PACK_NEVER, mrnn__packed_best_isa());
+    for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
+        gradcheck_path(loss, dropout, T, B, E, H, MRNN__PACK_ALWAYS, isa);
+}
+
 static void gradcheck(uint32_t loss, float dropout)
 {
-    gradcheck_shape(loss, dropout, 4, 3, 5, 4, MRNN__PACK_NEVER);
-    gradcheck_shape(loss, dropout, 4, 3, 5, 4, MRNN__PACK_ALWAYS);
+    gradcheck_shape(loss, dropout, 4, 3, 5, 4);
 }
 
 /* Longer windows, more lanes, embedding narrower than the hidden layer (and the table path). */
 START_TEST(test_gradcheck_wider)
 {
-    for (int pack = MRNN__PACK_NEVER; pack <= MRNN__PACK_ALWAYS; pack += MRNN__PACK_ALWAYS) {
-        gradcheck_shape(MRNN__LOSS_SIGMOID, 0.0f, 12, 5, 3, 7, pack);
-        gradcheck_shape(MRNN__LOSS_SOFTMAX, 0.0f, 12, 5, 3, 7, pack);
-    }
+    gradcheck_shape(MRNN__LOSS_SIGMOID, 0.0f, 12, 5, 3, 7);
+    gradcheck_shape(MRNN__LOSS_SOFTMAX, 0.0f, 12, 5, 3, 7);
 }
 END_TEST
 
 /* The packed-weight products give the OpenBLAS path's loss and gradients up to summation order,
  * on sizes that fill no panel exactly (hidden 37: 4H = 148 gate columns, 45 outputs), with and
  * without layer 0's table, with dropout and both losses. */
-static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int B)
+static void packed_matches_openblas_isa(uint32_t loss, uint32_t n_tokens, int T, int B, int isa)
 {
     net a, b;
     net_make(&a, n_tokens, 45, 2, 19, 37, 2, loss, 0.2f, 61);
@@ -215,7 +233,7 @@ static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int
     tbatch tb;
     batch_make(&tb, &a.cfg, T, B, 62);
     mrnn__net_workspace *wa = mrnn__net_workspace_new_pack(&a.cfg, T, B, MRNN__PACK_NEVER);
-    mrnn__net_workspace *wb = mrnn__net_workspace_new_pack(&b.cfg, T, B, MRNN__PACK_ALWAYS);
+    mrnn__net_workspace *wb = mrnn__net_workspace_new_kernel(&b.cfg, T, B, MRNN__PACK_ALWAYS, isa);
     ck_assert(wa && wb);
     mrnn__rng ra, rb;
     mrnn__rng_seed(&ra, 63);
@@ -229,8 +247,8 @@ static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int
         worst = fmax(worst, fabs((double)a.gb[k] - (double)b.gb[k]));
         scale = fmax(scale, fabs((double)a.gb[k]));
     }
-    fprintf(stderr, "packed vs OpenBLAS (%s, %u tokens, %dx%d): loss %.6f / %.6f, gradient difference %.1e of %.1e\n",
-            loss ? "sigmoid" : "softmax", n_tokens, T, B, resa.loss_sum, resb.loss_sum, worst, scale);
+    fprintf(stderr, "packed (isa %d) vs OpenBLAS (%s, %u tokens, %dx%d): loss %.6f / %.6f, gradient difference %.1e of %.1e\n",
+            isa, loss_name(loss), n_tokens, T, B, resa.loss_sum, resb.loss_sum, worst, scale);
     ck_assert_double_gt(scale, 0.0);
     ck_assert_msg(worst <= 1e-4 * scale, "gradients differ by %g (largest %g)", worst, scale);
     mrnn__net_workspace_free(wa);
@@ -238,6 +256,12 @@ static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int
     batch_free(&tb);
     net_free(&a);
     net_free(&b);
+}
+
+static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int B)
+{
+    for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
+        packed_matches_openblas_isa(loss, n_tokens, T, B, isa);
 }
 
 /* A step split over a team: equal to the step on the caller alone up to rounding (OpenBLAS's own
@@ -254,7 +278,7 @@ static void team_step(net *m, const tbatch *tb, mrnn__net_workspace *ws, uint64_
     mrnn__net_forward_eval(&m->cfg, &m->w, &tb->b, ws, h, c, &res[1]);
 }
 
-static void team_matches_alone(uint32_t loss, uint32_t n_tokens, int T, int B, int pack, int threads)
+static void team_matches_alone(uint32_t loss, uint32_t n_tokens, int T, int B, int pack, int isa, int threads)
 {
     enum { STATE = 2 * 7 * 37 };
     net a, b;
@@ -263,8 +287,8 @@ static void team_matches_alone(uint32_t loss, uint32_t n_tokens, int T, int B, i
     ck_assert(B <= 7);
     tbatch tb;
     batch_make(&tb, &a.cfg, T, B, 72);
-    mrnn__net_workspace *wa = mrnn__net_workspace_new_pack(&a.cfg, T, B, pack);
-    mrnn__net_workspace *wb = mrnn__net_workspace_new_pack(&b.cfg, T, B, pack);
+    mrnn__net_workspace *wa = mrnn__net_workspace_new_kernel(&a.cfg, T, B, pack, isa);
+    mrnn__net_workspace *wb = mrnn__net_workspace_new_kernel(&b.cfg, T, B, pack, isa);
     mrnn__team *team = mrnn__team_new(threads);
     ck_assert(wa && wb && team);
     mrnn__net_workspace_set_team(wb, team);
@@ -310,18 +334,19 @@ static void team_matches_alone(uint32_t loss, uint32_t n_tokens, int T, int B, i
 
 START_TEST(test_team_matches_alone)
 {
-    for (uint32_t loss = 0; loss < 2; loss++)
-        for (int pack = MRNN__PACK_NEVER; pack <= MRNN__PACK_ALWAYS; pack += MRNN__PACK_ALWAYS)
+    for (uint32_t loss = 0; loss < 3; loss++)
+        for (int path = -1; path <= mrnn__packed_best_isa(); path++) /* OpenBLAS, then every packed kernel */
             for (int threads = 2; threads <= 3; threads++) {
-                team_matches_alone(loss, 50, 9, 7, pack, threads);  /* layer 0 multiplies its input */
-                team_matches_alone(loss, 10, 20, 6, pack, threads); /* layer 0 through the table */
+                const int pack = path < 0 ? MRNN__PACK_NEVER : MRNN__PACK_ALWAYS, isa = path < 0 ? 0 : path;
+                team_matches_alone(loss, 50, 9, 7, pack, isa, threads);  /* layer 0 multiplies its input */
+                team_matches_alone(loss, 10, 20, 6, pack, isa, threads); /* layer 0 through the table */
             }
 }
 END_TEST
 
 START_TEST(test_packed_matches_openblas)
 {
-    for (uint32_t loss = 0; loss < 2; loss++) {
+    for (uint32_t loss = 0; loss < 3; loss++) {
         packed_matches_openblas(loss, 50, 9, 7);  /* 63 rows < 2 x 52 table rows: layer 0 multiplies its input */
         packed_matches_openblas(loss, 10, 20, 6); /* 120 rows >= 2 x 12: layer 0 through the table */
     }
@@ -343,6 +368,18 @@ END_TEST
 START_TEST(test_gradcheck_dropout)
 {
     gradcheck(MRNN__LOSS_SOFTMAX, 0.3f);
+}
+END_TEST
+
+/* The NADE frame output: every block, the NADE's own included, with and without dropout, and on
+ * the wider shape (longer window, hidden units not a multiple of 4). */
+START_TEST(test_gradcheck_nade)
+{
+    gradcheck(MRNN__LOSS_NADE, 0.0f);
+    /* (On the small shape with dropout, layer 0's input weights see central differences of
+     * eps = 1e-2 times embeddings of 5: their truncation error, not the gradient, exceeds 2e-2.) */
+    gradcheck_shape(MRNN__LOSS_NADE, 0.3f, 12, 5, 3, 7);
+    gradcheck_shape(MRNN__LOSS_NADE, 0.0f, 12, 5, 3, 7);
 }
 END_TEST
 
@@ -381,6 +418,89 @@ START_TEST(test_eval_carries_state)
         batch_free(&tb);
         net_free(&m);
     }
+}
+END_TEST
+
+/* A frozen workspace (evaluation: weights packed once) gives the same bits as one that repacks at
+ * every window, over several windows with the state carried, with and without layer 0's table,
+ * on every path; a training step in between (which overwrites the packed copies) and changed
+ * weights after a fresh freeze are seen. */
+static void frozen_window(const net *m, const tbatch *tb, mrnn__net_workspace *ws, float *h, float *c,
+                          mrnn__net_result *res)
+{
+    for (int w = 0; w < 3; w++) mrnn__net_forward_eval(&m->cfg, &m->w, &tb->b, ws, h, c, res);
+}
+
+START_TEST(test_frozen_eval)
+{
+    enum { T = 8, B = 5, H = 37, L = 2, STATE = L * B * H };
+    static const uint32_t tokens[] = {50, 10}; /* 40 rows: direct (2 x 53 > 40), then the table (2 x 13 <= 40) */
+    for (int path = -1; path <= mrnn__packed_best_isa(); path++)
+        for (size_t t = 0; t < 2; t++) {
+            net m;
+            net_make(&m, tokens[t], 45, 3, 19, H, L, MRNN__LOSS_SOFTMAX, 0.0f, 91);
+            tbatch tb;
+            batch_make(&tb, &m.cfg, T, B, 92);
+            const int pack = path < 0 ? MRNN__PACK_NEVER : MRNN__PACK_ALWAYS, isa = path < 0 ? 0 : path;
+            mrnn__net_workspace *wf = mrnn__net_workspace_new_kernel(&m.cfg, T, B, pack, isa);
+            mrnn__net_workspace *wr = mrnn__net_workspace_new_kernel(&m.cfg, T, B, pack, isa);
+            ck_assert(wf && wr);
+            mrnn__net_workspace_freeze(wf, 1);
+            for (int round = 0; round < 2; round++) {
+                static float hf[STATE], cf[STATE], hr[STATE], cr[STATE];
+                memset(hf, 0, sizeof hf);
+                memset(cf, 0, sizeof cf);
+                memset(hr, 0, sizeof hr);
+                memset(cr, 0, sizeof cr);
+                mrnn__net_result rf = {0}, rr = {0};
+                frozen_window(&m, &tb, wf, hf, cf, &rf);
+                frozen_window(&m, &tb, wr, hr, cr, &rr);
+                ck_assert_msg(rf.loss_sum == rr.loss_sum, "path %d, %u tokens, round %d: %.17g frozen, %.17g not", path,
+                              tokens[t], round, rf.loss_sum, rr.loss_sum);
+                ck_assert_uint_eq(rf.n_correct, rr.n_correct);
+                ck_assert(memcmp(hf, hr, sizeof hf) == 0 && memcmp(cf, cr, sizeof cf) == 0);
+                /* a training step on the frozen workspace, then new weights and a fresh freeze */
+                mrnn__net_result tr = {0};
+                mrnn__net_forward_backward(&m.cfg, &m.w, &m.g, &tb.b, wf, NULL, &tr);
+                for (size_t k = 0; k < m.n; k++) m.wb[k] -= 0.5f * m.gb[k];
+                mrnn__net_workspace_freeze(wf, 1);
+            }
+            mrnn__net_workspace_free(wf);
+            mrnn__net_workspace_free(wr);
+            batch_free(&tb);
+            net_free(&m);
+        }
+}
+END_TEST
+
+/* MUSICRNN_KERNEL forces a path; a kernel the CPU lacks is its widest; other values are ignored. */
+START_TEST(test_kernel_switch)
+{
+    const int best = mrnn__packed_best_isa();
+    static const struct {
+        const char *value;
+        int isa, pack;
+    } cases[] = {{"avx512", MRNN__ISA_AVX512, MRNN__PACK_ALWAYS}, {"avx2", MRNN__ISA_AVX2, MRNN__PACK_ALWAYS},
+                 {"generic", MRNN__ISA_BASE, MRNN__PACK_ALWAYS},  {"openblas", MRNN__ISA_AVX512, MRNN__PACK_NEVER},
+                 {"auto", MRNN__ISA_AVX512, MRNN__PACK_AUTO},     {"", MRNN__ISA_AVX512, MRNN__PACK_AUTO},
+                 {"AVX2x", MRNN__ISA_AVX512, MRNN__PACK_AUTO}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_int_eq(setenv("MUSICRNN_KERNEL", cases[i].value, 1), 0);
+        int isa = -1, pack = -1;
+        mrnn__compute_kernel(&isa, &pack);
+        ck_assert_int_eq(isa, cases[i].isa < best ? cases[i].isa : best);
+        ck_assert_int_eq(pack, cases[i].pack);
+        mrnn__compute cx;
+        mrnn__compute_init(&cx, 1);
+        ck_assert_int_eq(cx.isa, isa);
+        ck_assert_int_eq(cx.pack, pack);
+        mrnn__compute_free(&cx);
+    }
+    ck_assert_int_eq(unsetenv("MUSICRNN_KERNEL"), 0);
+    int isa = -1, pack = -1;
+    mrnn__compute_kernel(&isa, &pack);
+    ck_assert_int_eq(isa, best);
+    ck_assert_int_eq(pack, MRNN__PACK_AUTO);
 }
 END_TEST
 
@@ -514,7 +634,7 @@ END_TEST
 
 START_TEST(test_param_layout)
 {
-    mrnn__net_config cfg = {10, 9, 2, 3, 4, 2, MRNN__LOSS_SOFTMAX, 0.0f};
+    mrnn__net_config cfg = {10, 9, 2, 3, 4, 2, MRNN__LOSS_SOFTMAX, 0.0f, 0};
     size_t n = mrnn__net_param_count(&cfg);
     ck_assert_uint_eq(n, 30 + 6 + (16 * 3 + 16 * 4 + 16) + (16 * 4 + 16 * 4 + 16) + 36 + 9);
     float *blk = malloc(n * sizeof(float));
@@ -646,6 +766,12 @@ START_TEST(test_overfit_sigmoid)
     fprintf(stderr, "overfit sigmoid: mean loss %.4f after 600 steps\n", loss);
     ck_assert_double_lt(loss, 0.05);
     net_free(&m);
+    /* The same frames through the NADE output. */
+    net_make(&m, V, V, 0, 16, 32, 1, MRNN__LOSS_NADE, 0.0f, 82);
+    loss = overfit(&m, &b, 600);
+    fprintf(stderr, "overfit nade: mean loss %.4f after 600 steps\n", loss);
+    ck_assert_double_lt(loss, 0.05);
+    net_free(&m);
 }
 END_TEST
 
@@ -696,7 +822,10 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_team_matches_alone);
     tcase_add_test(tc, test_gradcheck_sigmoid);
     tcase_add_test(tc, test_gradcheck_dropout);
+    tcase_add_test(tc, test_gradcheck_nade);
     tcase_add_test(tc, test_eval_carries_state);
+    tcase_add_test(tc, test_frozen_eval);
+    tcase_add_test(tc, test_kernel_switch);
     tcase_add_test(tc, test_step_matches_eval);
     tcase_add_test(tc, test_mask);
     tcase_add_test(tc, test_dropout);

@@ -31,6 +31,26 @@ static mrnn_model *tiny_model(uint32_t encoding, const mrnn_vocab *given)
     return m;
 }
 
+/* A pianoroll model with the NADE frame output (its weights random, as initialised). */
+static mrnn_model *tiny_nade_model(void)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = MRNN_ENCODING_PIANOROLL;
+    mrnn_vocab *v = NULL;
+    ck_assert_int_eq(mrnn_vocab_create(&v, &enc), MRNN_OK);
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 8;
+    mp.hidden_size = 16;
+    mp.frame_output = MRNN_FRAME_OUTPUT_NADE;
+    mp.nade_hidden = 12;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, v, NULL, 0, &mp), MRNN_OK);
+    mrnn_vocab_free(v);
+    return m;
+}
+
 /* With every weight zero the LSTM state stays zero, so the logits are exactly b_out. */
 static const double P5[5] = {0.4, 0.3, 0.15, 0.1, 0.05};
 
@@ -434,6 +454,74 @@ static mrnn_corpus *openmsx_notechord(void)
     return c;
 }
 
+/* The NADE frame output under the same constraints: the pitch range and key mask every key's
+ * conditional, the polyphony cap holds (by redrawing, then by the cap in key order). */
+START_TEST(constraints_pianoroll_nade)
+{
+    mrnn_model *m = tiny_nade_model();
+    for (uint32_t i = 0; i < m->cfg.n_out; i++) m->w.b_out[i] += 1.0f;
+    constraints_hold(m, 2000);
+    mrnn_model_free(m);
+}
+END_TEST
+
+/* NADE sampling is reproducible for a seed and differs between seeds; and the keys of a frame are
+ * drawn jointly: a model whose only link is "C4 sounding turns E4 on" gives E4 with C4 and almost
+ * never without it, which 88 independent keys cannot do. */
+START_TEST(nade_same_seed_same_piece)
+{
+    mrnn_model *m = tiny_nade_model();
+    mrnn_sampler_params sp;
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    sp.rng_seed = 5;
+    uint32_t *a, *b, *c;
+    size_t na, nb, nc;
+    generate_tokens(m, &sp, 200, &a, &na);
+    generate_tokens(m, &sp, 200, &b, &nb);
+    sp.rng_seed = 6;
+    generate_tokens(m, &sp, 200, &c, &nc);
+    ck_assert_uint_gt(na, 200); /* frame ends at least */
+    ck_assert_uint_eq(na, nb);
+    ck_assert_mem_eq(a, b, na * sizeof *a);
+    ck_assert(nc != na || memcmp(a, c, na * sizeof *a) != 0);
+    free(a);
+    free(b);
+    free(c);
+
+    /* Every key off by itself (bias -3); C4 (key 39) on half the time; hidden unit 0 off until
+     * C4 sounds, and then it turns E4 (key 43) on. */
+    memset(m->weights, 0, m->n_params * sizeof(float));
+    const int N = (int)m->cfg.nade_hidden;
+    for (uint32_t i = 0; i < m->cfg.n_out; i++) m->w.b_out[i] = -3.0f;
+    m->w.b_out[39] = 0.0f;
+    m->w.nade_bh[0] = -6.0f;
+    m->w.nade_w[39 * N + 0] = 12.0f;
+    m->w.nade_v[43 * N + 0] = 8.0f;
+    sp.rng_seed = 7;
+    generate_tokens(m, &sp, 400, &a, &na);
+    uint32_t with_c = 0, with_both = 0, with_e = 0, frames = 0;
+    int has_c = 0, has_e = 0;
+    for (size_t k = 0; k < na; k++) {
+        if (a[k] == MRNN_FRAME_END) {
+            with_c += has_c;
+            with_e += has_e;
+            with_both += has_c && has_e;
+            frames++;
+            has_c = has_e = 0;
+        } else {
+            has_c |= a[k] == 39;
+            has_e |= a[k] == 43;
+        }
+    }
+    ck_assert_uint_eq(frames, 400);
+    ck_assert_uint_gt(with_c, 120);
+    ck_assert_uint_gt(with_both, 9 * with_c / 10); /* E4 with C4: p = 0.99 */
+    ck_assert_uint_lt(with_e - with_both, 40);     /* E4 alone: p = 0.05 */
+    free(a);
+    mrnn_model_free(m);
+}
+END_TEST
+
 START_TEST(constraints_notechord)
 {
     mrnn_corpus *c = openmsx_notechord();
@@ -629,6 +717,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, length_in_seconds);
     tcase_add_test(t, constraints_performance);
     tcase_add_test(t, constraints_pianoroll);
+    tcase_add_test(t, constraints_pianoroll_nade);
+    tcase_add_test(t, nade_same_seed_same_piece);
     tcase_add_test(t, constraints_notechord);
     tcase_add_test(t, beam_search_beats_greedy_on_a_trained_model);
     tcase_add_test(t, generated_midi_reloads_and_primes);

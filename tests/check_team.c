@@ -99,7 +99,7 @@ END_TEST
 static void check_split(mrnn__team *team, uint32_t E, uint32_t H, uint32_t V, int B)
 {
     /* many tokens: no projected-embedding table, so layer 0 is the full [(E+H) x 4H] */
-    mrnn__net_config cfg = {8 * E + V, V, 0, E, H, 1, 0, 0.0f};
+    mrnn__net_config cfg = {8 * E + V, V, 0, E, H, 1, 0, 0.0f, 0};
     float *block = mrnn__malloc(mrnn__net_param_count(&cfg) * sizeof(float));
     mrnn__net_params w;
     mrnn__net_bind(&cfg, block, &w);

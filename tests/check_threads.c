@@ -7,12 +7,18 @@
  *  - mrnn_last_error() is per thread: threads failing at the same time each see their own message;
  *  - training on two threads (the library's own team of threads, OpenBLAS single-threaded inside)
  *    logs the losses of one thread up to rounding, and exactly the same losses on every run;
+ *  - data-parallel training with an in-process allreduce (two threads as two ranks, the way
+ *    MPI ranks train) logs the losses of one process up to rounding, on both ranks;
+ *  - reading a folder on 1, 2 or 3 threads (mrnn_corpus_params.threads) saves the same corpus file,
+ *    byte for byte, and the progress callback sees every file once, in order, on the calling thread;
  *  - two trainings and two samplers on four different models, each on a team of two threads, all
  *    running at once give exactly what each gives alone (no call changes a setting another reads). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <musicrnn/musicrnn.h>
 
@@ -217,16 +223,160 @@ static loss_log train_on(const mrnn_corpus *c, uint32_t threads)
 
 START_TEST(training_on_two_threads)
 {
+    /* On every kernel path (compute.h; one the CPU lacks runs its widest kernel): the same bits on every run with the same
+     * thread count, the same loss up to rounding with one thread and across paths. */
+    static const char *paths[] = {"openblas", "generic", "avx2", "avx512"};
     mrnn_corpus *c = test_small_corpus(MRNN_ENCODING_PERFORMANCE, 0.25f);
-    loss_log one = train_on(c, 1), two = train_on(c, 2), again = train_on(c, 2);
-    for (int k = 0; k < TRAIN_STEPS; k++) {
-        ck_assert_msg(two.loss[k] == again.loss[k], "step %d: %.17g then %.17g on two threads", k + 1, two.loss[k],
-                      again.loss[k]);
-        ck_assert_double_eq_tol(one.loss[k], two.loss[k], 1e-4 * one.loss[k]);
+    loss_log first;
+    for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+        ck_assert_int_eq(setenv("MUSICRNN_KERNEL", paths[p], 1), 0);
+        loss_log one = train_on(c, 1), two = train_on(c, 2), again = train_on(c, 2);
+        for (int k = 0; k < TRAIN_STEPS; k++) {
+            ck_assert_msg(two.loss[k] == again.loss[k], "%s, step %d: %.17g then %.17g on two threads", paths[p],
+                          k + 1, two.loss[k], again.loss[k]);
+            ck_assert_double_eq_tol(one.loss[k], two.loss[k], 1e-4 * one.loss[k]);
+            if (p > 0) ck_assert_double_eq_tol(first.loss[k], one.loss[k], 1e-3 * first.loss[k]);
+        }
+        ck_assert(!isnan(two.valid) && two.valid == again.valid); /* validation runs on the team too */
+        ck_assert_double_eq_tol(one.valid, two.valid, 1e-4 * one.valid);
+        ck_assert_double_lt(two.loss[TRAIN_STEPS - 1], two.loss[0]); /* and it learns */
+        if (p == 0) first = one;
+        fprintf(stderr, "training on path %s: last loss %.9f, validation %.9f\n", paths[p], one.loss[TRAIN_STEPS - 1],
+                one.valid);
     }
-    ck_assert(!isnan(two.valid) && two.valid == again.valid); /* validation runs on the team too */
-    ck_assert_double_eq_tol(one.valid, two.valid, 1e-4 * one.valid);
-    ck_assert_double_lt(two.loss[TRAIN_STEPS - 1], two.loss[0]); /* and it learns */
+    unsetenv("MUSICRNN_KERNEL");
+    mrnn_corpus_free(c);
+}
+END_TEST
+
+/* An allreduce between threads of one process, standing in for MPI: each rank posts its buffer,
+ * all wait, each sums the posted buffers in rank order (so every rank gets the same bits). */
+#define N_RANKS 2
+typedef struct fake_comm {
+    pthread_barrier_t barrier;
+    float *posted[N_RANKS];
+    uint64_t calls[N_RANKS];
+} fake_comm;
+
+typedef struct rank_ctx {
+    fake_comm *comm;
+    uint32_t rank;
+} rank_ctx;
+
+static int fake_allreduce(float *data, size_t count, void *user)
+{
+    rank_ctx *r = user;
+    fake_comm *c = r->comm;
+    c->posted[r->rank] = data;
+    pthread_barrier_wait(&c->barrier);
+    float *sum = malloc(count * sizeof *sum);
+    if (!sum) return -1;
+    for (size_t i = 0; i < count; i++) {
+        float x = 0;
+        for (int k = 0; k < N_RANKS; k++) x += c->posted[k][i];
+        sum[i] = x;
+    }
+    pthread_barrier_wait(&c->barrier); /* everyone has read every buffer */
+    memcpy(data, sum, count * sizeof *sum);
+    free(sum);
+    c->calls[r->rank]++;
+    return 0;
+}
+
+typedef struct rank_job {
+    const mrnn_corpus *c;
+    rank_ctx ctx;
+    loss_log log;
+    mrnn_status st;
+} rank_job;
+
+static mrnn_train_params rank_params(void)
+{
+    mrnn_train_params tp;
+    mrnn_train_params_init(&tp, MRNN_TRAIN_PARAMS_VERSION);
+    tp.seq_len = 16;
+    tp.batch_size = 5; /* odd: ranks get 2 and 3 lanes */
+    tp.max_steps = TRAIN_STEPS;
+    tp.valid_every = TRAIN_STEPS;
+    tp.threads = 1;
+    return tp;
+}
+
+static mrnn_model *rank_model(const mrnn_corpus *c)
+{
+    mrnn_model_params mp;
+    mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+    mp.embed_size = 16;
+    mp.hidden_size = 24;
+    mrnn_model *m = NULL;
+    ck_assert_int_eq(mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+    return m;
+}
+
+static void *train_rank(void *arg)
+{
+    rank_job *j = arg;
+    mrnn_model *m = rank_model(j->c);
+    mrnn_train_params tp = rank_params();
+    tp.allreduce = fake_allreduce;
+    tp.allreduce_user_data = &j->ctx;
+    tp.rank = j->ctx.rank;
+    tp.n_ranks = N_RANKS;
+    j->log.valid = NAN;
+    j->st = mrnn_model_train(m, j->c, &tp, log_loss, &j->log);
+    mrnn_model_free(m);
+    return NULL;
+}
+
+START_TEST(data_parallel_training_matches_one_process)
+{
+    mrnn_corpus *c = test_small_corpus(MRNN_ENCODING_PERFORMANCE, 0.25f);
+    mrnn_model *m = rank_model(c);
+    mrnn_train_params tp = rank_params();
+    loss_log one;
+    memset(&one, 0, sizeof one);
+    one.valid = NAN;
+    ck_assert_msg(mrnn_model_train(m, c, &tp, log_loss, &one) == MRNN_OK, "%s", mrnn_last_error());
+    mrnn_model_free(m);
+
+    fake_comm comm;
+    memset(&comm, 0, sizeof comm);
+    pthread_barrier_init(&comm.barrier, NULL, N_RANKS);
+    rank_job jobs[N_RANKS];
+    pthread_t tid[N_RANKS];
+    for (uint32_t k = 0; k < N_RANKS; k++) {
+        memset(&jobs[k], 0, sizeof jobs[k]);
+        jobs[k].c = c;
+        jobs[k].ctx.comm = &comm;
+        jobs[k].ctx.rank = k;
+        ck_assert_int_eq(pthread_create(&tid[k], NULL, train_rank, &jobs[k]), 0);
+    }
+    for (int k = 0; k < N_RANKS; k++) pthread_join(tid[k], NULL);
+    pthread_barrier_destroy(&comm.barrier);
+    for (int k = 0; k < N_RANKS; k++) {
+        ck_assert_msg(jobs[k].st == MRNN_OK, "rank %d: status %d", k, jobs[k].st);
+        ck_assert_int_eq(jobs[k].log.n, TRAIN_STEPS);
+        /* one fused reduction per step, plus the one-float stop vote */
+        ck_assert_uint_eq(comm.calls[k], 2 * TRAIN_STEPS);
+        for (int s = 0; s < TRAIN_STEPS; s++) {
+            ck_assert_msg(jobs[k].log.loss[s] == jobs[0].log.loss[s], "ranks disagree at step %d", s + 1);
+            ck_assert_double_eq_tol(jobs[k].log.loss[s], one.loss[s], 1e-4 * one.loss[s]);
+        }
+        ck_assert_double_eq_tol(jobs[k].log.valid, one.valid, 1e-4 * one.valid);
+    }
+
+    /* More ranks than lanes, or ranks without a callback, are refused before any work. */
+    m = rank_model(c);
+    tp.n_ranks = 2;
+    ck_assert_int_eq(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "allreduce") != NULL);
+    tp.allreduce = fake_allreduce;
+    tp.n_ranks = 6;
+    ck_assert_int_eq(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    tp.n_ranks = 2;
+    tp.rank = 2;
+    ck_assert_int_eq(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    mrnn_model_free(m);
     mrnn_corpus_free(c);
 }
 END_TEST
@@ -341,6 +491,114 @@ START_TEST(trainings_and_samplers_at_once)
 }
 END_TEST
 
+/* A folder of MIDI files in sub-folders (styles, a split folder), some of them broken. */
+static char *make_midi_tree(void)
+{
+    const char *src = getenv("MRNN_DEFAULT_CORPUS");
+    ck_assert_ptr_nonnull(src);
+    char *dir = test_tmpdir();
+    char cmd[8400];
+    TEST_PATH(cmd, "mkdir -p '%s/jazz/deep/er' '%s/blues' '%s/valid' && cp '%s'/[a-f]*.mid '%s/jazz/' && "
+                   "cp '%s'/[g-m]*.mid '%s/jazz/deep/er/' && cp '%s'/[n-z]*.mid '%s/blues/' && "
+                   "cp '%s'/[0-9]*.mid '%s/valid/' && printf 'MThd garbage' > '%s/blues/broken.mid' && "
+                   ": > '%s/jazz/empty.mid'",
+              dir, dir, dir, src, dir, src, dir, src, dir, src, dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    return dir;
+}
+
+typedef struct progress_log {
+    uint32_t calls, last_done, total, skipped, out_of_order;
+    uint64_t bytes;
+    pthread_t thread;
+    int other_thread;
+    uint32_t stop_after; /* 0: never */
+} progress_log;
+
+static int on_corpus_progress(const mrnn_corpus_progress *p, void *user)
+{
+    progress_log *l = user;
+    l->calls++;
+    if (p->files_done != l->last_done + 1) l->out_of_order++;
+    if (!pthread_equal(pthread_self(), l->thread)) l->other_thread = 1;
+    l->last_done = p->files_done;
+    l->total = p->files_total;
+    l->skipped = p->files_skipped;
+    l->bytes = p->bytes_read;
+    return l->stop_after && p->files_done >= l->stop_after;
+}
+
+static uint8_t *read_tree(const char *dir, uint32_t encoding, uint32_t threads, const char *out, progress_log *log,
+                          size_t *len)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    enc.encoding = encoding;
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.threads = threads;
+    cp.transpose_range = 1;
+    cp.progress = on_corpus_progress;
+    cp.progress_user_data = log;
+    memset(log, 0, sizeof *log);
+    log->thread = pthread_self();
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, &enc, &cp), MRNN_OK);
+    ck_assert_msg(mrnn_corpus_add_dir(c, dir) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_msg(mrnn_corpus_save(c, out) == MRNN_OK, "%s", mrnn_last_error());
+    mrnn_corpus_free(c);
+    return test_read(out, len);
+}
+
+START_TEST(reading_a_folder_on_several_threads)
+{
+    char *dir = make_midi_tree();
+    char out[4200];
+    TEST_PATH(out, "%s.mrc", dir);
+    size_t len1 = 0, len = 0;
+    progress_log log1, log;
+    /* notechord encodes on the committing thread (its vocabulary grows); performance and pianoroll
+     * on the reading threads */
+    for (uint32_t e = MRNN_ENCODING_NOTECHORD; e <= MRNN_ENCODING_PIANOROLL; e++) {
+    uint8_t *one = read_tree(dir, e, 1, out, &log1, &len1);
+    ck_assert_uint_gt(log1.total, 20);
+    ck_assert_uint_eq(log1.calls, log1.total);
+    ck_assert_uint_eq(log1.skipped, 2); /* broken.mid and empty.mid */
+    ck_assert_uint_gt(log1.bytes, 10000);
+    for (uint32_t threads = 2; threads <= 3; threads++) {
+        uint8_t *many = read_tree(dir, e, threads, out, &log, &len);
+        ck_assert_msg(len == len1 && memcmp(one, many, len) == 0, "encoding %u, %u threads: the corpus file differs",
+                      e, threads);
+        ck_assert_uint_eq(log.calls, log1.total);
+        ck_assert_uint_eq(log.out_of_order, 0);
+        ck_assert_int_eq(log.other_thread, 0);
+        ck_assert_uint_eq(log.skipped, 2);
+        ck_assert_uint_eq(log.bytes, log1.bytes);
+        free(many);
+    }
+    free(one);
+    }
+
+    /* Stopping from the callback: the files committed so far stay, the helpers are joined. */
+    mrnn_corpus_params cp;
+    mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
+    cp.threads = 2;
+    cp.progress = on_corpus_progress;
+    cp.progress_user_data = &log;
+    memset(&log, 0, sizeof log);
+    log.thread = pthread_self();
+    log.stop_after = 5;
+    mrnn_corpus *c = NULL;
+    ck_assert_int_eq(mrnn_corpus_create(&c, NULL, &cp), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, dir), MRNN_ERR_CANCELLED);
+    ck_assert(strstr(mrnn_last_error(), "cancelled") != NULL);
+    ck_assert_uint_eq(mrnn_corpus_file_count(c), 5);
+    mrnn_corpus_free(c);
+    remove(out);
+    test_rmdir(dir);
+}
+END_TEST
+
 /* mrnn_sampler_params.threads changes who computes, not what: 1, 2 and the default give the same
  * pieces (the products split by output panels, each computed whole by one thread). Hidden 160:
  * the layers' products are large enough to be split (packed.c). */
@@ -370,6 +628,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, vocabulary_getters_from_many_threads);
     tcase_add_test(t, last_error_is_per_thread_under_contention);
     tcase_add_test(t, training_on_two_threads);
+    tcase_add_test(t, reading_a_folder_on_several_threads);
+    tcase_add_test(t, data_parallel_training_matches_one_process);
     tcase_add_test(t, trainings_and_samplers_at_once);
     tcase_add_test(t, sampler_threads_do_not_change_the_piece);
     suite_add_tcase(s, t);

@@ -51,7 +51,7 @@ START_TEST(test_params_defaults_and_version)
     ck_assert_uint_eq(e.min_count, 1);
     ck_assert_uint_eq(e.max_duration_steps, 16);
     ck_assert_int_eq(mrnn__encoding_params_check(&e), MRNN_OK);
-    ck_assert_int_eq(mrnn_encoding_params_init(&e, 2), MRNN_ERR_INVALID_ARG);
+    ck_assert_int_eq(mrnn_encoding_params_init(&e, MRNN_ENCODING_PARAMS_VERSION + 1), MRNN_ERR_INVALID_ARG);
     ck_assert_int_eq(mrnn_encoding_params_init(NULL, MRNN_ENCODING_PARAMS_VERSION), MRNN_ERR_INVALID_ARG);
     ck_assert_int_eq(mrnn__encoding_params_check(NULL), MRNN_ERR_INVALID_ARG);
 }
@@ -72,7 +72,7 @@ START_TEST(test_params_range_checks_name_field)
         ck_assert_ptr_null(v);                                                                       \
     } while (0)
     EXPECT_BAD(e.encoding = 0, "encoding");
-    EXPECT_BAD(e.encoding = 4, "encoding");
+    EXPECT_BAD(e.encoding = 5, "encoding");
     EXPECT_BAD(e.steps_per_quarter = 0, "steps_per_quarter");
     EXPECT_BAD(e.steps_per_quarter = 97, "steps_per_quarter");
     EXPECT_BAD(e.frame_seconds = 0.0005, "frame_seconds");
@@ -87,6 +87,11 @@ START_TEST(test_params_range_checks_name_field)
     EXPECT_BAD(e.max_duration_steps = 4097, "max_duration_steps");
     EXPECT_BAD(e.channel_mask = 0x10000, "channel_mask");
     EXPECT_BAD(e.version = 0, "version");
+    EXPECT_BAD(e.multitrack_programs = 2, "multitrack_programs");
+    EXPECT_BAD(e.max_tracks = 130, "max_tracks");
+    EXPECT_BAD(e.velocity_bins = 33, "velocity_bins");
+    EXPECT_BAD(e.instrument_mask[4] = 0x2, "instrument_mask");
+    EXPECT_BAD((e.encoding = MRNN_ENCODING_MULTITRACK, e.max_duration_steps = 257), "max_duration_steps");
 #undef EXPECT_BAD
     /* The edges are accepted. */
     mrnn_encoding_params_init(&e, MRNN_ENCODING_PARAMS_VERSION);
@@ -328,7 +333,7 @@ START_TEST(test_save_load_and_corruption)
     /* A newer format version with a stale checksum is corruption; test_corruptions (below) checks
      * it with a valid one. */
     memcpy(bad, good, len);
-    bad[8] = 2;
+    bad[8] = 3; /* this library reads formats 1 and 2 */
     spit(path, bad, len);
     expect_load_fails(path, MRNN_ERR_FORMAT);
     /* Trailing garbage with a valid checksum is still refused. */

@@ -18,6 +18,16 @@ head -c 100 "$corpus/moo_redfarn.mid" > "$work/midi/broken.mid"
 grep -q "broken.mid" "$work/pre.txt" || { echo "the report does not name the broken file"; cat "$work/pre.txt"; exit 1; }
 grep -q "4 read, 1 skipped" "$work/pre.txt" || { echo "unexpected preprocess summary"; cat "$work/pre.txt"; exit 1; }
 
+# --threads N: the same corpus file, byte for byte, for any N; progress is a plain line when stderr
+# is not a terminal, and skipped files are summarised by reason.
+for n in 1 2 3; do
+    "$musicrnn" preprocess -j "$n" --valid-fraction 0.25 -o "$work/j$n.mrc" "$work/midi" > "$work/j$n.txt" 2> "$work/j$n.err"
+done
+cmp "$work/j1.mrc" "$work/j2.mrc" && cmp "$work/j1.mrc" "$work/j3.mrc" \
+    || { echo "preprocess --threads changed the corpus file"; exit 1; }
+grep -q "^preprocess: 5/5 files, 1 skipped" "$work/j2.err" || { echo "no plain progress line"; cat "$work/j2.err"; exit 1; }
+grep -Eq "^skipped +1 x malformed MIDI" "$work/j2.txt" || { echo "no skip summary by reason"; cat "$work/j2.txt"; exit 1; }
+
 # Sub-folders give style labels (not the split folders), unless --no-folder-style.
 mkdir -p "$work/styled/blues" "$work/styled/train/boogie"
 cp "$work/midi/city_blues_redfarn.mid" "$work/styled/blues/"
@@ -31,10 +41,31 @@ cp "$work/midi/boogi_marabi_redfarn.mid" "$work/styled/train/boogie/"
 "$musicrnn" train "$work/c.mrc" -o "$work/m.mrm" --hidden 32 --embed 16 --steps 30 --seq-len 16 --batch 8 \
     --valid-every 10 --log "$work/train.csv" > /dev/null 2>&1
 [ "$(wc -l < "$work/train.csv")" -eq 31 ] || { echo "the training log should have a header and 30 rows"; exit 1; }
-"$musicrnn" eval "$work/m.mrm" "$work/c.mrc" --json | "$python" -c '
+"$musicrnn" eval "$work/m.mrm" "$work/c.mrc" --json 2> "$work/eval.err" | "$python" -c '
 import json, math, sys
 r = json.load(sys.stdin)
-assert r["split"] == "valid" and math.isfinite(r["nll"]) and r["scored"] > 0, r'
+assert r["split"] == "valid" and not r["split_given"] and math.isfinite(r["nll"]) and r["scored"] > 0, r
+assert r["unit"] == "step" and r["pieces"] > 0, r'
+# Without --split the validation split is scored, and stderr says so; with it, no note.
+grep -q "no --split given: scoring the valid split" "$work/eval.err" || { echo "eval did not say which split"; exit 1; }
+"$musicrnn" eval "$work/m.mrm" "$work/c.mrc" --split train 2> "$work/eval.err" | grep -Eq "^split +train \([0-9]+ pieces, [0-9]+ scored steps\)" \
+    || { echo "eval --split train should name the split and its counts"; exit 1; }
+[ ! -s "$work/eval.err" ] || { echo "eval --split train printed a note"; exit 1; }
+
+# The joint (NADE) frame output from the command line: train, info, eval, generate.
+"$musicrnn" preprocess -q -e pianoroll -o "$work/roll.mrc" "$work/midi" > /dev/null
+"$musicrnn" train "$work/roll.mrc" -o "$work/nade.mrm" --hidden 24 --embed 8 --steps 10 --seq-len 16 --batch 4 \
+    --frame-output nade --nade-hidden 12 --valid-every 0 --quiet > /dev/null
+"$musicrnn" info "$work/nade.mrm" | grep -q "^frame output NADE, 12 hidden units$" || { echo "info should show the NADE"; exit 1; }
+"$musicrnn" eval "$work/nade.mrm" "$work/roll.mrc" --split train --json | "$python" -c '
+import json, math, sys
+r = json.load(sys.stdin)
+assert r["split"] == "train" and r["split_given"] and r["unit"] == "frame" and math.isfinite(r["nll"]), r'
+"$musicrnn" generate "$work/nade.mrm" -o "$work/nade.mid" --length 32 --rng-seed 2 > /dev/null \
+    || { echo "generating from the NADE model failed"; exit 1; }
+[ -s "$work/nade.mid" ] || { echo "no MIDI from the NADE model"; exit 1; }
+"$musicrnn" train "$work/c.mrc" -o "$work/bad.mrm" --frame-output nade --steps 1 2> "$work/bad.err" && { echo "NADE on notechord should fail"; exit 1; }
+grep -q "pianoroll" "$work/bad.err" || { echo "the NADE refusal should name pianoroll"; cat "$work/bad.err"; exit 1; }
 
 # A run killed with SIGKILL resumes from its last checkpoint and reproduces the losses of an
 # uninterrupted run with the same seed and thread count: one thread, and two (the library's own

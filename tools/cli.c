@@ -78,13 +78,14 @@ const char *cli_encoding_name(uint32_t encoding)
     case MRNN_ENCODING_NOTECHORD: return "notechord";
     case MRNN_ENCODING_PERFORMANCE: return "performance";
     case MRNN_ENCODING_PIANOROLL: return "pianoroll";
+    case MRNN_ENCODING_MULTITRACK: return "multitrack";
     default: return "unknown";
     }
 }
 
 int cli_parse_encoding(const char *s, uint32_t *out)
 {
-    for (uint32_t e = MRNN_ENCODING_NOTECHORD; e <= MRNN_ENCODING_PIANOROLL; e++) {
+    for (uint32_t e = MRNN_ENCODING_NOTECHORD; e <= MRNN_ENCODING_MULTITRACK; e++) {
         if (strcmp(s, cli_encoding_name(e)) == 0) {
             *out = e;
             return 0;

@@ -13,6 +13,7 @@ static void help(void)
            "\n"
            "First form: mean negative log-likelihood per step in nats (pianoroll: per frame, summed over\n"
            "the 88 keys), perplexity and accuracy. Each piece runs from its start; its first step is not scored.\n"
+           "Without --split the validation split is scored (and a note says so on stderr).\n"
            "\n"
            "Second form: musical statistics of every .mid/.midi file below each folder (recursively; drums\n"
            "ignored) and how far the generated set is from the reference: pitch-class and inter-onset-\n"
@@ -23,25 +24,36 @@ static void help(void)
 
 /* ---- the model-evaluation form ------------------------------------------------------------ */
 
-static int eval_model(const char *model_path, const char *corpus_path, uint32_t split, int json)
+static int eval_model(const char *model_path, const char *corpus_path, uint32_t split, int split_given, int json)
 {
     mrnn_model *m = NULL;
     mrnn_corpus *c = NULL;
     mrnn_status st = mrnn_model_load(&m, model_path);
     if (st == MRNN_OK) st = mrnn_corpus_load(&c, corpus_path);
     mrnn_eval_result r;
+    /* Scoring the validation split by default surprised users scoring a held-out test set: say so. */
+    if (st == MRNN_OK && !split_given)
+        fprintf(stderr, "musicrnn eval: no --split given: scoring the %s split\n", cli_split_name(split));
     if (st == MRNN_OK) st = mrnn_model_evaluate(m, c, split, &r);
+    const char *unit = "step";
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    if (st == MRNN_OK && mrnn_vocab_get_encoding_params(mrnn_model_vocab(m), &enc) == MRNN_OK &&
+        enc.encoding == MRNN_ENCODING_PIANOROLL)
+        unit = "frame";
     int rc = 0;
     if (st != MRNN_OK) {
         rc = cli_fail("eval", st);
     } else if (json) {
-        printf("{\"split\": \"%s\", \"nll\": %.6f, \"perplexity\": %.6f, \"accuracy\": %.6f, \"scored\": %llu, "
-               "\"pieces\": %u}\n",
-               cli_split_name(split), r.nll, r.perplexity, r.accuracy, (unsigned long long)r.n_scored, r.n_pieces);
+        printf("{\"split\": \"%s\", \"split_given\": %s, \"nll\": %.6f, \"perplexity\": %.6f, \"accuracy\": %.6f, "
+               "\"scored\": %llu, \"unit\": \"%s\", \"pieces\": %u}\n",
+               cli_split_name(split), split_given ? "true" : "false", r.nll, r.perplexity, r.accuracy,
+               (unsigned long long)r.n_scored, unit, r.n_pieces);
     } else {
-        printf("split      %s (%u pieces, %llu scored steps)\nNLL        %.4f nats/step\nperplexity %.4f\n"
+        printf("split      %s%s (%u pieces, %llu scored %ss)\nNLL        %.4f nats/%s\nperplexity %.4f\n"
                "accuracy   %.4f\n",
-               cli_split_name(split), r.n_pieces, (unsigned long long)r.n_scored, r.nll, r.perplexity, r.accuracy);
+               cli_split_name(split), split_given ? "" : " (default; --split chooses)", r.n_pieces,
+               (unsigned long long)r.n_scored, unit, r.nll, unit, r.perplexity, r.accuracy);
     }
     mrnn_corpus_free(c);
     mrnn_model_free(m);
@@ -84,5 +96,5 @@ int cmd_eval(int argc, char **argv)
         return cmd_eval_stats(gen_dir, ref_dir, json);
     }
     if (optind != argc - 2) return cli_usage_error("eval", "expected MODEL.mrm CORPUS.mrc");
-    return eval_model(argv[optind], argv[optind + 1], split, json);
+    return eval_model(argv[optind], argv[optind + 1], split, split_given, json);
 }

@@ -89,7 +89,7 @@ static int list_midi(const char *dir, int depth, file_list *out)
 
 /* ---- the statistics form ------------------------------------------------------------------ */
 
-static int stats_of_dir(const char *dir, mrnn_music_stats *out)
+static int stats_of_dir(const char *dir, mrnn_music_stats *out, mrnn_music_instruments *instr)
 {
     file_list files = {0};
     if (list_midi(dir, 0, &files) != 0) {
@@ -103,6 +103,8 @@ static int stats_of_dir(const char *dir, mrnn_music_stats *out)
     }
     mrnn_music_stats_init(out, MRNN_MUSIC_STATS_VERSION);
     mrnn_status st = mrnn_music_stats_compute((const char *const *)files.paths, files.n, out);
+    mrnn_music_instruments_init(instr, MRNN_MUSIC_INSTRUMENTS_VERSION);
+    if (st == MRNN_OK) st = mrnn_music_instruments_compute((const char *const *)files.paths, files.n, instr);
     file_list_free(&files);
     return st == MRNN_OK ? 0 : cli_fail("eval", st);
 }
@@ -204,15 +206,42 @@ static void print_table(const mrnn_music_stats *g, const mrnn_music_stats *r, co
     }
 }
 
+/* The instruments of both sets: one row per instrument slot used in either. */
+static void print_instruments(const mrnn_music_instruments *g, const mrnn_music_instruments *r)
+{
+    printf("\n%-22s %-26s %-26s\n", "instrument", "reference: pieces, notes,", "generated: pieces, notes,");
+    printf("%-22s %-26s %-26s\n", "", "pitch range (per piece)", "pitch range (per piece)");
+    for (uint32_t k = 0; k < MRNN_INSTRUMENT_COUNT; k++) {
+        if (!g->pieces[k] && !r->pieces[k]) continue;
+        char name[40], rs[40] = "-", gs[40] = "-";
+        if (k == MRNN_INSTRUMENT_DRUMS) snprintf(name, sizeof name, "drums");
+        else snprintf(name, sizeof name, "%s %u", mrnn_instrument_name(k), k);
+        if (r->pieces[k])
+            snprintf(rs, sizeof rs, "%u, %.0f, %.0f-%.0f", r->pieces[k], r->notes[k], r->pitch_low[k], r->pitch_high[k]);
+        if (g->pieces[k])
+            snprintf(gs, sizeof gs, "%u, %.0f, %.0f-%.0f", g->pieces[k], g->notes[k], g->pitch_low[k], g->pitch_high[k]);
+        printf("  %-20s %-26s %-26s\n", name, rs, gs);
+    }
+    printf("%-22s %-26.2f %-26.2f\n", "instruments per piece", r->instruments_mean, g->instruments_mean);
+    printf("%-22s %-26.3f %-26.3f\n", "drum notes per quarter", r->drum_density, g->drum_density);
+    printf("%-22s %-26.3f %-26.3f\n", "pitch-class entropy", r->pitch_class_entropy, g->pitch_class_entropy);
+    printf("%-22s %-26.3f %-26.3f\n", "empty-beat rate", r->empty_beat_rate, g->empty_beat_rate);
+}
+
 int cmd_eval_stats(const char *gen_dir, const char *ref_dir, int json)
 {
     mrnn_music_stats g, r;
-    if (stats_of_dir(ref_dir, &r) != 0 || stats_of_dir(gen_dir, &g) != 0) return 1;
+    mrnn_music_instruments gi, ri;
+    if (stats_of_dir(ref_dir, &r, &ri) != 0 || stats_of_dir(gen_dir, &g, &gi) != 0) return 1;
     mrnn_music_distance d;
     mrnn_music_distance_init(&d, MRNN_MUSIC_DISTANCE_VERSION);
     mrnn_status st = mrnn_music_stats_compare(&r, &g, &d);
     if (st != MRNN_OK) return cli_fail("eval", st);
-    if (json) print_json(gen_dir, ref_dir, &g, &r, &d);
-    else print_table(&g, &r, &d);
+    if (json) {
+        print_json(gen_dir, ref_dir, &g, &r, &d);
+    } else {
+        print_table(&g, &r, &d);
+        print_instruments(&gi, &ri);
+    }
     return 0;
 }

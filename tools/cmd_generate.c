@@ -32,8 +32,12 @@ static void help(void)
            "Constraints:\n"
            "  --min-pitch P --max-pitch P (MIDI number or name, e.g. C3)  --key C|F#|Bb ... --minor\n"
            "  --max-polyphony N      --no-drums                 --style NAME\n"
+           "  --instruments LIST     multitrack: only these play, e.g. piano,bass,drums or 0,33,drums\n"
+           "                         (GM family names, 'drums', programs 0-127 and ranges)\n"
+           "  --instrument-range LIST multitrack: pitch range per instrument, e.g. bass=28-52,piano=60-84\n"
            "Output:\n"
-           "  --tempo BPM (default 120)  --program P (General MIDI 0-127, default 0 = piano)\n"
+           "  --tempo BPM (default 120)  --program P (General MIDI 0-127, default 0 = piano;\n"
+           "                         multitrack pieces keep each instrument's program)\n"
            "  --wav OUT.wav          render audio with fluidsynth (--soundfont FILE.sf2)\n"
            "  --print                print the generated tokens    --stream  print each event as drawn\n");
 }
@@ -68,6 +72,33 @@ static int parse_pitch(const char *s, uint32_t *out)
         return 0;
     }
     return mrnn_pitch_parse(s, out) == MRNN_OK ? 0 : -1;
+}
+
+/* "bass=28-52,piano=60-84": each entry's instruments (as --instruments names them) get the range;
+ * pitches are MIDI numbers or names (C2). */
+static int parse_instrument_ranges(const char *list, mrnn_sampler_params *sp)
+{
+    char buf[1024];
+    if (strlen(list) >= sizeof buf) return cli_usage_error("generate", "--instrument-range: list too long");
+    strcpy(buf, list);
+    for (char *save = NULL, *e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(e, '='), *dash = eq ? strchr(eq + 1, '-') : NULL;
+        if (!eq || !dash) return cli_usage_error("generate", "--instrument-range: '%s' is not NAME=LOW-HIGH", e);
+        *eq = *dash = '\0';
+        uint32_t mask[MRNN_INSTRUMENT_MASK_WORDS];
+        if (mrnn_instrument_parse(e, mask) != MRNN_OK)
+            return cli_usage_error("generate", "--instrument-range: %s", mrnn_last_error());
+        uint32_t lo, hi;
+        if (parse_pitch(eq + 1, &lo) != 0) return cli_usage_error("generate", "--instrument-range: bad pitch '%s'", eq + 1);
+        if (parse_pitch(dash + 1, &hi) != 0) return cli_usage_error("generate", "--instrument-range: bad pitch '%s'", dash + 1);
+        if (lo > hi || hi < 1) return cli_usage_error("generate", "--instrument-range: %u-%u is empty", lo, hi);
+        for (uint32_t k = 0; k < 128; k++) {
+            if (!((mask[k / 32] >> (k % 32)) & 1u)) continue;
+            sp->instrument_min_pitch[k] = (uint8_t)lo;
+            sp->instrument_max_pitch[k] = (uint8_t)hi;
+        }
+    }
+    return 0;
 }
 
 static int parse_key(const char *s, int32_t *tonic)
@@ -124,7 +155,7 @@ int cmd_generate(int argc, char **argv)
 {
     enum { O_SEED = 256, O_PRIMER, O_PTRACKS, O_PCHANNELS, O_NOPRIMER, O_LENGTH, O_SECONDS, O_BARS, O_TEMP, O_TOPK,
            O_TOPP, O_REP, O_BEAM, O_RNG, O_COUNT, O_MINP, O_MAXP, O_KEY, O_MINOR, O_POLY, O_NODRUMS, O_STYLE,
-           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS, O_THREADS };
+           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS, O_THREADS, O_INSTR, O_IRANGE };
     static const struct option opts[] = {
         {"seed", required_argument, 0, O_SEED}, {"primer", required_argument, 0, O_PRIMER},
         {"primer-tracks", required_argument, 0, O_PTRACKS}, {"primer-channels", required_argument, 0, O_PCHANNELS},
@@ -141,6 +172,7 @@ int cmd_generate(int argc, char **argv)
         {"wav", required_argument, 0, O_WAV}, {"soundfont", required_argument, 0, O_SF},
         {"print", no_argument, 0, O_PRINT}, {"stream", no_argument, 0, O_STREAM},
         {"weights", required_argument, 0, O_WEIGHTS}, {"threads", required_argument, 0, O_THREADS},
+        {"instruments", required_argument, 0, O_INSTR}, {"instrument-range", required_argument, 0, O_IRANGE},
         {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mrnn_sampler_params sp;
     mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
@@ -214,6 +246,13 @@ int cmd_generate(int argc, char **argv)
             sp.max_polyphony = (uint32_t)v;
             break;
         case O_NODRUMS: sp.allow_drums = 0; break;
+        case O_INSTR:
+            if (mrnn_instrument_parse(optarg, sp.instrument_mask) != MRNN_OK)
+                return cli_usage_error("generate", "--instruments: %s", mrnn_last_error());
+            break;
+        case O_IRANGE:
+            if (parse_instrument_ranges(optarg, &sp) != 0) return 2;
+            break;
         case O_STYLE: style = optarg; break;
         case O_TEMPO:
             if (cli_parse_double(optarg, 10, 1000, &tempo)) return cli_usage_error("generate", "--tempo is 10..1000");

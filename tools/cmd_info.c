@@ -11,7 +11,19 @@ static void print_encoding(const mrnn_vocab *v)
     mrnn_vocab_get_encoding_params(v, &e);
     printf("encoding     %s, %u steps per quarter", cli_encoding_name(e.encoding), e.steps_per_quarter);
     if (e.frame_seconds > 0) printf(", frames of %g s", e.frame_seconds);
-    printf("%s%s\n", e.keep_drums ? ", drums kept" : "", e.normalize_key ? ", key-normalised" : "");
+    if (e.encoding == MRNN_ENCODING_MULTITRACK) {
+        int all = 1;
+        for (uint32_t w = 0; w < MRNN_INSTRUMENT_MASK_WORDS; w++) all &= e.instrument_mask[w] == 0;
+        printf(", %s, drums kept%s", e.multitrack_programs ? "128 GM programs" : "16 GM families",
+               all ? "" : ", some instruments only");
+        if (e.max_tracks) printf(", at most %u instruments", e.max_tracks);
+        if (e.velocity_bins) printf(", %u velocity bins", e.velocity_bins);
+        printf(", durations up to %u steps per token", e.max_duration_steps);
+    } else if (e.keep_drums) {
+        printf(", drums kept");
+    }
+    printf("%s\n", e.normalize_key == MRNN_KEY_TONIC_C ? ", keys moved to tonic C"
+                    : e.normalize_key ? ", keys moved to C major / A minor" : "");
     printf("vocabulary   %u tokens:", mrnn_vocab_size(v));
     for (uint32_t i = 0; i < mrnn_vocab_size(v) && i < 8; i++) printf(" %s", mrnn_vocab_token_text(v, i));
     printf("%s\n", mrnn_vocab_size(v) > 8 ? " ..." : "");
@@ -51,6 +63,7 @@ static int info_model(const char *path)
     printf("model        %s\n", path);
     printf("network      embed %u -> %u x LSTM %u, dropout %g\n", p.embed_size, p.num_layers, p.hidden_size,
            (double)p.dropout);
+    if (p.frame_output == MRNN_FRAME_OUTPUT_NADE) printf("frame output NADE, %u hidden units\n", p.nade_hidden);
     printf("parameters   %llu\n", (unsigned long long)mrnn_model_param_count(m));
     printf("trained      %llu steps\n", (unsigned long long)mrnn_model_steps_trained(m));
     print_encoding(mrnn_model_vocab(m));

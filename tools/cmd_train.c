@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_mpi.h"
 
 static void help(void)
 {
@@ -17,7 +19,7 @@ static void help(void)
            "\n"
            "A pianoroll corpus changes the defaults marked * to the settings tuned on the JSB Chorales\n"
            "benchmark (docs/QUALITY.md): 1 x 384 LSTM, embed 64, dropout 0.6, lr 0.004, cosine schedule,\n"
-           "1500 steps. Options given on the command line always win.\n"
+           "1500 steps (1000 with --frame-output nade). Options given on the command line always win.\n"
            "\n"
            "model shape (ignored with --resume):\n"
            "      --layers N         LSTM layers (default 2*)\n"
@@ -25,6 +27,9 @@ static void help(void)
            "      --embed N          embedding width (default 128*)\n"
            "      --dropout P        dropout after each layer (default 0*)\n"
            "      --init-seed N      weight initialisation seed (default 1)\n"
+           "      --frame-output K   pianoroll: independent (88 sigmoids, default) or nade (keys of a frame\n"
+           "                         predicted jointly, low to high: RNN-NADE)\n"
+           "      --nade-hidden N    hidden units of the NADE (default 150)\n"
            "training:\n"
            "      --seq-len N        steps per truncated-BPTT window (default 64)\n"
            "      --batch N          windows per step (default 32)\n"
@@ -32,6 +37,8 @@ static void help(void)
            "      --schedule NAME    constant (default*) or cosine (warm-up + cosine decay)\n"
            "      --warmup N         warm-up steps for cosine (default 100)\n"
            "      --weight-decay X   AdamW decoupled weight decay (default 0)\n"
+           "      --input-dropout P  leave each input key/token of a training step out with probability P\n"
+           "                         (default 0)\n"
            "      --steps N          total optimiser steps (overrides --epochs)\n"
            "      --epochs X         passes over the training tokens (default 10*)\n"
            "      --clip X           clip the gradient norm (default 5, 0 = off)\n"
@@ -43,6 +50,12 @@ static void help(void)
            "      --checkpoint-every N  steps between checkpoints (default 500)\n"
            "      --log FILE         append a CSV log (step, losses, lr, tokens/s)\n"
            "      --resume FILE      continue from a checkpoint written by an earlier run\n"
+           "      --mmap             keep the corpus tokens out of memory (mrnn_corpus_map); the\n"
+           "                         default for corpus files over 256 MiB\n"
+           "\n"
+           "Under mpirun (mpirun -np N musicrnn train ...) the N processes train one model: each\n"
+           "computes its share of the --batch windows, gradients are summed with MPI_Allreduce, and\n"
+           "rank 0 alone writes MODEL.mrm, --best, --log and the progress output.\n"
            "  -q, --quiet            no progress output\n");
 }
 
@@ -94,14 +107,15 @@ enum { GAVE_LAYERS = 1, GAVE_HIDDEN = 2, GAVE_EMBED = 4, GAVE_DROPOUT = 8, GAVE_
 
 typedef struct train_args {
     const char *corpus, *out, *resume;
-    int quiet;
+    int quiet, mmap;
     unsigned gave;
 } train_args;
 
 static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mrnn_train_params *tp)
 {
     enum { O_LAYERS = 256, O_HIDDEN, O_EMBED, O_DROPOUT, O_INITSEED, O_SEQ, O_BATCH, O_LR, O_SCHED, O_WARMUP, O_WD,
-           O_STEPS, O_EPOCHS, O_CLIP, O_SEED, O_THREADS, O_VALID, O_PATIENCE, O_BEST, O_CKEVERY, O_LOG, O_RESUME };
+           O_STEPS, O_EPOCHS, O_CLIP, O_SEED, O_THREADS, O_VALID, O_PATIENCE, O_BEST, O_CKEVERY, O_LOG, O_RESUME,
+           O_FRAME_OUTPUT, O_NADE_HIDDEN, O_INDROP, O_MMAP };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"layers", required_argument, 0, O_LAYERS},
         {"hidden", required_argument, 0, O_HIDDEN}, {"embed", required_argument, 0, O_EMBED},
@@ -114,7 +128,9 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         {"threads", required_argument, 0, O_THREADS}, {"valid-every", required_argument, 0, O_VALID},
         {"patience", required_argument, 0, O_PATIENCE}, {"best", required_argument, 0, O_BEST},
         {"checkpoint-every", required_argument, 0, O_CKEVERY}, {"log", required_argument, 0, O_LOG},
-        {"resume", required_argument, 0, O_RESUME}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+        {"resume", required_argument, 0, O_RESUME}, {"frame-output", required_argument, 0, O_FRAME_OUTPUT},
+        {"nade-hidden", required_argument, 0, O_NADE_HIDDEN}, {"input-dropout", required_argument, 0, O_INDROP},
+        {"mmap", no_argument, 0, O_MMAP}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     uint64_t u;
     double d;
@@ -140,6 +156,12 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         case 'o': a->out = optarg; break;
         case O_LAYERS: U32(mp->num_layers, 1, 8, "--layers"); break;
         case O_HIDDEN: U32(mp->hidden_size, 1, 8192, "--hidden"); break;
+        case O_FRAME_OUTPUT:
+            if (!strcmp(optarg, "independent")) mp->frame_output = MRNN_FRAME_OUTPUT_INDEPENDENT;
+            else if (!strcmp(optarg, "nade")) mp->frame_output = MRNN_FRAME_OUTPUT_NADE;
+            else return cli_usage_error("train", "--frame-output is independent or nade");
+            break;
+        case O_NADE_HIDDEN: U32(mp->nade_hidden, 1, 8192, "--nade-hidden"); break;
         case O_EMBED: U32(mp->embed_size, 1, 8192, "--embed"); break;
         case O_DROPOUT: FLT(mp->dropout, 0, 0.95, "--dropout"); break;
         case O_INITSEED:
@@ -155,6 +177,7 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
             break;
         case O_WARMUP: U32(tp->warmup_steps, 0, UINT32_MAX, "--warmup"); break;
         case O_WD: FLT(tp->weight_decay, 0, 0.99, "--weight-decay"); break;
+        case O_INDROP: FLT(tp->input_dropout, 0, 0.95, "--input-dropout"); break;
         case O_STEPS:
             if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &tp->max_steps)) return cli_usage_error("train", "bad --steps");
             break;
@@ -170,6 +193,7 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         case O_CKEVERY: U32(tp->checkpoint_every, 1, UINT32_MAX, "--checkpoint-every"); break;
         case O_LOG: tp->log_path = optarg; break;
         case O_RESUME: a->resume = optarg; break;
+        case O_MMAP: a->mmap = 1; break;
         case 'q': a->quiet = 1; break;
         case 'h': help(); return 0;
         default: return cli_usage_error("train", "bad option");
@@ -200,7 +224,8 @@ static void pianoroll_defaults(const train_args *a, const mrnn_corpus *c, mrnn_m
     if (!(a->gave & GAVE_DROPOUT)) mp->dropout = 0.6f;
     if (!(a->gave & GAVE_LR)) tp->learning_rate = 0.004f;
     if (!(a->gave & GAVE_SCHEDULE)) tp->lr_schedule = MRNN_LR_WARMUP_COSINE;
-    if (!(a->gave & GAVE_LENGTH)) tp->max_steps = 1500;
+    /* The joint output overfits sooner: its best validation NLL came at 1000 steps (QUALITY.md). */
+    if (!(a->gave & GAVE_LENGTH)) tp->max_steps = mp->frame_output == MRNN_FRAME_OUTPUT_NADE ? 1000 : 1500;
 }
 
 static mrnn_status make_model(const train_args *a, const mrnn_corpus *c, const mrnn_model_params *mp, mrnn_model **m)
@@ -220,6 +245,8 @@ static void print_eval(const mrnn_model *m, const mrnn_corpus *c, uint32_t split
            cli_split_name(split), r.nll, r.perplexity, r.accuracy, (unsigned long long)r.n_scored, r.n_pieces);
 }
 
+static int train_with(train_args *ap, mrnn_model_params *mpp, mrnn_train_params *tpp);
+
 int cmd_train(int argc, char **argv)
 {
     train_args a = {0};
@@ -230,10 +257,33 @@ int cmd_train(int argc, char **argv)
     int rc = parse(argc, argv, &a, &mp, &tp);
     if (rc >= 0) return rc;
     tp.checkpoint_path = a.out;
+    int mpi = cli_mpi_start(&tp.rank, &tp.n_ranks);
+    if (mpi) {
+        tp.allreduce = cli_mpi_allreduce;
+        if (tp.rank != 0) a.quiet = 1; /* one progress display for the run */
+    }
+    rc = train_with(&a, &mp, &tp);
+    if (mpi && tp.rank == 0 && !a.quiet && tp.n_ranks > 1) {
+        uint64_t calls;
+        double secs = cli_mpi_allreduce_seconds(&calls);
+        fprintf(stderr, "mpi: %u ranks, %llu allreduce calls, %.3f ms per call on rank 0\n", tp.n_ranks,
+                (unsigned long long)calls, calls ? 1e3 * secs / (double)calls : 0.0);
+    }
+    cli_mpi_stop();
+    return rc;
+}
 
+static int train_with(train_args *ap, mrnn_model_params *mpp, mrnn_train_params *tpp)
+{
+    train_args a = *ap;
+    mrnn_model_params mp = *mpp;
+    mrnn_train_params tp = *tpp;
+    int rc;
     mrnn_corpus *c = NULL;
     mrnn_model *m = NULL;
-    mrnn_status st = mrnn_corpus_load(&c, a.corpus);
+    struct stat sb;
+    int big = stat(a.corpus, &sb) == 0 && sb.st_size > (off_t)256 << 20;
+    mrnn_status st = a.mmap || big ? mrnn_corpus_map(&c, a.corpus) : mrnn_corpus_load(&c, a.corpus);
     if (st != MRNN_OK) return cli_fail("train", st);
     pianoroll_defaults(&a, c, &mp, &tp);
     st = make_model(&a, c, &mp, &m);
@@ -242,9 +292,12 @@ int cmd_train(int argc, char **argv)
         return cli_fail("train", st);
     }
     mrnn_model_get_params(m, &mp);
+    char frame_desc[48] = "independent outputs";
+    if (mp.frame_output == MRNN_FRAME_OUTPUT_NADE)
+        snprintf(frame_desc, sizeof frame_desc, "NADE output of %u units", mp.nade_hidden);
     if (!a.quiet)
-        fprintf(stderr, "%s %s: %u x %u LSTM, embed %u, %llu parameters, %llu steps done; seq %u, batch %u, lr %g\n",
-                a.resume ? "resuming" : "training", a.out, mp.num_layers, mp.hidden_size, mp.embed_size,
+        fprintf(stderr, "%s %s: %u x %u LSTM, embed %u, %s, %llu parameters, %llu steps done; seq %u, batch %u, lr %g\n",
+                a.resume ? "resuming" : "training", a.out, mp.num_layers, mp.hidden_size, mp.embed_size, frame_desc,
                 (unsigned long long)mrnn_model_param_count(m), (unsigned long long)mrnn_model_steps_trained(m),
                 tp.seq_len, tp.batch_size, (double)tp.learning_rate);
     progress_state ps = {isatty(STDERR_FILENO), a.quiet, -1};
@@ -263,9 +316,11 @@ int cmd_train(int argc, char **argv)
     } else if (st != MRNN_OK) {
         rc = cli_fail("train", st);
     } else {
-        printf("trained %llu steps in %.1f s; model saved to %s\n", (unsigned long long)mrnn_model_steps_trained(m),
-               cli_now() - t0, a.out);
-        print_eval(m, c, MRNN_SPLIT_VALID);
+        if (tp.rank == 0) {
+            printf("trained %llu steps in %.1f s; model saved to %s\n",
+                   (unsigned long long)mrnn_model_steps_trained(m), cli_now() - t0, a.out);
+            print_eval(m, c, MRNN_SPLIT_VALID);
+        }
         rc = 0;
     }
     mrnn_model_free(m);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages libmusicrnn needs. Run as root.
-#   install-deps.sh build   - compiler, meson, libsmf, OpenBLAS, Check, Doxygen
+#   install-deps.sh build   - compiler, meson, libsmf, OpenBLAS, Check, Doxygen, Open MPI (for
+#                             `mpirun musicrnn train`; the library itself never links MPI)
 #   install-deps.sh main    - build + the default MIDI corpus, FluidSynth and a General MIDI
 #                             soundfont (WAV output), Matplotlib (plots)
 #   install-deps.sh test    - build + valgrind, clang sanitizer runtimes, pytest, mido, cffi, numpy,
@@ -9,7 +10,7 @@
 #   install-deps.sh bench   - test + PyTorch (the reference of the benchmarks)
 set -euo pipefail
 what="${1:-build}"
-build=(build-essential meson ninja-build pkg-config libsmf-dev libopenblas-dev check doxygen)
+build=(build-essential meson ninja-build pkg-config libsmf-dev libopenblas-dev check doxygen libopenmpi-dev openmpi-bin)
 main=(openttd-openmsx fluidsynth fluid-soundfont-gm python3 python3-matplotlib python3-numpy python3-mido)
 test=(valgrind clang libclang-rt-14-dev python3 python3-pytest python3-mido python3-cffi python3-numpy python3-matplotlib openttd-openmsx
       abigail-tools debhelper dh-python dpkg-dev fakeroot lintian pkgconf xz-utils)

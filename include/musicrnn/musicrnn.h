@@ -146,15 +146,42 @@ enum mrnn_encoding {
      *  (10 ms steps) and VELOCITY×32. */
     MRNN_ENCODING_PERFORMANCE = 2,
     /** Frames of 88 keys (MIDI 21–108); a step is the set of keys sounding (multi-hot). */
-    MRNN_ENCODING_PIANOROLL = 3
+    MRNN_ENCODING_PIANOROLL = 3,
+    /** Several instruments and drums in one event stream on the `steps_per_quarter` grid:
+     *  `PROGRAM_bass` (one of the 16 General MIDI families, or `PROGRAM_33` with
+     *  `multitrack_programs`) selects the instrument of the `NOTE_p` tokens that follow,
+     *  `DRUM_p` is a drum-kit note, `DUR_k` (summed when repeated) is the length of the note
+     *  before it, `TIME_SHIFT_k` advances time, `VELOCITY_b` (if `velocity_bins` > 0) sets the
+     *  loudness. Fixed vocabulary; docs/FILE-FORMATS.md describes it. (Encoding params version 2.) */
+    MRNN_ENCODING_MULTITRACK = 4
 };
+
+/** Key normalisation of ::mrnn_encoding_params `normalize_key`: where each piece's estimated key
+ *  (Krumhansl-Kessler profiles) is moved before encoding. */
+enum mrnn_key_normalization {
+    MRNN_KEY_AS_WRITTEN = 0,    /**< Pieces keep their key. */
+    MRNN_KEY_C_MAJOR_A_MINOR = 1, /**< Major pieces to C major, minor pieces to A minor (relative keys:
+                                       every piece on the white keys). */
+    MRNN_KEY_TONIC_C = 2        /**< Major pieces to C major, minor pieces to C minor (the tonic on C:
+                                     the convention of the classic polyphonic benchmarks). */
+};
+
+/** Number of instrument slots of the instrument masks: General MIDI programs 0–127, and
+ *  ::MRNN_INSTRUMENT_DRUMS. */
+#define MRNN_INSTRUMENT_COUNT 129u
+/** The instrument slot of the drum kit (MIDI channel 10) in instrument masks. */
+#define MRNN_INSTRUMENT_DRUMS 128u
+/** Words of an instrument mask: bit `i % 32` of word `i / 32` stands for instrument slot `i`. */
+#define MRNN_INSTRUMENT_MASK_WORDS 5u
 
 /** In token streams of multi-hot encodings (pianoroll), this id ends each frame. Event encodings
  *  (notechord, performance) have exactly one id per step and never use it. */
 #define MRNN_FRAME_END UINT32_C(0xFFFFFFFF)
 
-/** Version of ::mrnn_encoding_params this header describes. */
-#define MRNN_ENCODING_PARAMS_VERSION 1u
+/** Version of ::mrnn_encoding_params this header describes. Version 2 appended the multitrack
+ *  fields (`multitrack_programs` … `velocity_bins`); structs of version 1 are still accepted and
+ *  read as if those fields held their defaults. */
+#define MRNN_ENCODING_PARAMS_VERSION 2u
 
 /** How MIDI files are read and turned into tokens. Stored in corpus and model files, so
  *  generation never needs these repeated. */
@@ -166,22 +193,55 @@ typedef struct mrnn_encoding_params {
     int32_t keep_drums;          /**< 1 keeps drum-channel notes (channel 10), 0 skips them. Default 0. */
     uint32_t channel_mask;       /**< Bit c set = read MIDI channel c (0–15). 0 means all. Default 0. */
     uint64_t track_mask;         /**< Bit t set = read track t (0–63). 0 means all. Default 0. */
-    int32_t normalize_key;       /**< 1 transposes each piece to C major / A minor (estimated key). Default 0. */
+    int32_t normalize_key;       /**< One of ::mrnn_key_normalization: transpose each piece by its estimated
+                                      key (by at most a tritone). Default 0 (off). */
     uint32_t max_steps;          /**< Cut pieces longer than this many steps. 0 = no limit. Default 0. */
     uint32_t min_count;          /**< Notechord: tokens seen fewer times become `<unk>`. Default 1. */
-    uint32_t max_duration_steps; /**< Notechord: durations and waits are clamped to this. Default 16 (4 quarters). */
+    uint32_t max_duration_steps; /**< Notechord: durations and waits are clamped to this. Multitrack: the
+                                      longest single `DUR_k` / `TIME_SHIFT_k` token (longer ones are
+                                      written as several). Default 16 (4 quarters). */
+    /* Version 2. */
+    int32_t multitrack_programs; /**< Multitrack: 1 keeps all 128 General MIDI programs apart (`PROGRAM_0` …
+                                      `PROGRAM_127`), 0 folds them into the 16 GM families
+                                      (`PROGRAM_piano` … `PROGRAM_sound_fx`). Default 0. */
+    uint32_t instrument_mask[MRNN_INSTRUMENT_MASK_WORDS]; /**< Multitrack: instrument slots to keep (see
+                                      ::MRNN_INSTRUMENT_COUNT; slot 128 is the drum kit); all zero keeps
+                                      every instrument. Notes of other instruments are dropped and
+                                      counted in the file's instrument report. Default all zero. */
+    uint32_t max_tracks;         /**< Multitrack: most instruments kept per piece (drums count as one); those
+                                      with the most notes stay. 0 = no limit. Default 0. */
+    uint32_t velocity_bins;      /**< Multitrack: 0 leaves loudness out (every note at velocity 80), else
+                                      `VELOCITY_b` tokens with this many bins (2–32). Default 0. */
 } mrnn_encoding_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_ENCODING_PARAMS_VERSION.
+ *  @param version ::MRNN_ENCODING_PARAMS_VERSION (or 1: then only the fields of version 1 are
+ *         written, so a smaller struct from an older header is not overrun).
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_encoding_params_init(mrnn_encoding_params *p, uint32_t version);
 
-/** Version of ::mrnn_corpus_params this header describes. */
-#define MRNN_CORPUS_PARAMS_VERSION 1u
+/** Version of ::mrnn_corpus_params this header describes. Version 2 appended `threads`,
+ *  `progress` and `progress_user_data`; version-1 structs keep working. */
+#define MRNN_CORPUS_PARAMS_VERSION 2u
+
+/** Progress of mrnn_corpus_add_dir(), passed to an ::mrnn_corpus_progress_callback after each
+ *  file is committed to the corpus (in the deterministic sorted order). */
+typedef struct mrnn_corpus_progress {
+    uint32_t files_done;     /**< Files of this call committed so far, read or skipped. */
+    uint32_t files_total;    /**< MIDI files found below the folder. */
+    uint32_t files_skipped;  /**< Of `files_done`, how many were skipped (see the file report). */
+    uint32_t reserved;       /**< Zero. */
+    uint64_t bytes_read;     /**< MIDI bytes read so far by this call. */
+    double elapsed_seconds;  /**< Wall time of this call so far. */
+    const char *path;        /**< The file just committed; borrowed for the callback only. */
+} mrnn_corpus_progress;
+
+/** Called by mrnn_corpus_add_dir() on the calling thread after each file. Return non-zero to stop:
+ *  the call then returns ::MRNN_ERR_CANCELLED and the files committed so far stay in the corpus. */
+typedef int (*mrnn_corpus_progress_callback)(const mrnn_corpus_progress *progress, void *user_data);
 
 /** How a corpus splits and augments its pieces. */
 typedef struct mrnn_corpus_params {
@@ -196,33 +256,60 @@ typedef struct mrnn_corpus_params {
     int32_t style_from_folder;/**< 1: a piece's style label is the name of the first sub-folder below
                                    the folder given to mrnn_corpus_add_dir(). Default 1. */
     uint64_t max_file_bytes;  /**< MIDI files larger than this are skipped. Default 16 MiB. */
+    /* version 2 */
+    uint32_t threads;         /**< Threads that read and parse MIDI files in mrnn_corpus_add_dir();
+                                   0 = the cores online, 1 = the calling thread only. Encoding and
+                                   committing stay on the calling thread in sorted order, so the
+                                   corpus (and its saved file) is the same, byte for byte, for any
+                                   value. At most 256. Default 1. */
+    mrnn_corpus_progress_callback progress; /**< Called after each file of mrnn_corpus_add_dir(), or
+                                   NULL. Not saved in corpus files. Default NULL. */
+    void *progress_user_data; /**< Passed to `progress` unchanged. Default NULL. */
 } mrnn_corpus_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_CORPUS_PARAMS_VERSION.
+ *  @param version ::MRNN_CORPUS_PARAMS_VERSION, or an older version (1): then only that version's
+ *  fields are written, so a struct compiled against an older header is never overrun.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_corpus_params_init(mrnn_corpus_params *p, uint32_t version);
 
-/** Version of ::mrnn_model_params this header describes. */
-#define MRNN_MODEL_PARAMS_VERSION 1u
+/** How a pianoroll model predicts the 88 keys of the next frame. */
+enum mrnn_frame_output {
+    /** 88 independent sigmoids: keys are drawn without knowing each other. */
+    MRNN_FRAME_OUTPUT_INDEPENDENT = 0,
+    /** A NADE over the keys, conditioned on the LSTM state (the RNN-NADE of Boulanger-Lewandowski
+     *  et al. 2012): key i is predicted from the state and the keys below it, low to high, so the
+     *  frame's likelihood is exact and chords are sampled jointly. */
+    MRNN_FRAME_OUTPUT_NADE = 1
+};
+
+/** Version of ::mrnn_model_params this header describes. Version 1 ended after `init_seed`;
+ *  version 2 appended `frame_output` and `nade_hidden`. */
+#define MRNN_MODEL_PARAMS_VERSION 2u
 
 /** Shape of a network. */
 typedef struct mrnn_model_params {
-    uint32_t version;       /**< Must be ::MRNN_MODEL_PARAMS_VERSION. */
+    uint32_t version;       /**< ::MRNN_MODEL_PARAMS_VERSION, or 1 from programs built against an older header. */
     uint32_t embed_size;    /**< Width of token embeddings. Default 128. */
     uint32_t hidden_size;   /**< LSTM cells per layer. Default 256. */
     uint32_t num_layers;    /**< Stacked LSTM layers, 1–8. Default 2. */
     float dropout;          /**< Dropout between layers and before the output, 0 ≤ p < 1. Default 0. */
     uint64_t init_seed;     /**< Seed of the weight initialisation. Default 1. */
+    /* version 2 */
+    uint32_t frame_output;  /**< One of ::mrnn_frame_output; ::MRNN_FRAME_OUTPUT_NADE needs the pianoroll
+                                 encoding. Default ::MRNN_FRAME_OUTPUT_INDEPENDENT. */
+    uint32_t nade_hidden;   /**< Hidden units of the NADE (used with ::MRNN_FRAME_OUTPUT_NADE), 1–8192.
+                                 Default 150. */
 } mrnn_model_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
- *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_MODEL_PARAMS_VERSION.
+ *  @param p the struct to fill (caller-owned, typically on the stack); with version 1 only the
+ *         fields of version 1 are written.
+ *  @param version ::MRNN_MODEL_PARAMS_VERSION, or 1.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_model_params_init(mrnn_model_params *p, uint32_t version);
@@ -233,12 +320,23 @@ enum mrnn_lr_schedule {
     MRNN_LR_WARMUP_COSINE = 1  /**< Linear warm-up, then cosine decay to `min_lr_fraction`. */
 };
 
-/** Version of ::mrnn_train_params this header describes. */
-#define MRNN_TRAIN_PARAMS_VERSION 1u
+/** Version of ::mrnn_train_params this header describes. Version 2 appended `input_dropout`;
+ *  version 3 appended `allreduce`, `allreduce_user_data`, `rank` and `n_ranks` (data-parallel
+ *  training). Structs of versions 1 and 2 keep working. */
+#define MRNN_TRAIN_PARAMS_VERSION 3u
+
+/** Sums @p count floats element-wise across every rank of a data-parallel run, in place: on
+ *  return each rank's @p data holds the same sums. An MPI program passes a function calling
+ *  `MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, comm)`; the library itself never
+ *  links MPI (the `musicrnn` program provides this callback when built with Open MPI). It is
+ *  called on the thread that called mrnn_model_train(), the same number of times and with the
+ *  same @p count on every rank. Return 0 on success; non-zero makes the call fail with
+ *  ::MRNN_ERR_IO. */
+typedef int (*mrnn_allreduce_fn)(float *data, size_t count, void *user_data);
 
 /** How to train. */
 typedef struct mrnn_train_params {
-    uint32_t version;          /**< Must be ::MRNN_TRAIN_PARAMS_VERSION. */
+    uint32_t version;          /**< ::MRNN_TRAIN_PARAMS_VERSION, or 1 (which ended after `log_path`). */
     uint32_t seq_len;          /**< Steps per truncated-BPTT window. Default 64. */
     uint32_t batch_size;       /**< Windows per optimiser step. Default 32. */
     float learning_rate;       /**< Peak learning rate (Adam). Default 0.002. */
@@ -273,12 +371,33 @@ typedef struct mrnn_train_params {
     const char *best_path;     /**< If set, the model with the best validation loss is saved here. Default NULL. */
     const char *log_path;      /**< If set, a CSV log (step, train loss, valid loss, lr, tokens/s) is
                                     appended here. Default NULL. */
+    /* version 2 */
+    float input_dropout;       /**< Share of the input ids of each training step left out, each drawn
+                                    on its own (for pianoroll: keys of the input frame; the targets
+                                    keep every key), 0 ≤ p < 1. A regulariser that makes the model
+                                    rely on more than the previous frame. Default 0. */
+    /* version 3: data-parallel training (see docs/DISTRIBUTED.md) */
+    mrnn_allreduce_fn allreduce; /**< If set, this call is rank `rank` of `n_ranks` processes that
+                                    train one model together: each draws the same global batch of
+                                    `batch_size` windows (same seed) and computes only its share of
+                                    the lanes; the gradients, losses and counts are summed in one
+                                    fused buffer per step through this callback; every rank then
+                                    runs the same clipping and Adam update, so the weights stay
+                                    identical. Only rank 0 writes `checkpoint_path`, `best_path` and
+                                    `log_path`. Losses equal a one-process run with the same
+                                    `batch_size` and seed up to rounding (dropout masks, drawn per
+                                    rank, differ). Default NULL (one process). */
+    void *allreduce_user_data; /**< Passed to `allreduce` unchanged (e.g. a communicator). Default NULL. */
+    uint32_t rank;             /**< This process's rank, 0 ≤ rank < n_ranks. Default 0. */
+    uint32_t n_ranks;          /**< Processes training together; 1 (default) = alone. At most
+                                    `batch_size`, and more than 1 needs `allreduce`. */
 } mrnn_train_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version must be ::MRNN_TRAIN_PARAMS_VERSION.
+ *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1 or 2): then only that version's
+ *  fields are written.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version);
@@ -292,6 +411,9 @@ MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t versi
  *    with an optional dot, or a fraction of a quarter such as `3/4`.
  *  - performance: `NOTE_ON_60`, `NOTE_OFF_60`, `TIME_SHIFT_25` (25 × 10 ms), `VELOCITY_20` (bin 0–31).
  *  - pianoroll: key names `A0`…`C8`; in a seed text, a frame is keys joined by `.`, `_` is a silent frame.
+ *  - multitrack: `PROGRAM_bass` (GM family; `PROGRAM_33` when all programs are kept) selects the
+ *    instrument, `NOTE_60 DUR_4` is middle C for 4 grid steps on it, `DRUM_36 DUR_1` a bass drum,
+ *    `TIME_SHIFT_2` advances 2 grid steps, `VELOCITY_5` sets the loudness bin.
  *
  *  Tokens are separated by white space. MIDI 60 is `C4`; sharps are written `#`, flats `b` are accepted.
  *
@@ -342,7 +464,7 @@ MRNN_API uint32_t mrnn_vocab_size(const mrnn_vocab *v);
 /** Copy the encoding parameters of a vocabulary (since 0.2; before, mrnn_vocab_encoding_params()).
  *  @param v the vocabulary (borrowed for the call).
  *  @param out receives the parameters; its `version` must have been set by
- *  mrnn_encoding_params_init(). Caller-owned.
+ *  mrnn_encoding_params_init() (a version-1 struct receives the version-1 fields only). Caller-owned.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG (NULL pointer, version mismatch).
  *  Thread safety: read-only; any number of threads may read one vocabulary at once. */
 MRNN_API mrnn_status mrnn_vocab_get_encoding_params(const mrnn_vocab *v, mrnn_encoding_params *out);
@@ -473,6 +595,45 @@ typedef struct mrnn_file_report {
     uint64_t n_steps;     /**< Steps (tokens or frames) added from it, copies included. */
 } mrnn_file_report;
 
+/** Version of ::mrnn_instrument_report this header describes. */
+#define MRNN_INSTRUMENT_REPORT_VERSION 1u
+
+/** The instruments found in one input file, filled by mrnn_corpus_get_file_instruments(). Slots are
+ *  General MIDI programs 0–127 (the program active on the note's channel at its onset) and
+ *  ::MRNN_INSTRUMENT_DRUMS. A plain struct of fixed size: it may be copied and kept. */
+typedef struct mrnn_instrument_report {
+    uint32_t version;        /**< Must be ::MRNN_INSTRUMENT_REPORT_VERSION (set by mrnn_instrument_report_init()). */
+    uint32_t n_instruments;  /**< Slots with at least one note read. */
+    uint64_t notes[MRNN_INSTRUMENT_COUNT];   /**< Notes read per slot (drums only if the encoding reads them:
+                                                  multitrack, or `keep_drums`). */
+    uint64_t dropped[MRNN_INSTRUMENT_COUNT]; /**< Of those, notes the encoding did not keep (multitrack:
+                                                  outside `instrument_mask` or beyond `max_tracks`). */
+    uint32_t drum_pitches[4]; /**< Bit `p % 32` of word `p / 32` set: drum-kit pitch p occurs. */
+} mrnn_instrument_report;
+
+/** Zero @p r and set its version.
+ *  @param r the struct to initialise. @param version must be ::MRNN_INSTRUMENT_REPORT_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p r is NULL or the version is unknown.
+ *  Thread safety: safe from any thread (touches only @p r). */
+MRNN_API mrnn_status mrnn_instrument_report_init(mrnn_instrument_report *r, uint32_t version);
+
+/** A short name of an instrument slot: its General MIDI family for programs ("piano", "bass",
+ *  "synth_lead", …; programs 8k … 8k+7 share one) and "drums" for ::MRNN_INSTRUMENT_DRUMS.
+ *  @param slot 0 ≤ slot < ::MRNN_INSTRUMENT_COUNT.
+ *  @return a static string, or NULL if @p slot is out of range.
+ *  Thread safety: safe from any thread. */
+MRNN_API const char *mrnn_instrument_name(uint32_t slot);
+
+/** Parse a list of instruments into an instrument mask: comma-separated family names (as
+ *  mrnn_instrument_name() gives them, each standing for its 8 programs), "drums", General MIDI
+ *  program numbers 0–127 and ranges of them ("32-39"), e.g. `"piano,bass,drums"` or `"0,33,drums"`.
+ *  @param list NUL-terminated text; borrowed for the call.
+ *  @param mask receives the mask (caller-owned, ::MRNN_INSTRUMENT_MASK_WORDS words; cleared first).
+ *  @return ::MRNN_OK; ::MRNN_ERR_UNKNOWN_TOKEN naming the entry that is not an instrument (an empty
+ *  list is one); ::MRNN_ERR_INVALID_ARG for a NULL pointer.
+ *  Thread safety: safe from any thread. */
+MRNN_API mrnn_status mrnn_instrument_parse(const char *list, uint32_t *mask);
+
 /** Totals of a corpus. */
 typedef struct mrnn_corpus_stats {
     uint32_t n_files;        /**< Files offered. */
@@ -485,6 +646,16 @@ typedef struct mrnn_corpus_stats {
     uint32_t vocab_size;     /**< Size of the vocabulary. */
     uint32_t n_styles;       /**< Distinct style labels. */
 } mrnn_corpus_stats;
+
+/** The instruments found in one file offered to a corpus built in this process, and which of
+ *  their notes the encoding dropped.
+ *  @param c the corpus. @param i file index, 0 ≤ i < mrnn_corpus_file_count().
+ *  @param out initialised by mrnn_instrument_report_init(); filled on success (all zero for a
+ *  skipped file).
+ *  @return ::MRNN_OK; ::MRNN_ERR_UNSUPPORTED for a corpus read by mrnn_corpus_load() (corpus files do
+ *  not keep the instruments); ::MRNN_ERR_INVALID_ARG (index out of range, NULL, version mismatch).
+ *  Thread safety: read-only. */
+MRNN_API mrnn_status mrnn_corpus_get_file_instruments(const mrnn_corpus *c, uint32_t i, mrnn_instrument_report *out);
 
 /** Create an empty corpus with a new vocabulary.
  *  @param out receives the corpus; NULL on failure. Ownership: the caller's, to free with
@@ -524,11 +695,19 @@ MRNN_API mrnn_status mrnn_corpus_add_file(mrnn_corpus *c, const char *path, cons
 
 /** Read every `.mid`/`.midi` file below a folder, recursively, in sorted order. Files that
  *  fail are skipped and recorded in the report; they do not make this call fail.
+ *
+ *  With mrnn_corpus_params::threads above 1, that many threads read and parse files ahead of the
+ *  calling thread, which encodes and commits them in the sorted order: the result does not depend
+ *  on the thread count. At most a few files per thread are in flight, so memory does not grow with
+ *  the number of files beyond their tokens and report lines. Folders are walked without recursion
+ *  and each is closed before the next is opened (any depth and any number of entries; symbolic
+ *  links to folders are not followed). mrnn_corpus_params::progress, if set, is called after each file.
  *  @param c an unfinished corpus.
  *  @param dir the folder.
- *  @return ::MRNN_OK; ::MRNN_ERR_IO if @p dir cannot be listed (names it); ::MRNN_ERR_STATE after
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO if @p dir or a folder below it cannot be listed (names it);
+ *  ::MRNN_ERR_CANCELLED if the progress callback asked to stop; ::MRNN_ERR_STATE after
  *  mrnn_corpus_finish(); ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
- *  Thread safety: one thread at a time per corpus. */
+ *  Thread safety: one thread at a time per corpus; the helper threads exist only during the call. */
 MRNN_API mrnn_status mrnn_corpus_add_dir(mrnn_corpus *c, const char *dir);
 
 /** Fix the vocabulary (apply `min_count`, order tokens by frequency) and renumber tokens. After
@@ -630,13 +809,31 @@ MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path);
  *  Thread safety: safe from any thread. */
 MRNN_API mrnn_status mrnn_corpus_load(mrnn_corpus **out, const char *path);
 
+/** Open a corpus written by mrnn_corpus_save() *out of core*: its file report, pieces and
+ *  vocabulary are read into memory, its tokens are not. They are streamed once, each id checked,
+ *  into an unnamed temporary file (in the corpus file's folder, else `$TMPDIR`, else `/tmp`) that is
+ *  memory-mapped read-only, so training draws its windows from pages the kernel can drop and
+ *  re-read: a corpus larger than the memory the process may use can be trained on, and memory use
+ *  does not grow with the token count. The result behaves like a loaded, finished corpus in every
+ *  call; mrnn_corpus_piece_tokens() points into the mapping. The temporary takes as much disk as the
+ *  tokens (4 bytes each) and disappears with mrnn_corpus_free() or the process.
+ *  @param out receives the corpus; NULL on failure. Ownership: the caller's, to free with
+ *  mrnn_corpus_free().
+ *  @param path the corpus file.
+ *  @return ::MRNN_OK, ::MRNN_ERR_IO (unreadable, or no temporary file could be created),
+ *  ::MRNN_ERR_FORMAT, ::MRNN_ERR_VERSION — each naming the file — ::MRNN_ERR_NOMEM,
+ *  ::MRNN_ERR_INVALID_ARG.
+ *  Thread safety: safe from any thread. */
+MRNN_API mrnn_status mrnn_corpus_map(mrnn_corpus **out, const char *path);
+
 /** Decode tokens with a vocabulary's encoding and write them as a standard MIDI file.
  *  @param vocab vocabulary (and encoding) the ids belong to.
  *  @param ids tokens as returned by mrnn_corpus_piece_tokens() or a sampler; borrowed for the call.
  *  @param n number of @p ids.
  *  @param path the MIDI file to write (atomically).
  *  @param tempo_bpm tempo of the file (≤ 0 = 120; at most 1000).
- *  @param program General MIDI program 0–127.
+ *  @param program General MIDI program 0–127 for every note (multitrack ignores it: each instrument
+ *  keeps its own program, drums go to channel 10).
  *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (id out of range, bad program or tempo), ::MRNN_ERR_IO (names
  *  the file), ::MRNN_ERR_NOMEM.
  *  Thread safety: only reads @p vocab; safe alongside other readers. */
@@ -704,10 +901,12 @@ typedef int (*mrnn_train_callback)(const mrnn_train_progress *progress, void *us
 /** Results of mrnn_model_evaluate(). */
 typedef struct mrnn_eval_result {
     double nll;          /**< Mean negative log-likelihood per scored step, in nats. For pianoroll
-                              this is per frame, summed over the 88 keys. */
+                              this is per frame, summed over the 88 keys (with the NADE frame
+                              output: the exact NLL of the joint distribution of the frame). */
     double perplexity;   /**< exp(nll) for event encodings; exp(nll / 88) per key for pianoroll. */
     double accuracy;     /**< Event encodings: share of steps whose most likely token was right.
-                              Pianoroll: share of frames predicted exactly (threshold 0.5). */
+                              Pianoroll: share of frames predicted exactly (threshold 0.5; with the
+                              NADE, each key given the true keys below it). */
     uint64_t n_scored;   /**< Steps scored (the first step of each piece is never scored). */
     uint32_t n_pieces;   /**< Pieces evaluated. */
 } mrnn_eval_result;
@@ -740,8 +939,9 @@ MRNN_API const mrnn_vocab *mrnn_model_vocab(const mrnn_model *m);
 
 /** Copy the shape of a model.
  *  @param m the model.
- *  @param out receives the shape; its `version` must have been set by mrnn_model_params_init().
- *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (NULL pointer, version mismatch).
+ *  @param out receives the shape; its `version` must have been set by mrnn_model_params_init()
+ *         (with version 1 only the fields of version 1 are written).
+ *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (NULL pointer, unknown version).
  *  Thread safety: read-only; safe alongside samplers and other readers of @p m. */
 MRNN_API mrnn_status mrnn_model_get_params(const mrnn_model *m, mrnn_model_params *out);
 
@@ -865,9 +1065,9 @@ MRNN_API mrnn_status mrnn_model_load(mrnn_model **out, const char *path);
  *  @{ */
 
 /** Version of ::mrnn_sampler_params this header describes. Version 2 appended `weight_format`,
- *  version 3 `threads`; structs of versions 1 and 2 (compiled against an older header) are still
- *  accepted. */
-#define MRNN_SAMPLER_PARAMS_VERSION 3u
+ *  version 3 `threads`, version 4 `instrument_mask`; structs of versions 1 to 3 (compiled against
+ *  an older header) are still accepted. */
+#define MRNN_SAMPLER_PARAMS_VERSION 4u
 
 /** Scales used by the key constraint. */
 enum mrnn_scale {
@@ -901,7 +1101,9 @@ typedef struct mrnn_sampler_params {
     uint32_t max_pitch;        /**< Highest MIDI pitch a generated note may have. Default 127. */
     int32_t key_tonic;         /**< Key constraint: tonic pitch class 0–11 (0 = C), or −1 for none. Default −1. */
     uint32_t key_scale;        /**< One of ::mrnn_scale, used when `key_tonic` ≥ 0. Default major. */
-    uint32_t max_polyphony;    /**< Most notes sounding at once; 0 = no limit. Default 0. */
+    uint32_t max_polyphony;    /**< Most notes sounding at once (multitrack: per instrument, drums not counted); 0 = no limit.
+                                    Default 0. With the NADE frame output a frame over the cap is drawn
+                                    again (up to 8 times), then drawn with keys above the cap left off. */
     int32_t allow_drums;       /**< 0 forbids drum tokens (notechord models trained with drums). Default 1. */
     int32_t include_primer;    /**< 1: the output starts with the primer's tokens. Default 1. */
     uint32_t weight_format;    /**< One of ::mrnn_weight_format. Default ::MRNN_WEIGHTS_FLOAT32. (Version 2.) */
@@ -910,6 +1112,22 @@ typedef struct mrnn_sampler_params {
                                     library's default thread count (see ::mrnn_train_params.threads)
                                     is two or more, else one, as before version 3. The results do not
                                     depend on it. Default 0. (Version 3.) */
+    uint32_t instrument_mask[MRNN_INSTRUMENT_MASK_WORDS]; /**< Multitrack: instrument slots that may play
+                                    (bit i = General MIDI program i, slot ::MRNN_INSTRUMENT_DRUMS = the drum
+                                    kit; with GM families a family may play if any of its programs is set).
+                                    The selector tokens of other instruments, and drum notes without the
+                                    drum slot, are masked; pitch range and key apply to the notes of every
+                                    instrument (drums exempt), `max_polyphony` to each instrument on its
+                                    own (drums exempt). All zero = every instrument. Default all zero.
+                                    (Version 4.) */
+    uint8_t instrument_min_pitch[MRNN_INSTRUMENT_COUNT]; /**< Multitrack: lowest pitch of each instrument
+                                    slot (GM program) whose `instrument_max_pitch` is set. (Version 4.) */
+    uint8_t instrument_max_pitch[MRNN_INSTRUMENT_COUNT]; /**< Multitrack: highest pitch of each instrument
+                                    slot; 0 = no range of its own. A generated note of an instrument must lie
+                                    in the range of every program it stands for that has one (with GM
+                                    families: each of the family's 8 programs), besides `min_pitch` /
+                                    `max_pitch`. E.g. bass 28–52 and a lead 60–84 keep the parts in their
+                                    registers. Default all 0. (Version 4.) */
 } mrnn_sampler_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
@@ -1030,7 +1248,7 @@ MRNN_API mrnn_status mrnn_sampler_tokens(const mrnn_sampler *s, uint32_t lane, c
 
 /** Copy the distribution the last generated step of a lane was drawn from, after temperature,
  *  constraints, top-k and top-p (event encodings: one probability per token; pianoroll: 88 key
- *  probabilities).
+ *  probabilities; with the NADE frame output, each key's probability given the keys drawn below it).
  *  @param s the sampler.
  *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
  *  @param probs caller-owned array that receives the probabilities.
@@ -1053,7 +1271,8 @@ MRNN_API mrnn_status mrnn_sampler_log_likelihood(const mrnn_sampler *s, uint32_t
  *  @param lane lane index, 0 ≤ lane < mrnn_sampler_lane_count().
  *  @param path the MIDI file to write (atomically).
  *  @param tempo_bpm tempo of the file (≤ 0 = 120).
- *  @param program General MIDI program 0–127.
+ *  @param program General MIDI program 0–127 for every note (multitrack ignores it: each instrument
+ *  keeps its own program, drums go to channel 10).
  *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG, ::MRNN_ERR_IO naming the file, ::MRNN_ERR_NOMEM.
  *  Thread safety: only reads @p s; not while another thread generates with @p s. */
 MRNN_API mrnn_status mrnn_sampler_write_midi(const mrnn_sampler *s, uint32_t lane, const char *path,
@@ -1182,6 +1401,43 @@ MRNN_API mrnn_status mrnn_music_stats_compute(const char *const *paths, size_t n
  *  Thread safety: safe from any thread (reads @p a and @p b, writes only @p out). */
 MRNN_API mrnn_status mrnn_music_stats_compare(const mrnn_music_stats *a, const mrnn_music_stats *b,
                                               mrnn_music_distance *out);
+
+/** Version of ::mrnn_music_instruments this header describes. */
+#define MRNN_MUSIC_INSTRUMENTS_VERSION 1u
+
+/** Per-instrument statistics of a set of pieces (drums included), filled by
+ *  mrnn_music_instruments_compute(): which instruments play, how much and where, and the rhythm of
+ *  the whole band. Slots are General MIDI programs 0–127 (the program on the note's channel) and
+ *  ::MRNN_INSTRUMENT_DRUMS. The pitch statistics of ::mrnn_music_stats (scale consistency
+ *  `in_key`, polyphony) complete it. A plain struct: it may be copied and kept. */
+typedef struct mrnn_music_instruments {
+    uint32_t version;          /**< Must be ::MRNN_MUSIC_INSTRUMENTS_VERSION (set by mrnn_music_instruments_init()). */
+    uint32_t n_files;          /**< Files read. */
+    uint32_t pieces[MRNN_INSTRUMENT_COUNT]; /**< Pieces in which the slot has at least one note. */
+    uint32_t reserved;         /**< Zero; keeps the doubles aligned the same way on every ABI. */
+    double notes[MRNN_INSTRUMENT_COUNT];      /**< Mean notes per piece, over the pieces it plays in (0 if none). */
+    double pitch_low[MRNN_INSTRUMENT_COUNT];  /**< Mean lowest pitch, over the pieces it plays in. */
+    double pitch_high[MRNN_INSTRUMENT_COUNT]; /**< Mean highest pitch, over the pieces it plays in. */
+    double instruments_mean;   /**< Mean number of slots used per piece. */
+    double drum_density;       /**< Mean drum notes per quarter note (from the first onset to the last note end). */
+    double pitch_class_entropy;/**< Mean Shannon entropy of a piece's pitch-class histogram of pitched notes, bits (0–log2 12). */
+    double empty_beat_rate;    /**< Mean share of the quarter-note beats (first onset to last note end) in
+                                    which no note of any instrument starts. */
+} mrnn_music_instruments;
+
+/** Zero @p s and set its version. Call before mrnn_music_instruments_compute().
+ *  @param s the struct to initialise. @param version must be ::MRNN_MUSIC_INSTRUMENTS_VERSION.
+ *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p s is NULL or the version is unknown.
+ *  Thread safety: safe from any thread (touches only @p s). */
+MRNN_API mrnn_status mrnn_music_instruments_init(mrnn_music_instruments *s, uint32_t version);
+
+/** Read @p n MIDI files (drums included) and summarise their instruments.
+ *  @param paths @p n paths (borrowed for the call). @param n number of files, at least 1.
+ *  @param out initialised by mrnn_music_instruments_init(); filled on success, zeroed (version kept) on failure.
+ *  @return ::MRNN_OK; ::MRNN_ERR_IO, ::MRNN_ERR_MIDI or ::MRNN_ERR_LIMIT naming the first file that
+ *  could not be read; ::MRNN_ERR_EMPTY if @p n is 0; ::MRNN_ERR_INVALID_ARG; ::MRNN_ERR_NOMEM.
+ *  Thread safety: safe from any thread (no shared state; @p out must not be shared). */
+MRNN_API mrnn_status mrnn_music_instruments_compute(const char *const *paths, size_t n, mrnn_music_instruments *out);
 
 /** Name a feature of ::mrnn_music_feature.
  *  @param feature a ::mrnn_music_feature value.

@@ -104,6 +104,10 @@ _PROTOTYPES = {
     "mrnn_corpus_get_stats": (_status, [_p, C.POINTER(S.CorpusStats)]),
     "mrnn_corpus_file_count": (C.c_uint32, [_p]),
     "mrnn_corpus_get_file_report": (_status, [_p, C.c_uint32, C.POINTER(S.FileReport)]),
+    "mrnn_corpus_get_file_instruments": (_status, [_p, C.c_uint32, C.POINTER(S.InstrumentReport)]),
+    "mrnn_instrument_report_init": (_status, [C.POINTER(S.InstrumentReport), C.c_uint32]),
+    "mrnn_instrument_name": (_str, [C.c_uint32]),
+    "mrnn_instrument_parse": (_status, [_str, _u32p]),
     "mrnn_corpus_piece_count": (C.c_uint32, [_p]),
     "mrnn_corpus_piece_tokens": (_status, [_p, C.c_uint32, C.POINTER(_u32p), C.POINTER(C.c_size_t),
                                            _u32p, C.POINTER(C.c_int32)]),
@@ -111,6 +115,7 @@ _PROTOTYPES = {
     "mrnn_corpus_style_name": (_str, [_p, C.c_uint32]),
     "mrnn_corpus_save": (_status, [_p, _str]),
     "mrnn_corpus_load": (_status, [_pp, _str]),
+    "mrnn_corpus_map": (_status, [_pp, _str]),
     "mrnn_tokens_write_midi": (_status, [_p, _u32p, C.c_size_t, _str, C.c_double, C.c_uint32]),
     # model
     "mrnn_model_create": (_status, [_pp, _p, C.POINTER(_str), C.c_uint32, C.POINTER(S.ModelParams)]),

@@ -6,13 +6,15 @@ computes from the header itself, so a field added to the header but not here is 
 import ctypes as C
 
 # Versions of the params structs this package was written for (MRNN_*_PARAMS_VERSION).
-ENCODING_PARAMS_VERSION = 1
-CORPUS_PARAMS_VERSION = 1
-MODEL_PARAMS_VERSION = 1
-TRAIN_PARAMS_VERSION = 1
-SAMPLER_PARAMS_VERSION = 3
+ENCODING_PARAMS_VERSION = 2
+CORPUS_PARAMS_VERSION = 2
+MODEL_PARAMS_VERSION = 2
+TRAIN_PARAMS_VERSION = 3
+SAMPLER_PARAMS_VERSION = 4
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
+INSTRUMENT_COUNT = 129  # MRNN_INSTRUMENT_COUNT: GM programs 0-127 and the drum kit (128)
+INSTRUMENT_MASK_WORDS = 5  # MRNN_INSTRUMENT_MASK_WORDS
 
 
 class EncodingParams(C.Structure):
@@ -28,6 +30,10 @@ class EncodingParams(C.Structure):
         ("max_steps", C.c_uint32),
         ("min_count", C.c_uint32),
         ("max_duration_steps", C.c_uint32),
+        ("multitrack_programs", C.c_int32),  # version 2
+        ("instrument_mask", C.c_uint32 * 5),
+        ("max_tracks", C.c_uint32),
+        ("velocity_bins", C.c_uint32),
     ]
 
 
@@ -41,6 +47,22 @@ class CorpusParams(C.Structure):
         ("transpose_range", C.c_uint32),
         ("style_from_folder", C.c_int32),
         ("max_file_bytes", C.c_uint64),
+        # version 2
+        ("threads", C.c_uint32),
+        ("progress", C.c_void_p),  # mrnn_corpus_progress_callback; not bound by this package
+        ("progress_user_data", C.c_void_p),
+    ]
+
+
+class CorpusProgress(C.Structure):
+    _fields_ = [
+        ("files_done", C.c_uint32),
+        ("files_total", C.c_uint32),
+        ("files_skipped", C.c_uint32),
+        ("reserved", C.c_uint32),
+        ("bytes_read", C.c_uint64),
+        ("elapsed_seconds", C.c_double),
+        ("path", C.c_char_p),
     ]
 
 
@@ -52,6 +74,9 @@ class ModelParams(C.Structure):
         ("num_layers", C.c_uint32),
         ("dropout", C.c_float),
         ("init_seed", C.c_uint64),
+        # version 2
+        ("frame_output", C.c_uint32),
+        ("nade_hidden", C.c_uint32),
     ]
 
 
@@ -79,6 +104,13 @@ class TrainParams(C.Structure):
         ("checkpoint_every", C.c_uint32),
         ("best_path", C.c_char_p),
         ("log_path", C.c_char_p),
+        # version 2
+        ("input_dropout", C.c_float),
+        # version 3: data-parallel training (an MPI program's callback; not bound by this package)
+        ("allreduce", C.c_void_p),
+        ("allreduce_user_data", C.c_void_p),
+        ("rank", C.c_uint32),
+        ("n_ranks", C.c_uint32),
     ]
 
 
@@ -103,6 +135,22 @@ class SamplerParams(C.Structure):
         ("include_primer", C.c_int32),
         ("weight_format", C.c_uint32),  # version 2
         ("threads", C.c_uint32),  # version 3
+        ("instrument_mask", C.c_uint32 * 5),  # version 4
+        ("instrument_min_pitch", C.c_uint8 * 129),
+        ("instrument_max_pitch", C.c_uint8 * 129),
+    ]
+
+
+INSTRUMENT_REPORT_VERSION = 1
+
+
+class InstrumentReport(C.Structure):
+    _fields_ = [
+        ("version", C.c_uint32),
+        ("n_instruments", C.c_uint32),
+        ("notes", C.c_uint64 * 129),
+        ("dropped", C.c_uint64 * 129),
+        ("drum_pitches", C.c_uint32 * 4),
     ]
 
 
@@ -172,10 +220,12 @@ class SampleEvent(C.Structure):
 C_NAMES = {
     EncodingParams: "mrnn_encoding_params",
     CorpusParams: "mrnn_corpus_params",
+    CorpusProgress: "mrnn_corpus_progress",
     ModelParams: "mrnn_model_params",
     TrainParams: "mrnn_train_params",
     SamplerParams: "mrnn_sampler_params",
     FileReport: "mrnn_file_report",
+    InstrumentReport: "mrnn_instrument_report",
     CorpusStats: "mrnn_corpus_stats",
     TrainProgress: "mrnn_train_progress",
     EvalResult: "mrnn_eval_result",

@@ -79,7 +79,8 @@ def text(s):
 
 
 ENUMS = {
-    "encoding": {"notechord": 1, "performance": 2, "pianoroll": 3},
+    "encoding": {"notechord": 1, "performance": 2, "pianoroll": 3, "multitrack": 4},
+    "frame_output": {"independent": 0, "nade": 1},
     "lr_schedule": {"constant": 0, "warmup_cosine": 1},
     "key_scale": {"major": 0, "minor": 1},
     "weight_format": {"float32": 0, "bf16": 1},
@@ -92,13 +93,21 @@ def make_params(struct_type, init_name, version, kwargs):
     """A params struct filled by its mrnn_*_params_init(), then with ``kwargs``.
 
     Strings are accepted for enum fields ("notechord", "warmup_cosine", "minor") and for path
-    fields. Unknown names raise TypeError; values the library refuses raise MusicRNNError when
-    the struct is used.
+    fields. Where the struct has an ``instrument_mask``, ``instruments="piano,bass,drums"`` (or a
+    list of names and General MIDI numbers) fills it. Unknown names raise TypeError; values the
+    library refuses raise MusicRNNError when the struct is used.
     """
     p = struct_type()
     check(getattr(lib, init_name)(C.byref(p), version))
     names = {f[0] for f in struct_type._fields_} - {"version"}
+    if "instrument_mask" in names:
+        names.add("instruments")
     for key, value in kwargs.items():
+        if key == "instruments" and key in names:
+            if not isinstance(value, str):
+                value = ",".join(str(x) for x in value)
+            check(lib.mrnn_instrument_parse(text(value), p.instrument_mask))
+            continue
         if key not in names:
             raise TypeError(f"unknown parameter {key!r} (expected one of {', '.join(sorted(names))})")
         if key in ENUMS and isinstance(value, str):
@@ -115,13 +124,18 @@ def make_params(struct_type, init_name, version, kwargs):
 def split_kwargs(kwargs, *struct_types):
     """Distribute keyword arguments over several params structs by field name."""
     parts = [dict() for _ in struct_types]
+
+    def fields(st):
+        names = {f[0] for f in st._fields_}
+        return names | {"instruments"} if "instrument_mask" in names else names
+
     for key, value in kwargs.items():
         for part, st in zip(parts, struct_types):
-            if key in {f[0] for f in st._fields_}:
+            if key in fields(st):
                 part[key] = value
                 break
         else:
-            allowed = sorted({f[0] for st in struct_types for f in st._fields_} - {"version"})
+            allowed = sorted({f for st in struct_types for f in fields(st)} - {"version"})
             raise TypeError(f"unknown parameter {key!r} (expected one of {', '.join(allowed)})")
     return parts
 

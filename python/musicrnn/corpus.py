@@ -82,6 +82,15 @@ class Corpus(Handle):
                                   SPLIT_NAMES.get(r.split, r.split), r.n_pieces, r.n_notes, r.n_steps))
         return out
 
+    def instruments(self, i):
+        """The instruments of file i as a dict: ``{slot: (notes, dropped)}`` where slot is a General
+        MIDI program 0-127 or 128 for the drum kit (``musicrnn.instrument_name(slot)`` names it).
+        Only for corpora built in this process (corpus files do not keep it)."""
+        r = S.InstrumentReport()
+        check(lib.mrnn_instrument_report_init(C.byref(r), S.INSTRUMENT_REPORT_VERSION))
+        check(lib.mrnn_corpus_get_file_instruments(self._ptr, i, C.byref(r)))
+        return {k: (r.notes[k], r.dropped[k]) for k in range(S.INSTRUMENT_COUNT) if r.notes[k]}
+
     def __len__(self):
         """Number of pieces (all splits, transposed copies included)."""
         return lib.mrnn_corpus_piece_count(self._ptr)

@@ -61,7 +61,8 @@ class Model(Handle):
 
     @property
     def params(self):
-        """The network shape as a dict (embed_size, hidden_size, num_layers, dropout, init_seed)."""
+        """The network shape as a dict (embed_size, hidden_size, num_layers, dropout, init_seed,
+        frame_output: 0 independent or 1 nade, nade_hidden)."""
         p = make_params(S.ModelParams, "mrnn_model_params_init", S.MODEL_PARAMS_VERSION, {})
         check(lib.mrnn_model_get_params(self._ptr, C.byref(p)))
         return struct_dict(p)

@@ -40,15 +40,15 @@ class Vocab(Handle):
 
     @property
     def encoding_params(self):
-        """The encoding parameters as a dict (``encoding`` is 1, 2 or 3; see ``encoding``)."""
+        """The encoding parameters as a dict (``encoding`` is 1 to 4; see ``encoding``)."""
         p = make_params(S.EncodingParams, "mrnn_encoding_params_init", S.ENCODING_PARAMS_VERSION, {})
         check(lib.mrnn_vocab_get_encoding_params(self._ptr, C.byref(p)))
         return struct_dict(p)
 
     @property
     def encoding(self):
-        """"notechord", "performance" or "pianoroll"."""
-        return {1: "notechord", 2: "performance", 3: "pianoroll"}[self.encoding_params["encoding"]]
+        """"notechord", "performance", "pianoroll" or "multitrack"."""
+        return {1: "notechord", 2: "performance", 3: "pianoroll", 4: "multitrack"}[self.encoding_params["encoding"]]
 
     def token_text(self, token_id):
         s = lib.mrnn_vocab_token_text(self._ptr, token_id)

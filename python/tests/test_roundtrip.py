@@ -186,3 +186,56 @@ def test_bf16_weights_sampler(model):
     assert 0 < diff < 2e-2
     with pytest.raises(musicrnn.MusicRNNError, match="weight_format"):
         model.sampler(weight_format=7)
+
+
+def test_nade_frame_output(corpus_dir, tmp_path):
+    # The joint (NADE) frame output from Python: chosen by name, trained, scored, saved and loaded
+    # with the same samples, and refused for an event encoding.
+    c = musicrnn.Corpus(encoding="pianoroll", valid_fraction=0.2)
+    for name in sorted(os.listdir(corpus_dir))[:3]:
+        c.add_file(os.path.join(corpus_dir, name))
+    c.finish()
+    m = musicrnn.Model(c.vocab, embed_size=8, hidden_size=16, num_layers=1, frame_output="nade", nade_hidden=10)
+    assert m.params["frame_output"] == 1 and m.params["nade_hidden"] == 10
+    before = m.evaluate(c, "train")
+    assert m.train(c, max_steps=10, seq_len=16, batch_size=2, valid_every=0)
+    after = m.evaluate(c, "train")
+    assert after.nll < before.nll
+    path = tmp_path / "nade.mrm"
+    m.save(path)
+    with musicrnn.Model.load(path) as back:
+        assert back.params == m.params
+        outs = []
+        for mm in (m, back):
+            with mm.sampler(rng_seed=3, max_polyphony=4) as s:
+                s.generate(30)
+                outs.append(as_list(s.tokens()))
+        assert outs[0] == outs[1]
+        assert outs[0].count(musicrnn.FRAME_END) == 30
+    m.close()
+    with pytest.raises(musicrnn.MusicRNNError, match="pianoroll"):
+        musicrnn.Model(musicrnn.Vocab(encoding="notechord"), frame_output="nade")
+
+
+OPENMSX = os.environ.get("MRNN_DEFAULT_CORPUS", "/usr/share/games/openttd/baseset/openmsx")
+
+
+@pytest.mark.skipif(not os.path.isdir(OPENMSX), reason="the default corpus is not installed")
+def test_multitrack_instruments_and_masked_generation(tmp_path):
+    corpus = musicrnn.Corpus(encoding="multitrack", instruments="piano,bass,drums", valid_fraction=0.0)
+    corpus.add_file(os.path.join(OPENMSX, "5432gone_redfarn.mid"))
+    corpus.finish()
+    assert corpus.vocab.encoding == "multitrack"
+    assert len(corpus.vocab) == 304
+    found = corpus.instruments(0)
+    assert found[128][0] > 0 and found[128][1] == 0          # drums read and kept
+    assert found[23][1] == found[23][0]                       # the organ is not in the list: dropped
+    assert musicrnn.instrument_name(33) == "bass" and musicrnn.instrument_name(128) == "drums"
+    model = musicrnn.Model(corpus.vocab, hidden_size=16, embed_size=8, num_layers=1)
+    with model.sampler(instruments=["bass", 33, "drums"], temperature=2.0, rng_seed=3) as s:
+        s.generate(400)
+        texts = [corpus.vocab.token_text(i) for i in s.tokens()]
+        s.write_midi(str(tmp_path / "g.mid"))
+    assert all(t == "PROGRAM_bass" for t in texts if t.startswith("PROGRAM_"))
+    with pytest.raises(musicrnn.MusicRNNError):
+        model.sampler(instruments="kazoo")

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The multitrack workflow end to end on a few files of the default corpus: preprocess lists each
+# file's instruments (and what --instruments drops), info prints the fixed vocabulary, a tiny model
+# generates for a chosen band, and an independent reader (mido, tools/check_band.py) finds notes on
+# at least three channels including channel 10, with a program change before each melodic channel's
+# first note and no instrument outside the band.
+#   cli_multitrack.sh MUSICRNN PYTHON CHECK_BAND.PY
+set -euo pipefail
+musicrnn="$1"; python="$2"; check_band="$3"
+corpus="${MRNN_DEFAULT_CORPUS:?}"
+[ -d "$corpus" ] || { echo "default corpus not installed: skipped"; exit 77; }
+work="$(mktemp -d /tmp/musicrnn-mt.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/midi"
+for f in 5432gone_redfarn be_sharp_bw_redfarn boogi_marabi_redfarn city_blues_redfarn; do
+    cp "$corpus/$f.mid" "$work/midi/"
+done
+fail() { echo "$1"; [ -n "${2:-}" ] && cat "$2"; exit 1; }
+
+"$musicrnn" preprocess --encoding multitrack --valid-fraction 0.25 -o "$work/c.mrc" "$work/midi" > "$work/pre.txt"
+grep -q "instruments: .*bass 33 (216).*drums (336 notes; kit 38 51 76)" "$work/pre.txt" \
+    || fail "the report does not list 5432gone's instruments" "$work/pre.txt"
+grep -q "vocabulary 304" "$work/pre.txt" || fail "unexpected vocabulary size" "$work/pre.txt"
+"$musicrnn" info "$work/c.mrc" | grep -q "vocabulary   304 tokens" || fail "info does not print the vocabulary size"
+"$musicrnn" preprocess --encoding multitrack --instruments bass,drums -o "$work/b.mrc" "$work/midi" > "$work/preb.txt"
+grep -q "organ 23 (336) \[336 dropped\]" "$work/preb.txt" || fail "the dropped organ is not reported" "$work/preb.txt"
+grep -q "dropped .* notes of instruments the encoding does not keep" "$work/preb.txt" || fail "no dropped summary" "$work/preb.txt"
+if "$musicrnn" preprocess --encoding multitrack --instruments kazoo -o "$work/k.mrc" "$work/midi" 2> "$work/err.txt"; then
+    fail "an unknown instrument was accepted"
+fi
+grep -q "kazoo" "$work/err.txt" || fail "the error does not name the bad instrument" "$work/err.txt"
+
+"$musicrnn" train "$work/c.mrc" -o "$work/m.mrm" --hidden 32 --embed 16 --steps 40 --seq-len 32 --batch 8 \
+    --valid-every 0 > /dev/null 2>&1
+"$musicrnn" generate "$work/m.mrm" -o "$work/g.mid" --length 800 --temperature 1.2 --rng-seed 5 \
+    --instruments piano,bass,drums --print > "$work/gen.txt"
+if grep -Eo "PROGRAM_[a-z_]+" "$work/gen.txt" | grep -Ev "PROGRAM_(piano|bass)$" | grep -q .; then
+    fail "an instrument outside --instruments was generated" "$work/gen.txt"
+fi
+"$python" "$check_band" "$work/g.mid" 3 > "$work/band.txt" || fail "the generated MIDI is not a band" "$work/band.txt"
+grep -Eq "^channel 10: " "$work/band.txt" || fail "no drums" "$work/band.txt"
+if grep -v "^channel 10" "$work/band.txt" | grep -Ev "(piano|bass) \(program" | grep -q .; then
+    fail "a melodic channel is not piano or bass" "$work/band.txt"
+fi
+# Per-instrument ranges: the bass stays in 28-40, the piano in 60-84.
+"$musicrnn" generate "$work/m.mrm" -o "$work/r.mid" --length 800 --temperature 1.2 --rng-seed 5 \
+    --instruments piano,bass,drums --instrument-range bass=28-40,piano=C4-C6 > /dev/null 2>&1
+"$python" "$check_band" "$work/r.mid" 3 > "$work/ranges.txt" || fail "the ranged piece is not a band" "$work/ranges.txt"
+grep -Eq "pitches (2[89]|3[0-9]|40)-(2[89]|3[0-9]|40), bass" "$work/ranges.txt" || fail "the bass left 28-40" "$work/ranges.txt"
+grep -Eq "pitches (6[0-9]|7[0-9]|8[0-4])-(6[0-9]|7[0-9]|8[0-4]), piano" "$work/ranges.txt" || fail "the piano left 60-84" "$work/ranges.txt"
+if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --instrument-range bass=50-40 2> "$work/err2.txt"; then
+    fail "an empty range was accepted"
+fi
+
+# A multi-instrument primer: its instruments and drums come through (the primer is kept in the output).
+"$musicrnn" generate "$work/m.mrm" -o "$work/p.mid" --primer "$work/midi/5432gone_redfarn.mid" --length 50 \
+    --rng-seed 2 > /dev/null 2>&1
+"$python" "$check_band" "$work/p.mid" 5 > "$work/primed.txt" || fail "the primed piece lost instruments" "$work/primed.txt"
+grep -q "organ (program 16)" "$work/primed.txt" || fail "the primer's organ is missing" "$work/primed.txt"
+echo "ok: $(wc -l < "$work/band.txt") channels; primed: $(wc -l < "$work/primed.txt")"
