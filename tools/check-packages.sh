@@ -112,14 +112,31 @@ if contents "${debs[3]}" | grep -q _build_config.py; then
 fi
 
 echo "== examples/compose.c against the installed libmusicrnn-dev (pkg-config only)"
+# Only the system's own pkg-config directories: a build installed by hand into /usr/local (as
+# tools/run-main.sh does) would otherwise come first and be checked instead of the package.
+export PKG_CONFIG_LIBDIR="$libdir/pkgconfig:/usr/lib/pkgconfig:/usr/share/pkgconfig"
+# The compiler and linker search /usr/local before /usr too, and drop -I/usr/include as a system
+# directory: name the package's header through a directory of our own (CPATH), and keep
+# pkg-config's -L for the system libdir.
+mkdir -p "$work/include" && ln -sfn /usr/include/musicrnn "$work/include/musicrnn"
+export CPATH="$work/include" PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
 [ "$(pkg-config --modversion musicrnn)" = "${version%-*}" ] || fail "pkg-config says musicrnn $(pkg-config --modversion musicrnn), not ${version%-*}"
 bash "$root/examples/check-installed.sh" /usr
 
 echo "== the installed program and Python package"
+# ld.so searches /usr/local/lib before /usr/lib: a hand install there (tools/run-main.sh) would be
+# loaded instead of the package's library, so name the package's directory first.
+if ls /usr/local/lib/*/libmusicrnn.so.0 /usr/local/lib/libmusicrnn.so.0 >/dev/null 2>&1; then
+    echo "packages: note: a libmusicrnn in /usr/local shadows the package's for programs on this machine"
+fi
+export LD_LIBRARY_PATH="$libdir"
 /usr/bin/musicrnn --version | grep -q "library ${version%-*}" || fail "musicrnn --version does not report ${version%-*}"
 # No _build_config.py in the package: the module must find the library on the loader's path.
-(cd / && env -u MUSICRNN_LIBRARY -u PYTHONPATH /usr/bin/python3 -c '
-import sys, musicrnn
+# -S and an explicit path: /usr/local's dist-packages (a hand install) comes first in sys.path.
+(cd / && env -u MUSICRNN_LIBRARY -u PYTHONPATH /usr/bin/python3 -S -c '
+import sys
+sys.path.insert(0, "/usr/lib/python3/dist-packages")
+import musicrnn
 assert musicrnn.__file__.startswith("/usr/lib/python3/dist-packages/"), musicrnn.__file__
 assert musicrnn.library_version == sys.argv[1] == musicrnn.__version__, (musicrnn.library_version, sys.argv[1])
 print("python3-musicrnn:", musicrnn.__file__, "with libmusicrnn", musicrnn.library_version)
