@@ -25,7 +25,8 @@ echo "== preprocess $corpus_dir (multitrack: every note keeps its instrument, dr
 # part, which keeps the validation loss falling through the whole run instead of turning up.
 musicrnn preprocess --encoding multitrack --steps-per-quarter 4 --valid-fraction 0.15 --transpose 2 \
     -o "$out/openmsx.mrc" "$corpus_dir" > "$out/preprocess.txt"
-grep -E "^ +instruments:" "$out/preprocess.txt" | head -3
+# (awk, not grep | head: under pipefail, grep killed by head's early exit would stop the script)
+awk '/^ +instruments:/ && n++ < 3' "$out/preprocess.txt"
 echo "   ... (every file's instruments: $out/preprocess.txt)"
 tail -6 "$out/preprocess.txt"
 # The held-out pieces, to compare the generated one with.
