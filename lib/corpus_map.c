@@ -40,19 +40,6 @@ static int read_at(int fd, void *buf, size_t n, off_t off)
     return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* An unnamed temporary file: in the corpus's folder (usually the disk the corpus lives on), else
  * in $TMPDIR, else /tmp. */
 static int open_temporary(const char *path)
@@ -183,7 +170,7 @@ static mrnn_status copy_ids(const mrnn_corpus *c, int fd, off_t off, uint64_t n,
             st = mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
             break;
         }
-        if (write_all(tmp, ids, k * sizeof *ids) != 0)
+        if (mrnn__write_all(tmp, ids, k * sizeof *ids) != 0)
             st = mrnn__fail(MRNN_ERR_IO, "%s: cannot write the temporary copy of its tokens (%s)", path,
                             strerror(errno));
         done += k;

@@ -61,8 +61,9 @@ mrnn_status mrnn__read_file(const char *path, size_t max_bytes, uint8_t **buf, s
     return MRNN_OK;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int mrnn__write_all(int fd, const void *buf, size_t n)
 {
+    const uint8_t *p = buf;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
@@ -110,7 +111,7 @@ mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t l
         mrnn__free(tmp);
         return mrnn__fail(MRNN_ERR_IO, "%s: cannot create: %s", path, strerror(e));
     }
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (mrnn__write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);

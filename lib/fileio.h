@@ -13,6 +13,9 @@
  * mrnn__free. */
 mrnn_status mrnn__read_file(const char *path, size_t max_bytes, uint8_t **buf, size_t *len);
 
+/* Write all n bytes to fd, retrying short writes and EINTR. 0 on success, -1 (errno set) else. */
+int mrnn__write_all(int fd, const void *buf, size_t n);
+
 /* Read the first n bytes (or fewer, *got says how many) of a regular file. MRNN_ERR_IO naming the
  * path when it cannot be opened, is not a regular file or cannot be read. */
 mrnn_status mrnn__read_head(const char *path, uint8_t *buf, size_t n, size_t *got);
