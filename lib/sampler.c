@@ -134,6 +134,7 @@ MRNN_API void mrnn_sampler_free(mrnn_sampler *s)
     mrnn__free(s->prime_h);
     mrnn__free(s->prime_c);
     mrnn__free(s->prime_logits);
+    mrnn__free(s->first_logits);
     mrnn__free(s->nade);
     mrnn__free(s);
 }

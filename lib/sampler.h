@@ -95,6 +95,8 @@ struct mrnn_sampler {
     mrnn__lane prime;         /* the primer's bookkeeping, copied into every lane when generation starts */
     float *prime_h, *prime_c, *prime_logits; /* [layers x H], [V] */
     int primed_any;     /* prime_logits are valid */
+    float *first_logits; /* [V] event encodings without a primer: log of the model's first-token
+                            distribution (sampler_prime.c), computed on the first unprimed start */
     int started;        /* generation started: no more priming */
     int beam_live;      /* distinct beams so far */
     mrnn__rng beam_rng;

@@ -1,5 +1,6 @@
 /* Priming a sampler (sampler.h): the primer runs through the network on one lane, and its state
  * and bookkeeping are copied into every lane when generation starts. */
+#include <math.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -116,11 +117,108 @@ MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, 
     return st;
 }
 
+/* Tokens per network call while computing the first-token distribution, passes over the
+ * vocabulary, and the most successor probabilities kept between passes (16 MB; a larger
+ * vocabulary runs the network again in every pass). See first_token_logits. */
+#define FIRST_BATCH 64u
+#define FIRST_PASSES 3
+#define FIRST_KEEP ((size_t)1 << 22)
+
+/* The softmax of one row of logits into p[0 .. V). */
+static void softmax_row(const float *row, uint32_t V, float *p)
+{
+    float mx = row[0];
+    for (uint32_t v = 1; v < V; v++) mx = row[v] > mx ? row[v] : mx;
+    double sum = 0;
+    for (uint32_t v = 0; v < V; v++) sum += exp((double)(row[v] - mx));
+    for (uint32_t v = 0; v < V; v++) p[v] = (float)(exp((double)(row[v] - mx)) / sum);
+}
+
+/* The distribution of an event sampler's first token when there is no primer, as logits (its log)
+ * into s->first_logits. The network cannot give it from one step: training feeds each window's
+ * first token from a zero state and scores only the tokens after it, so an empty input was never
+ * trained and its prediction is close to uniform. Drawing the first token from it picked tokens
+ * the corpus never had (say DRUM_102 of a multitrack model), whose untrained embeddings derail
+ * everything after them (DRUM DRUM DRUM ... and no DUR). What the model did learn is each token's
+ * successor from a zero state, P(v | u); the first token is drawn from the mixture
+ * sum_u w(u) P(v | u), w starting uniform and then reweighted by the mixture itself (a few steps of
+ * the power iteration towards the tokens' long-run frequency), which leaves tokens that no trained
+ * token predicts almost no mass. Depends only on the model and the style: computed once. */
+static mrnn_status first_token_logits(mrnn_sampler *s)
+{
+    if (s->first_logits) return MRNN_OK;
+    const mrnn__net_config *cfg = s->cfg;
+    const uint32_t V = s->V, n_in = s->vocab->n < V ? s->vocab->n : V, B = n_in < FIRST_BATCH ? n_in : FIRST_BATCH;
+    const size_t HLB = (size_t)cfg->layers * B * cfg->hidden;
+    const int keep = (size_t)n_in * V <= FIRST_KEEP;
+    float *out = mrnn__malloc(V * sizeof *out);
+    float *h = mrnn__malloc(HLB * sizeof *h), *c = mrnn__malloc(HLB * sizeof *c);
+    float *logits = mrnn__malloc((size_t)B * V * sizeof *logits);
+    float *scratch = mrnn__calloc(mrnn__net_lanes_scratch_floats(cfg, (int)B), sizeof(float));
+    float *rows = mrnn__malloc((keep ? n_in : 1) * (size_t)V * sizeof *rows); /* P(. | u), or one row */
+    double *weight = mrnn__malloc(V * sizeof *weight), *mix = mrnn__malloc(V * sizeof *mix);
+    mrnn_status st = MRNN_OK;
+    if (!out || !h || !c || !logits || !scratch || !rows || !weight || !mix) {
+        st = mrnn__fail(MRNN_ERR_NOMEM, "sampler: out of memory");
+        goto done;
+    }
+    uint32_t start[FIRST_BATCH + 1], ids[FIRST_BATCH], style[FIRST_BATCH];
+    uint32_t style_id = s->p.style >= 0 ? (uint32_t)s->p.style : s->cfg->n_styles - 1;
+    for (uint32_t u = 0; u < V; u++) weight[u] = u < n_in ? 1.0 / n_in : 0.0;
+    for (int pass = 0; pass < FIRST_PASSES; pass++) {
+        memset(mix, 0, V * sizeof *mix);
+        for (uint32_t u0 = 0; u0 < n_in; u0 += B) {
+            uint32_t n = n_in - u0 < B ? n_in - u0 : B;
+            if (pass == 0 || !keep) {
+                for (uint32_t b = 0; b < n; b++) start[b] = b, ids[b] = u0 + b, style[b] = style_id;
+                start[n] = n;
+                /* A zero state, as every training window starts from. */
+                memset(h, 0, HLB * sizeof *h);
+                memset(c, 0, HLB * sizeof *c);
+                mrnn__net_step_lanes(cfg, &s->model->w, s->iw, s->cx.team, (int)n, start, ids,
+                                     cfg->n_styles ? style : NULL, h, c, logits, scratch);
+            }
+            for (uint32_t b = 0; b < n; b++) {
+                float *p = keep ? rows + (size_t)(u0 + b) * V : rows;
+                if (pass == 0 || !keep) softmax_row(logits + (size_t)b * V, V, p);
+                double w = weight[u0 + b];
+                for (uint32_t v = 0; v < V; v++) mix[v] += w * p[v];
+            }
+        }
+        double total = 0;
+        for (uint32_t v = 0; v < V; v++) total += mix[v];
+        for (uint32_t v = 0; v < V; v++) weight[v] = v < n_in ? mix[v] / total : 0.0;
+    }
+    for (uint32_t v = 0; v < V; v++) out[v] = mix[v] > 0 ? (float)log(mix[v]) : -INFINITY;
+    s->first_logits = out;
+    out = NULL;
+done:
+    mrnn__free(out);
+    mrnn__free(h);
+    mrnn__free(c);
+    mrnn__free(logits);
+    mrnn__free(scratch);
+    mrnn__free(rows);
+    mrnn__free(weight);
+    mrnn__free(mix);
+    return st;
+}
+
 /* First generate call: every lane starts from the primer's state and bookkeeping. */
 mrnn_status mrnn__sampler_start(mrnn_sampler *s)
 {
     const size_t H = s->cfg->hidden, V = s->V;
-    if (!s->primed_any) prime_feed(s, NULL, 0); /* no primer: predict from an empty input */
+    if (!s->primed_any) {
+        if (s->multi_hot) {
+            prime_feed(s, NULL, 0); /* pianoroll: an empty frame is silence, a step the model learned */
+        } else {
+            /* Event encodings: the first token from the model's first-token distribution, the
+             * state left at zero (prime_h/prime_c after reset) for that token to be fed into. */
+            mrnn_status st = first_token_logits(s);
+            if (st != MRNN_OK) return st;
+            memcpy(s->prime_logits, s->first_logits, V * sizeof *s->prime_logits);
+        }
+    }
     for (uint32_t b = 0; b < s->L; b++) {
         mrnn__rng keep = s->lanes[b].rng;
         mrnn_status st = mrnn__lane_copy(&s->lanes[b], &s->prime);

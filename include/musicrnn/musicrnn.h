@@ -1219,7 +1219,9 @@ MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, 
                                              uint32_t channel_mask);
 
 /** Generate further steps (tokens, or frames for pianoroll) in every lane, stopping a lane early
- *  once its music reaches @p max_seconds. Can be called again to continue.
+ *  once its music reaches @p max_seconds. Can be called again to continue. Without a primer, an
+ *  event model's first token is drawn from a mixture of the successor distributions it learned
+ *  (training never asks it to predict from an empty input); a pianoroll model starts from silence.
  *  @param s the sampler.
  *  @param max_steps most steps to add per lane.
  *  @param max_seconds stop a lane once its generated part lasts this long (seconds at 120 bpm); 0 = no limit.
