@@ -19,6 +19,20 @@
 #include "team.h"
 #include "test_main.h"
 
+/* Kernel paths to run: every one the CPU has, except under valgrind, where memcheck makes each
+ * gradient check some fifty times slower; there the OpenBLAS path and the widest kernel (the one
+ * the library picks) are checked, and the normal and sanitizer runs cover the others. */
+static int first_isa(void)
+{
+    return getenv("MRNN_UNDER_VALGRIND") ? mrnn__packed_best_isa() : MRNN__ISA_BASE;
+}
+
+/* The path after `path` in the order OpenBLAS (-1), then the packed kernels from first_isa(). */
+static int next_path(int path)
+{
+    return path < 0 ? first_isa() : path + 1;
+}
+
 typedef struct net {
     mrnn__net_config cfg;
     size_t n;
@@ -205,7 +219,7 @@ static void gradcheck_path(uint32_t loss, float dropout, int T, int B, uint32_t 
 static void gradcheck_shape(uint32_t loss, float dropout, int T, int B, uint32_t E, uint32_t H)
 {
     gradcheck_path(loss, dropout, T, B, E, H, MRNN__PACK_NEVER, mrnn__packed_best_isa());
-    for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
+    for (int isa = first_isa(); isa <= mrnn__packed_best_isa(); isa++)
         gradcheck_path(loss, dropout, T, B, E, H, MRNN__PACK_ALWAYS, isa);
 }
 
@@ -260,7 +274,7 @@ static void packed_matches_openblas_isa(uint32_t loss, uint32_t n_tokens, int T,
 
 static void packed_matches_openblas(uint32_t loss, uint32_t n_tokens, int T, int B)
 {
-    for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
+    for (int isa = first_isa(); isa <= mrnn__packed_best_isa(); isa++)
         packed_matches_openblas_isa(loss, n_tokens, T, B, isa);
 }
 
@@ -335,7 +349,7 @@ static void team_matches_alone(uint32_t loss, uint32_t n_tokens, int T, int B, i
 START_TEST(test_team_matches_alone)
 {
     for (uint32_t loss = 0; loss < 3; loss++)
-        for (int path = -1; path <= mrnn__packed_best_isa(); path++) /* OpenBLAS, then every packed kernel */
+        for (int path = -1; path <= mrnn__packed_best_isa(); path = next_path(path)) /* OpenBLAS, then every packed kernel */
             for (int threads = 2; threads <= 3; threads++) {
                 const int pack = path < 0 ? MRNN__PACK_NEVER : MRNN__PACK_ALWAYS, isa = path < 0 ? 0 : path;
                 team_matches_alone(loss, 50, 9, 7, pack, isa, threads);  /* layer 0 multiplies its input */
@@ -435,7 +449,7 @@ START_TEST(test_frozen_eval)
 {
     enum { T = 8, B = 5, H = 37, L = 2, STATE = L * B * H };
     static const uint32_t tokens[] = {50, 10}; /* 40 rows: direct (2 x 53 > 40), then the table (2 x 13 <= 40) */
-    for (int path = -1; path <= mrnn__packed_best_isa(); path++)
+    for (int path = -1; path <= mrnn__packed_best_isa(); path = next_path(path))
         for (size_t t = 0; t < 2; t++) {
             net m;
             net_make(&m, tokens[t], 45, 3, 19, H, L, MRNN__LOSS_SOFTMAX, 0.0f, 91);
