@@ -127,11 +127,8 @@ MRNN_API mrnn_status mrnn_sampler_prime_midi(mrnn_sampler *s, const char *path, 
 /* The softmax of one row of logits into p[0 .. V). */
 static void softmax_row(const float *row, uint32_t V, float *p)
 {
-    float mx = row[0];
-    for (uint32_t v = 1; v < V; v++) mx = row[v] > mx ? row[v] : mx;
-    double sum = 0;
-    for (uint32_t v = 0; v < V; v++) sum += exp((double)(row[v] - mx));
-    for (uint32_t v = 0; v < V; v++) p[v] = (float)(exp((double)(row[v] - mx)) / sum);
+    double logz = mrnn__log_normaliser(row, V);
+    for (uint32_t v = 0; v < V; v++) p[v] = (float)exp((double)row[v] - logz);
 }
 
 /* The distribution of an event sampler's first token when there is no primer, as logits (its log)
