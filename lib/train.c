@@ -26,7 +26,8 @@ static size_t params_size(uint32_t version)
     switch (version) {
     case 1: return offsetof(mrnn_train_params, log_path) + sizeof(const char *);
     case 2: return offsetof(mrnn_train_params, input_dropout) + sizeof(float);
-    case 3: return sizeof(mrnn_train_params);
+    case 3: return offsetof(mrnn_train_params, n_ranks) + sizeof(uint32_t);
+    case 4: return sizeof(mrnn_train_params);
     default: return 0;
     }
 }
@@ -56,6 +57,7 @@ static void params_defaults(mrnn_train_params *p)
     p->input_dropout = 0.0f;
     p->rank = 0;
     p->n_ranks = 1;
+    p->recurrent_dropout = 0.0f;
 }
 
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
@@ -77,6 +79,8 @@ static mrnn_status check_params(const mrnn_train_params *p)
         BAD("train params: version %u is unknown (call mrnn_train_params_init)", p->version);
     if (!(p->input_dropout >= 0 && p->input_dropout < 1))
         BAD("train params: input_dropout %g is not in [0, 1)", (double)p->input_dropout);
+    if (!(p->recurrent_dropout >= 0 && p->recurrent_dropout < 1))
+        BAD("train params: recurrent_dropout %g is not in [0, 1)", (double)p->recurrent_dropout);
     if (p->n_ranks < 1 || p->rank >= p->n_ranks)
         BAD("train params: rank %u is not below n_ranks %u", p->rank, p->n_ranks);
     if (p->n_ranks > 1 && !p->allreduce) BAD("train params: n_ranks %u needs an allreduce callback", p->n_ranks);
@@ -192,6 +196,7 @@ static mrnn_status run_setup(train_run *r)
                           p->batch_size, p->seq_len);
     mrnn__net_bind(&m->cfg, r->grad_block, &r->grad);
     mrnn__net_workspace_set_team(r->ws, r->team);
+    mrnn__net_workspace_set_recurrent_dropout(r->ws, p->recurrent_dropout);
     st = mrnn__model_alloc_optimizer(m);
     if (st != MRNN_OK) return st;
     if (p->max_steps > 0) {
@@ -234,6 +239,12 @@ static mrnn_status allreduce_step(train_run *r, mrnn__net_result *res)
     return MRNN_OK;
 }
 
+/* Whether a training window draws dropout masks (on the LSTM outputs or in the recurrence). */
+static int dropping(const train_run *r)
+{
+    return r->m->cfg.dropout > 0 || r->p->recurrent_dropout > 0;
+}
+
 /* One optimiser step. Returns the mean loss, or NaN when it diverged (weights untouched then). */
 static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_status *st)
 {
@@ -244,7 +255,7 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_statu
         mrnn__batcher_sample(&r->batcher, &m->rng);
         if (r->p->input_dropout > 0) mrnn__batcher_drop_inputs(&r->batcher, r->p->input_dropout, &m->rng);
         mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
-                                   m->cfg.dropout > 0 ? &m->rng : NULL, &res);
+                                   dropping(r) ? &m->rng : NULL, &res);
     } else {
         /* Every rank draws the whole global batch from the shared stream, which so advances the
          * same way on every rank and as in a one-process run. Dropout masks come from a stream of
@@ -254,7 +265,7 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_statu
         mrnn__rng_seed(&local, mrnn__rng_next(&peek) + (uint64_t)r->p->rank * UINT64_C(0x9E3779B97F4A7C15));
         if (r->p->input_dropout > 0) mrnn__batcher_drop_inputs(&r->batcher, r->p->input_dropout, &local);
         mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
-                                   m->cfg.dropout > 0 ? &local : NULL, &res);
+                                   dropping(r) ? &local : NULL, &res);
         *st = allreduce_step(r, &res);
         if (*st != MRNN_OK) return NAN;
     }
