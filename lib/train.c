@@ -58,6 +58,7 @@ static void params_defaults(mrnn_train_params *p)
     p->rank = 0;
     p->n_ranks = 1;
     p->recurrent_dropout = 0.0f;
+    p->weight_average = 0.0f;
 }
 
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
@@ -79,6 +80,8 @@ static mrnn_status check_params(const mrnn_train_params *p)
         BAD("train params: version %u is unknown (call mrnn_train_params_init)", p->version);
     if (!(p->input_dropout >= 0 && p->input_dropout < 1))
         BAD("train params: input_dropout %g is not in [0, 1)", (double)p->input_dropout);
+    if (!(p->weight_average >= 0 && p->weight_average < 1))
+        BAD("train params: weight_average %g is not in [0, 1)", (double)p->weight_average);
     if (!(p->recurrent_dropout >= 0 && p->recurrent_dropout < 1))
         BAD("train params: recurrent_dropout %g is not in [0, 1)", (double)p->recurrent_dropout);
     if (p->n_ranks < 1 || p->rank >= p->n_ranks)
@@ -172,6 +175,17 @@ static void run_free(train_run *r)
     mrnn__free(r->fused);
 }
 
+/* The training weights and the average trade places (model.h). */
+static void swap_average(mrnn_model *m)
+{
+    for (size_t i = 0; i < m->n_params; i++) {
+        float t = m->weights[i];
+        m->weights[i] = m->avg[i];
+        m->avg[i] = t;
+    }
+    m->avg_swapped = !m->avg_swapped;
+}
+
 static mrnn_status run_setup(train_run *r)
 {
     mrnn_model *m = r->m;
@@ -208,6 +222,18 @@ static mrnn_status run_setup(train_run *r)
     }
     for (size_t i = 0; i < r->c->n_pieces; i++) {
         if (r->c->pieces[i].split == MRNN_SPLIT_VALID && r->c->pieces[i].n_steps >= 2) r->has_valid = 1;
+    }
+    /* The training weights back in place; a new average (of the weights as they are now) when
+     * asked for and none is running; none when not asked for. */
+    if (m->avg && m->avg_swapped) swap_average(m);
+    if (m->avg && !(p->weight_average > 0)) {
+        mrnn__free(m->avg);
+        m->avg = NULL;
+    }
+    if (!m->avg && p->weight_average > 0) {
+        m->avg = mrnn__malloc(m->n_params * sizeof *m->avg);
+        if (!m->avg) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for the weight average");
+        memcpy(m->avg, m->weights, m->n_params * sizeof *m->avg);
     }
     /* A model that has never trained starts its batch/dropout stream from the seed; a resumed one
      * continues the stream saved in its checkpoint. */
@@ -276,25 +302,27 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_statu
     if (!isfinite(norm)) return NAN;
     mrnn__adam_config ac = {(float)lr, r->p->beta1, r->p->beta2, r->p->epsilon, r->p->weight_decay};
     mrnn__adam_update_team(r->team, m->weights, r->grad_block, m->adam_m, m->adam_v, m->n_params, m->step + 1, &ac);
+    if (m->avg) mrnn__average_update(m->avg, m->weights, m->n_params, r->p->weight_average);
     m->step++;
     return loss;
 }
 
-/* Validation, best-model keeping and the early-stopping counter. Sets *stop when patience ran out. */
+/* Validation (of the average, when there is one), best-model keeping and the early-stopping
+ * counter. Sets *stop when patience ran out. */
 static mrnn_status validate(train_run *r, double *valid_loss, int *stop)
 {
     mrnn_model *m = r->m;
     mrnn_eval_result ev;
+    if (m->avg) swap_average(m);
     mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, r->cx, &ev);
+    if (st == MRNN_OK && ev.nll < m->best_valid && r->p->best_path && r->p->rank == 0)
+        st = mrnn_model_save(m, r->p->best_path, MRNN_SAVE_WEIGHTS_ONLY);
+    if (m->avg) swap_average(m);
     if (st != MRNN_OK) return st;
     *valid_loss = ev.nll;
     if (ev.nll < m->best_valid) {
         m->best_valid = ev.nll;
         m->valids_since_best = 0;
-        if (r->p->best_path && r->p->rank == 0) {
-            st = mrnn_model_save(m, r->p->best_path, MRNN_SAVE_WEIGHTS_ONLY);
-            if (st != MRNN_OK) return st;
-        }
     } else {
         m->valids_since_best++;
         if (r->p->patience && m->valids_since_best >= r->p->patience) *stop = 1;
@@ -398,6 +426,7 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
     r.p = params;
     st = run_setup(&r);
     if (st == MRNN_OK) st = run_loop(&r, cb, user_data);
+    if (m->avg && !m->avg_swapped) swap_average(m); /* the model is the average */
     run_free(&r);
     mrnn__compute_free(&cx);
     return st;

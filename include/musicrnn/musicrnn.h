@@ -322,7 +322,7 @@ enum mrnn_lr_schedule {
 
 /** Version of ::mrnn_train_params this header describes. Version 2 appended `input_dropout`;
  *  version 3 appended `allreduce`, `allreduce_user_data`, `rank` and `n_ranks` (data-parallel
- *  training); version 4 appended `recurrent_dropout`. Structs of versions 1 to 3 keep working. */
+ *  training); version 4 appended `weight_average` and `recurrent_dropout`. Structs of versions 1 to 3 keep working. */
 #define MRNN_TRAIN_PARAMS_VERSION 4u
 
 /** Sums @p count floats element-wise across every rank of a data-parallel run, in place: on
@@ -392,6 +392,13 @@ typedef struct mrnn_train_params {
     uint32_t n_ranks;          /**< Processes training together; 1 (default) = alone. At most
                                     `batch_size`, and more than 1 needs `allreduce`. */
     /* version 4 */
+    float weight_average;      /**< Weight averaging (Polyak): 0 ≤ d < 1, 0 = off. With d > 0 an
+                                    exponential moving average of the weights, avg += (1-d)(w-avg)
+                                    after every step (d = 0.995: over about the last 200 steps),
+                                    is what validation scores and `best_path` keeps, and what the
+                                    model holds when the call returns; a checkpoint keeps both, and
+                                    a later mrnn_model_train() continues from the training weights.
+                                    Default 0. */
     float recurrent_dropout;   /**< Recurrent dropout (Semeniuta et al. 2016) in every LSTM layer,
                                     0 ≤ p < 1: each training step, each cell's update i⊙g of each
                                     time step is left out with probability p (the rest scaled by

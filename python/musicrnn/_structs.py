@@ -112,6 +112,7 @@ class TrainParams(C.Structure):
         ("rank", C.c_uint32),
         ("n_ranks", C.c_uint32),
         # version 4
+        ("weight_average", C.c_float),
         ("recurrent_dropout", C.c_float),
     ]
 
