@@ -2,7 +2,7 @@
  *
  * Why not OpenBLAS: a third of a training step's FLOPs are these products (dW_ih, dW_hh, dW_out:
  * gate or output gradients of every window row times that row's input), and OpenBLAS ran them at
- * its AVX2 speed with a copy of both operands per call. Here no operand is copied: for one row r
+ * its AVX2 speed with a copy of both operands per call. Here neither is copied whole: for one row r
  * both a[r][g..] (GT consecutive gates) and x[r][i..] (GV vectors of inputs) are contiguous, so a
  * tile of GT x GV vectors of c stays in registers while r runs; per r it does GV loads, GT
  * broadcasts and GT * GV multiply-adds.
