@@ -64,7 +64,22 @@
                             ab[t][r][l] = ar[q0 + g < ng ? g : t * (GT)];                                          \
                         }                                                                                          \
                 }                                                                                                  \
-                for (int i0 = 0; i0 < ni_full; i0 += W) {                                                          \
+                /* the next group's (or next chunk's first group's) gradients and sums, prefetched     \
+                 * into L2 a share per block of inputs: both come from L3 or memory (c is 4 MiB at     \
+                 * 2048 x 512 and swept once per chunk, a's rows are a window's gradients) */          \
+                const int nq = q0 + (GG) < ng ? q0 + (GG) : 0, nr0 = nq ? r0 : r0 + (RC);                   \
+                const int ngr = ng - nq < (GG) ? ng - nq : (GG), nnr = nr0 < n ? (n - nr0 < (RC) ? n - nr0 : (RC)) : 0; \
+                const int blocks = ni_full / W > 0 ? ni_full / W : 1;                                      \
+                const int a_share = (nnr + blocks - 1) / blocks;                                           \
+                for (int i0 = 0, ib = 0; i0 < ni_full; i0 += W, ib++) {                                            \
+                    if (nnr > 0) {                                                                                 \
+                        for (int g = 0; g < ngr; g++)                                                              \
+                            for (int v = 0; v < W; v += 16)                                                        \
+                                __builtin_prefetch(c + (size_t)(nq + g) * ldc + (size_t)(i0 + v), 1, 2);           \
+                        for (int r = ib * a_share; r < (ib + 1) * a_share && r < nnr; r++)                         \
+                            for (int g = 0; g < ngr; g += 16)                                                      \
+                                __builtin_prefetch(a + (size_t)(nr0 + r) * lda + (size_t)(nq + g), 0, 2);          \
+                    }                                                                                              \
                     for (int r = 0; r < nr; r++)                                                                   \
                         memcpy(xb[r], x + (size_t)(r0 + r) * ldx + (size_t)i0, sizeof xb[r]);                      \
                     for (int t = 0; t < nt; t++) {                                                                 \
