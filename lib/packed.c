@@ -139,15 +139,20 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
                     for (int s = 0; s < PANEL && g0 + s < N; s += W) {                                             \
                         const int n = N - g0 - s < W ? N - g0 - s : W;                                             \
                         /* the block of weights after this one, prefetched into L2 a share per tile */             \
+                        /* and the outputs that block's tiles will add to (from L3 otherwise: the weights  \
+                         * streaming through L2 evicted them since the previous block of inputs) */        \
                         size_t nat = pbase + (size_t)s + W;                                                        \
-                        int nkn = kn;                                                                              \
+                        int nkn = kn, ncol = g0 + s + W, nadd = to_add;                                            \
                         if (s + W >= PANEL || g0 + s + W >= N) {                                                   \
                             if (g0 + PANEL < N) {                                                                  \
                                 nat = pbase + panel;                                                               \
+                                ncol = g0 + PANEL;                                                                 \
                             } else {                                                                               \
                                 const int k2 = k0 + (KB) < K ? k0 + (KB) : 0;                                      \
                                 nat = (size_t)(gb / PANEL) * panel + (size_t)k2 * PANEL;                           \
                                 nkn = K - k2 < (KB) ? K - k2 : (KB);                                               \
+                                ncol = gb;                                                                         \
+                                nadd = k2 > 0;                                                                     \
                             }                                                                                      \
                         }                                                                                          \
                         const int per_tile = (nkn + tiles - 1) / tiles;                                            \
@@ -160,6 +165,9 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
                                 const size_t bytes = (size_t)W * (m->bf16 ? 2u : 4u);                              \
                                 for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 2);            \
                             }                                                                                      \
+                            for (int l = 0; nadd && l < (LB) && b0 + l < r1; l++)                                  \
+                                for (int v = 0; v < W && ncol + v < N; v += 16)                                    \
+                                    __builtin_prefetch(y + (size_t)(b0 + l) * ldy + (size_t)(ncol + v), 1, 2);     \
                             vf acc[LB][GV];                                                                        \
                             memset(acc, 0, sizeof acc);                                                            \
                             if (m->bf16) {                                                                         \

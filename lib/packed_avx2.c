@@ -150,7 +150,8 @@ TARGET static inline void prefetch_block(const mrnn__packed *m, size_t at, int l
  * in a quarter of L1's sets, so the strip did not stay in L1 across the row tiles; bf16 is widened
  * on the way). The copy read one line in four of the panel, a stride the hardware prefetchers did
  * not follow (it waited on L3 at every line: 15 % of a training step on this path), so while the
- * tiles run over one block each tile prefetches its share of the next block's lines into L2. */
+ * tiles run over one block each tile prefetches its share of the next block's lines into L2, and
+ * the outputs its counterpart in the next strip will add to. */
 TARGET static void row_block(const mrnn__packed *m, int gb, int N, int r0, int r1, const float *x, size_t ldx,
                              float *y, size_t ldy, int add)
 {
@@ -175,14 +176,17 @@ TARGET static void row_block(const mrnn__packed *m, int gb, int N, int r0, int r
                 const size_t at = pbase + (size_t)s;
                 /* the next block: the next strip of this panel, else the next panel's first, else
                  * the first panel's next inputs */
-                int nkn = kn;
+                int nkn = kn, ncol = g0 + s + 16, nadd = acc;
                 size_t nat = at + 16;
                 if (s + 16 >= MRNN__PANEL || g0 + s + 16 >= N) {
                     if (g0 + MRNN__PANEL < N) {
                         nat = pbase + panel;
+                        ncol = g0 + MRNN__PANEL;
                     } else {
                         nat = (size_t)(gb / MRNN__PANEL) * panel + (size_t)(k0 + KC) * MRNN__PANEL;
                         nkn = K - k0 - KC < KC ? K - k0 - KC : KC;
+                        ncol = gb;
+                        nadd = nkn > 0;
                     }
                 }
                 const int per_tile = nkn > 0 ? (nkn + tiles - 1) / tiles : 0;
@@ -202,6 +206,9 @@ TARGET static void row_block(const mrnn__packed *m, int gb, int N, int r0, int r
                     const int b0 = r0 + 6 * t, rows = r1 - b0 < 6 ? r1 - b0 : 6;
                     const int l0 = t * per_tile, l1 = l0 + per_tile < nkn ? l0 + per_tile : nkn;
                     if (l1 > l0) prefetch_block(m, nat, l0, l1);
+                    /* the outputs the next strip's tile adds to (evicted from L2 by the weights) */
+                    for (int l = 0; nadd && ncol < N && l < rows; l++)
+                        _mm_prefetch((const char *)(y + (size_t)(b0 + l) * ldy + (size_t)ncol), _MM_HINT_T1);
                     const float *xt = xp + (size_t)t * 6 * (size_t)kn;
                     float *yt = y + (size_t)b0 * ldy + (size_t)(g0 + s);
                     (rows > 4 ? tile6 : rows > 2 ? tile4 : tile2)(wc, kn, xt, yt, ldy, rows, n, acc);
