@@ -109,8 +109,8 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
  * input then read one line instead of LB rows 2-8 KiB apart), and every strip of the panels runs
  * over them, its KB x (VW * GV) weights (contiguous in the panel) serving every tile of the block
  * from L1. The partial sums go to y between input blocks. Each row sums its inputs in the same
- * order whatever the row count or tile (the one-row kernel blocks its inputs alike), so a row's
- * result does not depend on how many rows a product has or how they are split among threads. */
+ * order whatever its tile or block of rows, so a row's result does not depend on how the rows of
+ * a product are split among threads. */
 #define DEFINE_KERNEL(NAME, TARGET, VW, LB, GV, KB, TPB, WIDEN)                                                    \
     TARGET static void NAME(const mrnn__packed *m, int gb, int ge, int B, const float *x, size_t ldx,        \
                             float *y, size_t ldy, int add)                                                         \
@@ -215,6 +215,64 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
         }                                                                                                          \
     }
 
+/* One row (batch-1 sampling): no blocking. Each weight is used once, so the product streams the
+ * panels from memory or L3 and is bound by bandwidth; with the blocks above it walked every panel
+ * once per block of inputs and took 16 % more CPU time per token. Its sums (all inputs in order)
+ * differ in rounding from the blocked kernel's, as the AVX2 kernel's one row always did. */
+#define DEFINE_ONE_ROW(NAME, TARGET, VW, LB, GV, WIDEN)                                                               \
+    TARGET static void NAME(const mrnn__packed *m, int gb, int ge, int B, const float *x, size_t ldx,        \
+                            float *y, size_t ldy, int add)                                                         \
+    {                                                                                                              \
+        typedef float vf __attribute__((vector_size(4 * (VW))));                                                   \
+        typedef int32_t vi __attribute__((vector_size(4 * (VW)), unused));                                         \
+        typedef uint16_t vh __attribute__((vector_size(2 * (VW)), unused));                                        \
+        const int K = m->n_in, N = ge < m->n_out ? ge : m->n_out;                                                  \
+        const size_t panel = (size_t)K * PANEL;                                                                    \
+        for (int g0 = gb; g0 < N; g0 += PANEL) {                                                                   \
+            const size_t pbase = (size_t)(g0 / PANEL) * panel;                                                     \
+            for (int s = 0; s < PANEL && g0 + s < N; s += (VW) * (GV)) {                                           \
+                for (int b0 = 0; b0 < B; b0 += (LB)) {                                                             \
+                    const float *xr[LB];                                                                           \
+                    for (int l = 0; l < (LB); l++) xr[l] = x + (size_t)(b0 + l < B ? b0 + l : b0) * ldx;           \
+                    vf acc[LB][GV];                                                                                \
+                    memset(acc, 0, sizeof acc);                                                                    \
+                    if (m->bf16) {                                                                                 \
+                        const uint16_t *w = m->bf16 + pbase + (size_t)s;                                           \
+                        for (int k = 0; k < K; k++, w += PANEL) {                                                  \
+                            vf wv[GV];                                                                             \
+                            for (int v = 0; v < (GV); v++) WIDEN(wv[v], w + v * (VW));                             \
+                            for (int l = 0; l < (LB); l++) {                                                       \
+                                const float xs = xr[l][k];                                                         \
+                                for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xs;                            \
+                            }                                                                                      \
+                        }                                                                                          \
+                    } else {                                                                                       \
+                        const float *w = m->f32 + pbase + (size_t)s;                                               \
+                        for (int k = 0; k < K; k++, w += PANEL) {                                                  \
+                            vf wv[GV];                                                                             \
+                            for (int v = 0; v < (GV); v++) memcpy(&wv[v], w + v * (VW), sizeof wv[v]);             \
+                            for (int l = 0; l < (LB); l++) {                                                       \
+                                const float xs = xr[l][k];                                                         \
+                                for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xs;                            \
+                            }                                                                                      \
+                        }                                                                                          \
+                    }                                                                                              \
+                    const int n = N - g0 - s < (VW) * (GV) ? N - g0 - s : (VW) * (GV);                             \
+                    for (int l = 0; l < (LB) && b0 + l < B; l++) {                                                 \
+                        float tile[(VW) * (GV)];                                                                   \
+                        memcpy(tile, acc[l], sizeof tile);                                                         \
+                        float *yr = y + (size_t)(b0 + l) * ldy + (size_t)(g0 + s);                                 \
+                        if (add)                                                                                   \
+                            for (int j = 0; j < n; j++) yr[j] += tile[j];                                          \
+                        else                                                                                       \
+                            memcpy(yr, tile, (size_t)n * sizeof *yr);                                              \
+                    }                                                                                              \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
+    }
+
+
 /* bf16 -> float for VW weights: the 16-bit pattern becomes the high half of a float. */
 #define WIDEN_GENERIC(dst, src)                                                                                    \
     do {                                                                                                           \
@@ -235,10 +293,10 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
  * L1: without blocking, a panel of 512 inputs came from L2 at every tile, 32 bytes a cycle) and 96
  * rows (48 KiB of packed inputs on the stack). */
 DEFINE_KERNEL(matmul_avx512_lanes, __attribute__((target("avx512f") CONTRACT)), 16, 6, 4, 128, 16, WIDEN_AVX512)
-DEFINE_KERNEL(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4, 128, 1, WIDEN_AVX512)
+DEFINE_ONE_ROW(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4, WIDEN_AVX512)
 #endif
 DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4, 256, 16, WIDEN_GENERIC)
-DEFINE_KERNEL(matmul_base_one, , 4, 1, 4, 256, 1, WIDEN_GENERIC)
+DEFINE_ONE_ROW(matmul_base_one, , 4, 1, 4, WIDEN_GENERIC)
 
 typedef void (*matmul_fn)(const mrnn__packed *, int, int, int, const float *, size_t, float *, size_t, int);
 
