@@ -50,11 +50,11 @@ struct mrnn__net_workspace {
 
 /* Below this many rows in a window, packing the weights costs more than it saves. */
 #define PACK_MIN_ROWS 32
-/* The narrowest kernel that AUTO packs for. The AVX2 kernel (packed_avx2.c) matches OpenBLAS's
- * Haswell sgemm at the recurrent products (64 rows) but reaches 0.7-0.85 of it at window-sized
- * ones (measured interleaved in one process, loaded machine): not yet worth it, so AVX2 machines
- * keep OpenBLAS unless MUSICRNN_KERNEL=avx2 forces the kernel (compute.h). The baseline has
- * 4-float vectors. */
+/* The narrowest kernel that AUTO packs for. The AVX2 kernel (packed_avx2.c) beats OpenBLAS's
+ * Haswell sgemm at the recurrent products (64 rows) but reaches 0.85-0.9 of it at window-sized
+ * ones and over a whole step (measured interleaved in one process, bench/README.md): not worth
+ * it, so AVX2 machines keep OpenBLAS unless MUSICRNN_KERNEL=avx2 forces the kernel (compute.h).
+ * The baseline has 4-float vectors. */
 #define PACK_AUTO_MIN_ISA MRNN__ISA_AVX512
 
 enum { FORWARD_TABLE = 1, FORWARD_DIRECT = 2 };
