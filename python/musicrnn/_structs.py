@@ -9,7 +9,7 @@ import ctypes as C
 ENCODING_PARAMS_VERSION = 2
 CORPUS_PARAMS_VERSION = 2
 MODEL_PARAMS_VERSION = 2
-TRAIN_PARAMS_VERSION = 3
+TRAIN_PARAMS_VERSION = 5
 SAMPLER_PARAMS_VERSION = 4
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
@@ -111,6 +111,10 @@ class TrainParams(C.Structure):
         ("allreduce_user_data", C.c_void_p),
         ("rank", C.c_uint32),
         ("n_ranks", C.c_uint32),
+        # version 4's fields come here
+        # version 5: the allreduce overlapped with the backward pass
+        ("allreduce_overlap", C.c_uint32),
+        ("allreduce_segment_min", C.c_uint32),
     ]
 
 
