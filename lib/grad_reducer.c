@@ -81,6 +81,18 @@ static void set_bounds(mrnn__grad_reducer *r, const size_t *cuts, int n_cuts, si
     r->bound[++r->n_segs] = 0;
 }
 
+/* The output layer (and the NADE's) first, then each LSTM layer top down; layer 0 and the
+ * embedding are one segment, as the embedding's gradient is done with layer 0's (the table path,
+ * embed_proj.h) or a moment after it. */
+int mrnn__grad_reducer_net_cuts(const mrnn__net_config *cfg, const mrnn__net_params *g, size_t *cuts)
+{
+    int n = 0;
+    cuts[n++] = (size_t)(g->w_out - g->embed);
+    for (uint32_t l = cfg->layers; l-- > 1;) cuts[n++] = (size_t)(g->layer[l].w_ih - g->embed);
+    cuts[n++] = 0;
+    return n;
+}
+
 mrnn_status mrnn__grad_reducer_new(mrnn__grad_reducer **out, float *grad, size_t n, int overlap, const size_t *cuts,
                                    int n_cuts, size_t min_floats, mrnn_allreduce_fn fn, void *user_data)
 {

@@ -17,9 +17,15 @@
 
 #include <musicrnn/musicrnn.h>
 
+#include "network.h"
+
 #define MRNN__REDUCER_MAX_SEGMENTS 16
 
 typedef struct mrnn__grad_reducer mrnn__grad_reducer;
+
+/* The segment starts of a network's gradient block g (bound by mrnn__net_bind) into cuts
+ * [MRNN__MAX_LAYERS + 1], in the order the backward pass finishes them; returns how many. */
+int mrnn__grad_reducer_net_cuts(const mrnn__net_config *cfg, const mrnn__net_params *g, size_t *cuts);
 
 /* A reducer of gradient grad [n] (borrowed; it writes the reduced mean gradient back into it).
  * overlap = 0: one segment, reduced by mrnn__grad_reducer_finish on the calling thread. overlap = 1:

@@ -194,17 +194,10 @@ static void on_grad_ready(void *ctx, size_t from)
     mrnn__grad_reducer_ready(r->reducer, from);
 }
 
-/* Segments of the overlapped allreduce, in the order the backward pass finishes them: the output
- * layer (and the NADE's), then each LSTM layer top down; layer 0 and the embedding are one
- * segment, as the embedding's gradient is done with layer 0's or a moment after it. */
 static mrnn_status reducer_setup(train_run *r)
 {
-    const mrnn__net_params *g = &r->grad;
     size_t cuts[MRNN__MAX_LAYERS + 1];
-    int n_cuts = 0;
-    cuts[n_cuts++] = (size_t)(g->w_out - g->embed);
-    for (uint32_t l = r->m->cfg.layers; l-- > 1;) cuts[n_cuts++] = (size_t)(g->layer[l].w_ih - g->embed);
-    cuts[n_cuts++] = 0;
+    int n_cuts = mrnn__grad_reducer_net_cuts(&r->m->cfg, &r->grad, cuts);
     const mrnn_train_params *p = r->p;
     mrnn_status st = mrnn__grad_reducer_new(&r->reducer, r->grad_block, r->m->n_params, (int)p->allreduce_overlap, cuts,
                                             n_cuts, p->allreduce_segment_min, p->allreduce, p->allreduce_user_data);

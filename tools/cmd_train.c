@@ -267,7 +267,7 @@ int cmd_train(int argc, char **argv)
         if (tp.rank != 0) a.quiet = 1; /* one progress display for the run */
     }
     rc = train_with(&a, &mp, &tp);
-    if (mpi && tp.rank == 0 && !a.quiet && tp.n_ranks > 1) {
+    if (mpi && tp.rank == 0 && !a.quiet) {
         uint64_t calls;
         double secs = cli_mpi_allreduce_seconds(&calls);
         fprintf(stderr, "mpi: %u ranks, %llu allreduce calls (overlap %s), %.3f ms per call, %.2f s in calls on rank 0\n",
