@@ -16,6 +16,7 @@ build="${BUILD:-$root/build}"
 work="${WORK:-/tmp/musicrnn-lakh}"
 encoding="${ENCODING:-performance}"
 musicrnn="$build/tools/musicrnn"
+thread_counts="${THREADS:-1 2}"
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 ninja -C "$build" tools/musicrnn bench/lakh_gen > /dev/null
 sources=(/usr/share/games/openttd/baseset/openmsx)
@@ -33,7 +34,7 @@ free_kb() { df -k --output=avail "$work" | tail -1; }
     echo "# bench/lakh.sh $n files, $encoding, $(date -u '+%F %H:%M') UTC, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
     echo "# MIDI: $bytes bytes in $(find "$work/midi" -name '*.mid' | wc -l) files; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     prev=""
-    for threads in ${THREADS:-1 2}; do
+    for threads in $thread_counts; do
         rm -f "$work/lakh.mrc"
         sync
         before=$(free_kb)
@@ -62,6 +63,6 @@ free_kb() { df -k --output=avail "$work" | tail -1; }
         fi
         prev=$sum
     done
-    grep -E "^(/|files|skipped|train|valid|time)" "$work/pre-${THREADS##* }.txt" | cut -c1-160 | grep -v "^skipped /" || true
+    grep -E "^(/|files|skipped|train|valid|time)" "$work/pre-${thread_counts##* }.txt" | cut -c1-160 | grep -v "^skipped /" || true
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out"

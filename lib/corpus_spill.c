@@ -50,8 +50,8 @@ mrnn_status mrnn__spill_open(mrnn_corpus *c, const char *dir)
     if (s->fd < 0) {
         int e = errno;
         mrnn__spill_free(s);
-        return mrnn__fail(MRNN_ERR_IO, "spill_dir %s: cannot create a temporary file for the corpus tokens (%s)", dir,
-                          strerror(e));
+        return mrnn__fail(e == ENOMEM ? MRNN_ERR_NOMEM : MRNN_ERR_IO,
+                          "spill_dir %s: cannot create a temporary file for the corpus tokens (%s)", dir, strerror(e));
     }
     c->spill = s;
     c->params.spill_dir = s->dir;
