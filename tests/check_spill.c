@@ -52,6 +52,27 @@ static void build(const mrnn_encoding_params *enc, const mrnn_vocab *vocab, uint
         ck_assert_int_eq(mrnn_corpus_piece_tokens(c, 0, &ids, &n, NULL, NULL), MRNN_ERR_UNSUPPORTED);
         ck_assert_ptr_nonnull(strstr(mrnn_last_error(), "mrnn_corpus_map"));
         ck_assert_uint_eq(c->n_ids, c->spilled); /* all of them, none left in memory */
+        mrnn_model_params mp;
+        mrnn_model_params_init(&mp, MRNN_MODEL_PARAMS_VERSION);
+        mp.embed_size = 4;
+        mp.hidden_size = 4;
+        mp.num_layers = 1;
+        mrnn_model *m = NULL;
+        ck_assert_int_eq(mrnn_model_create(&m, mrnn_corpus_vocab(c), NULL, 0, &mp), MRNN_OK);
+        ck_assert_int_eq(mrnn_model_train(m, c, NULL, NULL, NULL), MRNN_ERR_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(mrnn_last_error(), spill_dir));
+        mrnn_model_free(m);
+        /* Saving again reads the spill file again (and renumbers again): the same file. */
+        char again[4200];
+        TEST_PATH(again, "%s.again", path);
+        ck_assert_msg(mrnn_corpus_save(c, again) == MRNN_OK, "%s", mrnn_last_error());
+        size_t na, nb;
+        uint8_t *x = test_read(path, &na), *y = test_read(again, &nb);
+        ck_assert_uint_eq(na, nb);
+        ck_assert(memcmp(x, y, na) == 0);
+        free(x);
+        free(y);
+        ck_assert_int_eq(unlink(again), 0);
     }
     mrnn_corpus_free(c);
 }
