@@ -269,9 +269,8 @@ typedef struct mrnn_corpus_params {
     const char *spill_dir;    /**< NULL: the corpus keeps its tokens in memory. Else a folder (copied
                                    by mrnn_corpus_create()) in which the corpus keeps them in an
                                    unnamed temporary file while it is built, so that memory grows
-                                   only with the file report (about 100 bytes a file) and pieces
-                                   (40 bytes each), not with the tokens: for corpora larger than
-                                   memory. mrnn_corpus_save() streams the tokens from that file into
+                                   only with the file report and pieces (a few hundred bytes a
+                                   file), not with the tokens: for corpora larger than memory. mrnn_corpus_save() streams the tokens from that file into
                                    the same corpus file, byte for byte, as an in-memory corpus
                                    writes; the temporary file (as large as the tokens) vanishes with
                                    mrnn_corpus_free() or when the process ends. Such a corpus cannot
