@@ -117,3 +117,9 @@ void mrnn__adam_update_team(mrnn__team *t, float *w, const float *grad, float *m
     opt_job j = {.w = w, .m = m, .v = v, .cgrad = grad, .n = n, .step = step, .cfg = cfg};
     mrnn__team_run(t, adam_part, &j);
 }
+
+void mrnn__average_update(float *avg, const float *w, size_t n, float decay)
+{
+    const float rate = 1.0f - decay;
+    for (size_t i = 0; i < n; i++) avg[i] += rate * (w[i] - avg[i]);
+}

@@ -15,6 +15,11 @@ typedef struct mrnn__adam_config {
 void mrnn__adam_update(float *w, const float *grad, float *m, float *v, size_t n, uint64_t step,
                        const mrnn__adam_config *cfg);
 
+/* avg += (1 - decay) · (w - avg): one step of an exponential moving average of the weights
+ * (Polyak averaging). Written as a difference so that the average of a constant stays that
+ * constant bit for bit. */
+void mrnn__average_update(float *avg, const float *w, size_t n, float decay);
+
 /* Global L2 norm of grad; if it exceeds max_norm (> 0), scale grad down to max_norm.
  * Returns the norm before clipping. The squares are summed per chunk of MRNN__NORM_CHUNK floats
  * and the chunk sums in order, so the split version below gives the same bits. */

@@ -18,8 +18,12 @@
  * embedded vocabulary may carry version-2 encoding params (multitrack); format 1 still loads.
  * Format 3: the frame output and the NADE size follow init_seed. It is written only for models
  * that need it (a NADE frame output); every other model is still written as format 2, which
- * libraries from before the NADE read. They refuse format 3 by its version (MRNN_ERR_VERSION). */
-const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 3u, 1u, (size_t)1 << 35};
+ * libraries from before the NADE read. They refuse format 3 by its version (MRNN_ERR_VERSION).
+ * Format 4: format 3 whose training state ends with the weight average (model.h: a flag, 1 when
+ * the weights are the average, then the other block); written only for a checkpoint of a run
+ * with weight averaging, so older libraries refuse just those, by their version. */
+const mrnn__container mrnn__model_container = {"MRNNMODL", "model", 4u, 1u, (size_t)1 << 35};
+static const mrnn__container model_container_v3 = {"MRNNMODL", "model", 3u, 1u, (size_t)1 << 35};
 static const mrnn__container model_container_v2 = {"MRNNMODL", "model", 2u, 1u, (size_t)1 << 35};
 #define MAX_STYLE_TEXT 4096
 
@@ -31,8 +35,9 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "%s: unknown save flags 0x%x", path, flags);
     int with_state = (flags & MRNN_SAVE_TRAINING_STATE) && m->adam_m;
     mrnn__wbuf b = {0};
-    const int nade = m->params.frame_output == MRNN_FRAME_OUTPUT_NADE;
-    mrnn__container_begin(nade ? &mrnn__model_container : &model_container_v2, &b);
+    const int with_avg = with_state && m->avg;
+    const int nade = with_avg || m->params.frame_output == MRNN_FRAME_OUTPUT_NADE; /* format 3's fields */
+    mrnn__container_begin(with_avg ? &mrnn__model_container : nade ? &model_container_v3 : &model_container_v2, &b);
     mrnn__wbuf_u32(&b, m->params.embed_size);
     mrnn__wbuf_u32(&b, m->params.hidden_size);
     mrnn__wbuf_u32(&b, m->params.num_layers);
@@ -56,6 +61,10 @@ MRNN_API mrnn_status mrnn_model_save(const mrnn_model *m, const char *path, uint
         mrnn__wbuf_u32(&b, m->valids_since_best);
         mrnn__wbuf_f32s(&b, m->adam_m, m->n_params);
         mrnn__wbuf_f32s(&b, m->adam_v, m->n_params);
+        if (with_avg) {
+            mrnn__wbuf_u32(&b, (uint32_t)m->avg_swapped);
+            mrnn__wbuf_f32s(&b, m->avg, m->n_params);
+        }
     }
     return mrnn__container_save(&mrnn__model_container, &b, path);
 }
@@ -77,7 +86,8 @@ static int weights_missing(const mrnn__rbuf *b, const mrnn_vocab *v, uint32_t n_
     return need > b->len - b->pos;
 }
 
-/* The body of a file of the given format version (1, 2, or 3 with the frame output). */
+/* The body of a file of the given format version (1, 2, 3 with the frame output, 4 with the
+ * weight average). */
 static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_model **out)
 {
     mrnn_model_params p;
@@ -155,6 +165,20 @@ static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_
         }
         mrnn__rbuf_f32s(b, m->adam_m, m->n_params);
         mrnn__rbuf_f32s(b, m->adam_v, m->n_params);
+        if (format >= 4) {
+            uint32_t swapped = mrnn__rbuf_u32(b);
+            if (b->bad || swapped > 1) {
+                mrnn_model_free(m);
+                return corrupt(path, "bad weight-average flag");
+            }
+            m->avg = mrnn__malloc(m->n_params * sizeof *m->avg);
+            if (!m->avg) {
+                mrnn_model_free(m);
+                return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory for the weight average", path);
+            }
+            m->avg_swapped = (int)swapped;
+            mrnn__rbuf_f32s(b, m->avg, m->n_params);
+        }
     }
     if (b->bad || b->pos != b->len) {
         mrnn_model_free(m);
@@ -162,7 +186,7 @@ static mrnn_status parse(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_
     }
     /* NaN or infinite weights would poison every later computation. */
     for (size_t i = 0; i < m->n_params; i++) {
-        if (!isfinite(m->weights[i])) {
+        if (!isfinite(m->weights[i]) || (m->avg && !isfinite(m->avg[i]))) {
             mrnn_model_free(m);
             return corrupt(path, "non-finite weight");
         }

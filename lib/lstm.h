@@ -15,6 +15,7 @@
 #define MRNN_LSTM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct mrnn__lstm_weights {
     int n_in, n_hidden;
@@ -29,6 +30,13 @@ typedef struct mrnn__lstm_cache {
     float *gates; /* [T*B x 4H] gate activations after the nonlinearity (i, f, g, o) */
     float *c;     /* [T*B x H] cell state */
     float *h;     /* [T*B x H] output */
+    /* Recurrent dropout of the window (training only; bind sets 0 = off): the cell update becomes
+     * c_t = f⊙c_{t-1} + m⊙i⊙g (Semeniuta et al. 2016), m an inverted-dropout mask drawn per row
+     * and cell from rec_seed's hash stream (rng.h), the same in forward and backward. Masking
+     * only the update leaves the memory path f⊙c_{t-1} intact, so long-range gradients are not
+     * cut and the expected state equals the unmasked one: inference stays unchanged. */
+    float rec_drop;   /* rate p in [0, 1) */
+    uint64_t rec_seed;
 } mrnn__lstm_cache;
 
 /* Packed copies (packed.h) of a layer's weights for the products that have them as an

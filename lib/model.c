@@ -206,6 +206,7 @@ MRNN_API void mrnn_model_free(mrnn_model *m)
     mrnn__free(m->weights);
     mrnn__free(m->adam_m);
     mrnn__free(m->adam_v);
+    mrnn__free(m->avg);
     mrnn_vocab_free(m->vocab);
     mrnn__free(m);
 }

@@ -29,6 +29,12 @@ struct mrnn_model {
     int rng_seeded;
     double best_valid;
     uint32_t valids_since_best;
+    /* Weight averaging (mrnn_train_params.weight_average; NULL: none): during training `avg` is the
+     * moving average beside the training weights; when a call ends the two are swapped
+     * (avg_swapped = 1), so that the model is the average, and the next training call swaps them
+     * back to continue from the training weights exactly. */
+    float *avg;
+    int avg_swapped;
 };
 
 /* in (of any known version) with the fields it lacks defaulted, as the current version. */

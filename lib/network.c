@@ -33,6 +33,7 @@ struct mrnn__net_workspace {
     double *chunk_loss;                     /* [rows / LOSS_CHUNK, rounded up] partial loss sums */
     uint64_t *chunk_correct;                /* the same for the correct-prediction counts */
     mrnn__team *team;                       /* borrowed (mrnn__net_workspace_set_team), or NULL */
+    float rec_drop;                         /* recurrent dropout of training windows (set_recurrent_dropout) */
     mrnn__nade_ws *nade;                    /* MRNN__LOSS_NADE: the frame output's buffers */
     /* Packed weights (MRNN__PACK_*): the forward layouts (Wᵀ) during forward, then the backward
      * ones (W) in the same floats; pack_ih[0] is unused when layer 0 goes through the table. */
@@ -290,6 +291,11 @@ void mrnn__net_workspace_freeze(mrnn__net_workspace *ws, int frozen)
     ws->ready = 0;
 }
 
+void mrnn__net_workspace_set_recurrent_dropout(mrnn__net_workspace *ws, float p)
+{
+    ws->rec_drop = p;
+}
+
 void mrnn__net_workspace_free(mrnn__net_workspace *ws)
 {
     if (!ws) return;
@@ -465,6 +471,7 @@ static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropou
     const int T = bt->T, B = bt->B;
     const size_t rows = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)cfg->hidden;
     const int drop = dropout_rng != NULL && cfg->dropout > 0.0f;
+    const int rec_drop = dropout_rng != NULL && ws->rec_drop > 0.0f;
     const int table = mrnn__embed_proj_worth(cfg, rows);
     const int layout = table ? FORWARD_TABLE : FORWARD_DIRECT, reuse = ws->frozen && ws->ready == layout;
     if (table && reuse)
@@ -477,9 +484,13 @@ static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropou
     j->pack = packed_for(ws, rows);
     if (j->pack && !reuse) pack_weights(cfg, j->w, ws, table, 0);
     ws->ready = layout;
-    if (drop) j->seed = mrnn__rng_next(dropout_rng);
+    /* One draw per window (none when nothing drops, so that a run without dropout keeps its
+     * stream); the recurrent masks take their own stream per layer from it. */
+    if (drop || rec_drop) j->seed = mrnn__rng_next(dropout_rng);
     for (uint32_t l = 0; l < cfg->layers; l++) {
         mrnn__lstm_packed pk = layer_packed(ws, l, table);
+        ws->cache[l].rec_drop = rec_drop ? ws->rec_drop : 0.0f;
+        ws->cache[l].rec_seed = j->seed ^ (UINT64_C(0x5851F42D4C957F2D) * (uint64_t)(l + 1));
         mrnn__lstm_forward(&j->w->layer[l], j->pack ? &pk : NULL, ws->team, in, T, B, h ? h + l * bh : NULL,
                            c ? c + l * bh : NULL, &ws->cache[l]);
         if (drop) {

@@ -87,6 +87,10 @@ void mrnn__net_workspace_set_team(mrnn__net_workspace *ws, struct mrnn__team *te
  * here passes the same weights, unchanged, so the packed copies and layer 0's table are made once
  * (evaluation: once per evaluation, not per window). mrnn__net_forward_backward always repacks. */
 void mrnn__net_workspace_freeze(mrnn__net_workspace *ws, int frozen);
+/* Recurrent dropout at rate p in [0, 1) (lstm.h: the cell update masked) in every layer of the
+ * windows mrnn__net_forward_backward trains with a dropout stream; 0 (the default) = none.
+ * Evaluation never applies it. */
+void mrnn__net_workspace_set_recurrent_dropout(mrnn__net_workspace *ws, float p);
 void mrnn__net_workspace_free(mrnn__net_workspace *ws);
 
 typedef struct mrnn__net_result {
@@ -95,7 +99,8 @@ typedef struct mrnn__net_result {
     uint64_t n_correct;/* argmax hits (softmax) or exact frames (sigmoid) */
 } mrnn__net_result;
 
-/* Training step: forward with dropout (rng; NULL = no dropout), loss, backward.
+/* Training step: forward with dropout (rng; NULL = no dropout, neither on the outputs nor in the
+ * recurrence), loss, backward.
  * grad (same layout as params) is OVERWRITTEN with d(mean loss)/d(params), where the mean is over
  * the scored rows of this batch. Initial state is zero. */
 void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_params *w,

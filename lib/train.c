@@ -26,7 +26,8 @@ static size_t params_size(uint32_t version)
     switch (version) {
     case 1: return offsetof(mrnn_train_params, log_path) + sizeof(const char *);
     case 2: return offsetof(mrnn_train_params, input_dropout) + sizeof(float);
-    case 3: return sizeof(mrnn_train_params);
+    case 3: return offsetof(mrnn_train_params, n_ranks) + sizeof(uint32_t);
+    case 4: return sizeof(mrnn_train_params);
     default: return 0;
     }
 }
@@ -56,6 +57,8 @@ static void params_defaults(mrnn_train_params *p)
     p->input_dropout = 0.0f;
     p->rank = 0;
     p->n_ranks = 1;
+    p->recurrent_dropout = 0.0f;
+    p->weight_average = 0.0f;
 }
 
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
@@ -77,6 +80,10 @@ static mrnn_status check_params(const mrnn_train_params *p)
         BAD("train params: version %u is unknown (call mrnn_train_params_init)", p->version);
     if (!(p->input_dropout >= 0 && p->input_dropout < 1))
         BAD("train params: input_dropout %g is not in [0, 1)", (double)p->input_dropout);
+    if (!(p->weight_average >= 0 && p->weight_average < 1))
+        BAD("train params: weight_average %g is not in [0, 1)", (double)p->weight_average);
+    if (!(p->recurrent_dropout >= 0 && p->recurrent_dropout < 1))
+        BAD("train params: recurrent_dropout %g is not in [0, 1)", (double)p->recurrent_dropout);
     if (p->n_ranks < 1 || p->rank >= p->n_ranks)
         BAD("train params: rank %u is not below n_ranks %u", p->rank, p->n_ranks);
     if (p->n_ranks > 1 && !p->allreduce) BAD("train params: n_ranks %u needs an allreduce callback", p->n_ranks);
@@ -168,6 +175,17 @@ static void run_free(train_run *r)
     mrnn__free(r->fused);
 }
 
+/* The training weights and the average trade places (model.h). */
+static void swap_average(mrnn_model *m)
+{
+    for (size_t i = 0; i < m->n_params; i++) {
+        float t = m->weights[i];
+        m->weights[i] = m->avg[i];
+        m->avg[i] = t;
+    }
+    m->avg_swapped = !m->avg_swapped;
+}
+
 static mrnn_status run_setup(train_run *r)
 {
     mrnn_model *m = r->m;
@@ -192,6 +210,7 @@ static mrnn_status run_setup(train_run *r)
                           p->batch_size, p->seq_len);
     mrnn__net_bind(&m->cfg, r->grad_block, &r->grad);
     mrnn__net_workspace_set_team(r->ws, r->team);
+    mrnn__net_workspace_set_recurrent_dropout(r->ws, p->recurrent_dropout);
     st = mrnn__model_alloc_optimizer(m);
     if (st != MRNN_OK) return st;
     if (p->max_steps > 0) {
@@ -203,6 +222,18 @@ static mrnn_status run_setup(train_run *r)
     }
     for (size_t i = 0; i < r->c->n_pieces; i++) {
         if (r->c->pieces[i].split == MRNN_SPLIT_VALID && r->c->pieces[i].n_steps >= 2) r->has_valid = 1;
+    }
+    /* The training weights back in place; a new average (of the weights as they are now) when
+     * asked for and none is running; none when not asked for. */
+    if (m->avg && m->avg_swapped) swap_average(m);
+    if (m->avg && !(p->weight_average > 0)) {
+        mrnn__free(m->avg);
+        m->avg = NULL;
+    }
+    if (!m->avg && p->weight_average > 0) {
+        m->avg = mrnn__malloc(m->n_params * sizeof *m->avg);
+        if (!m->avg) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for the weight average");
+        memcpy(m->avg, m->weights, m->n_params * sizeof *m->avg);
     }
     /* A model that has never trained starts its batch/dropout stream from the seed; a resumed one
      * continues the stream saved in its checkpoint. */
@@ -234,6 +265,12 @@ static mrnn_status allreduce_step(train_run *r, mrnn__net_result *res)
     return MRNN_OK;
 }
 
+/* Whether a training window draws dropout masks (on the LSTM outputs or in the recurrence). */
+static int dropping(const train_run *r)
+{
+    return r->m->cfg.dropout > 0 || r->p->recurrent_dropout > 0;
+}
+
 /* One optimiser step. Returns the mean loss, or NaN when it diverged (weights untouched then). */
 static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_status *st)
 {
@@ -244,7 +281,7 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_statu
         mrnn__batcher_sample(&r->batcher, &m->rng);
         if (r->p->input_dropout > 0) mrnn__batcher_drop_inputs(&r->batcher, r->p->input_dropout, &m->rng);
         mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
-                                   m->cfg.dropout > 0 ? &m->rng : NULL, &res);
+                                   dropping(r) ? &m->rng : NULL, &res);
     } else {
         /* Every rank draws the whole global batch from the shared stream, which so advances the
          * same way on every rank and as in a one-process run. Dropout masks come from a stream of
@@ -254,7 +291,7 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_statu
         mrnn__rng_seed(&local, mrnn__rng_next(&peek) + (uint64_t)r->p->rank * UINT64_C(0x9E3779B97F4A7C15));
         if (r->p->input_dropout > 0) mrnn__batcher_drop_inputs(&r->batcher, r->p->input_dropout, &local);
         mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
-                                   m->cfg.dropout > 0 ? &local : NULL, &res);
+                                   dropping(r) ? &local : NULL, &res);
         *st = allreduce_step(r, &res);
         if (*st != MRNN_OK) return NAN;
     }
@@ -265,25 +302,27 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_statu
     if (!isfinite(norm)) return NAN;
     mrnn__adam_config ac = {(float)lr, r->p->beta1, r->p->beta2, r->p->epsilon, r->p->weight_decay};
     mrnn__adam_update_team(r->team, m->weights, r->grad_block, m->adam_m, m->adam_v, m->n_params, m->step + 1, &ac);
+    if (m->avg) mrnn__average_update(m->avg, m->weights, m->n_params, r->p->weight_average);
     m->step++;
     return loss;
 }
 
-/* Validation, best-model keeping and the early-stopping counter. Sets *stop when patience ran out. */
+/* Validation (of the average, when there is one), best-model keeping and the early-stopping
+ * counter. Sets *stop when patience ran out. */
 static mrnn_status validate(train_run *r, double *valid_loss, int *stop)
 {
     mrnn_model *m = r->m;
     mrnn_eval_result ev;
+    if (m->avg) swap_average(m);
     mrnn_status st = mrnn__evaluate(m, r->c, MRNN_SPLIT_VALID, r->cx, &ev);
+    if (st == MRNN_OK && ev.nll < m->best_valid && r->p->best_path && r->p->rank == 0)
+        st = mrnn_model_save(m, r->p->best_path, MRNN_SAVE_WEIGHTS_ONLY);
+    if (m->avg) swap_average(m);
     if (st != MRNN_OK) return st;
     *valid_loss = ev.nll;
     if (ev.nll < m->best_valid) {
         m->best_valid = ev.nll;
         m->valids_since_best = 0;
-        if (r->p->best_path && r->p->rank == 0) {
-            st = mrnn_model_save(m, r->p->best_path, MRNN_SAVE_WEIGHTS_ONLY);
-            if (st != MRNN_OK) return st;
-        }
     } else {
         m->valids_since_best++;
         if (r->p->patience && m->valids_since_best >= r->p->patience) *stop = 1;
@@ -387,6 +426,7 @@ MRNN_API mrnn_status mrnn_model_train(mrnn_model *m, const mrnn_corpus *corpus, 
     r.p = params;
     st = run_setup(&r);
     if (st == MRNN_OK) st = run_loop(&r, cb, user_data);
+    if (m->avg && !m->avg_swapped) swap_average(m); /* the model is the average */
     run_free(&r);
     mrnn__compute_free(&cx);
     return st;

@@ -1,5 +1,6 @@
 /* Adam / AdamW against hand-computed values, and global-norm clipping. */
 #include <math.h>
+#include <string.h>
 
 #include "adam.h"
 #include "test_main.h"
@@ -48,6 +49,26 @@ START_TEST(test_zero_grad_only_decays)
 }
 END_TEST
 
+/* The moving average of a constant is that constant, bit for bit, however long it runs; towards
+ * a new constant it closes the gap by the factor d each step. */
+START_TEST(test_weight_average)
+{
+    float w[4] = {0.1f, -3.0f, 1e-7f, 12345.678f}, avg[4];
+    memcpy(avg, w, sizeof avg);
+    for (int t = 0; t < 1000; t++) mrnn__average_update(avg, w, 4, 0.995f);
+    ck_assert_mem_eq(avg, w, sizeof avg);
+    float target[4] = {1.0f, 1.0f, 1.0f, 1.0f}, a2[4] = {0.0f, 2.0f, -1.0f, 1.0f};
+    for (int t = 0; t < 10; t++) mrnn__average_update(a2, target, 4, 0.5f);
+    const double gap = pow(0.5, 10);
+    ck_assert_double_eq_tol(a2[0], 1.0 - gap, 1e-6);
+    ck_assert_double_eq_tol(a2[1], 1.0 + gap, 1e-6);
+    ck_assert_double_eq_tol(a2[2], 1.0 - 2.0 * gap, 1e-6);
+    ck_assert(a2[3] == 1.0f);
+    mrnn__average_update(a2, target, 4, 0.0f); /* d = 0: the weights themselves */
+    ck_assert(a2[0] == 1.0f && a2[2] == 1.0f);
+}
+END_TEST
+
 START_TEST(test_clip_grad_norm)
 {
     float g[4] = {3.0f, 4.0f, 0.0f, -12.0f}; /* norm 13 */
@@ -78,6 +99,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_adamw_decay);
     tcase_add_test(tc, test_zero_grad_only_decays);
     tcase_add_test(tc, test_clip_grad_norm);
+    tcase_add_test(tc, test_weight_average);
     suite_add_tcase(s, tc);
     return s;
 }

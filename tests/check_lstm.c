@@ -19,6 +19,7 @@ typedef struct fixture {
     float x[T_ * B_ * NI_], h0[B_ * H_], c0[B_ * H_];
     float proj[T_ * B_ * H_]; /* loss = sum(proj .* h) */
     mrnn__lstm_weights w, g;
+    float rec_drop; /* recurrent dropout of every forward (lstm.h), its mask fixed by the seed */
 } fixture;
 
 static void fill(float *a, size_t n, double k, mrnn__rng *r)
@@ -46,6 +47,8 @@ static double window_loss(fixture *f, float *cache_mem, const float *h0, const f
 {
     mrnn__lstm_cache c;
     mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
+    c.rec_drop = f->rec_drop;
+    c.rec_seed = 99;
     mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, h0, c0, &c);
     double s = 0.0;
     for (size_t k = 0; k < T_ * B_ * H_; k++) s += (double)f->proj[k] * (double)c.h[k];
@@ -73,10 +76,11 @@ static double check_block(fixture *f, float *cache_mem, float *p, const float *a
     return max_err / max_num;
 }
 
-static void gradient_check(int with_state)
+static void gradient_check(int with_state, float rec_drop)
 {
     fixture *f = malloc(sizeof *f);
     fixture_init(f, with_state ? 11 : 12);
+    f->rec_drop = rec_drop;
     const float *h0 = with_state ? f->h0 : NULL, *c0 = with_state ? f->c0 : NULL;
     size_t nc = mrnn__lstm_cache_floats(T_, B_, H_), ns = mrnn__lstm_backward_scratch_floats(T_, B_, H_);
     float *cache_mem = mrnn__malloc(nc * sizeof(float));
@@ -84,6 +88,8 @@ static void gradient_check(int with_state)
     float dh[T_ * B_ * H_], dx[T_ * B_ * NI_];
     mrnn__lstm_cache c;
     mrnn__lstm_cache_bind(&c, cache_mem, T_, B_, H_);
+    c.rec_drop = rec_drop;
+    c.rec_seed = 99;
     mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, h0, c0, &c);
     memcpy(dh, f->proj, sizeof dh);
     mrnn__lstm_backward(&f->w, NULL, NULL, &f->g, f->x, T_, B_, h0, c0, &c, dh, dx, scratch);
@@ -92,8 +98,8 @@ static void gradient_check(int with_state)
     double e_hh = check_block(f, cache_mem, f->w_hh, f->g_hh, 4 * H_ * H_, h0, c0);
     double e_b = check_block(f, cache_mem, f->b, f->g_b, 4 * H_, h0, c0);
     double e_x = check_block(f, cache_mem, f->x, dx, T_ * B_ * NI_, h0, c0);
-    fprintf(stderr, "lstm gradcheck (state=%d): w_ih %.2e w_hh %.2e b %.2e x %.2e\n", with_state, e_ih, e_hh,
-            e_b, e_x);
+    fprintf(stderr, "lstm gradcheck (state=%d, recurrent dropout %.1f): w_ih %.2e w_hh %.2e b %.2e x %.2e\n",
+            with_state, (double)rec_drop, e_ih, e_hh, e_b, e_x);
     ck_assert_double_lt(e_ih, 2e-2);
     ck_assert_double_lt(e_hh, 2e-2);
     ck_assert_double_lt(e_b, 2e-2);
@@ -113,13 +119,63 @@ static void gradient_check(int with_state)
 
 START_TEST(test_backward_gradcheck_zero_state)
 {
-    gradient_check(0);
+    gradient_check(0, 0.0f);
 }
 END_TEST
 
 START_TEST(test_backward_gradcheck_with_state)
 {
-    gradient_check(1);
+    gradient_check(1, 0.0f);
+}
+END_TEST
+
+/* The cell update masked (about half the cells of each row at p = 0.5): the mask is redrawn from
+ * the seed in backward. With a non-zero initial state, so that the kept memory path is checked. */
+START_TEST(test_backward_gradcheck_recurrent_dropout)
+{
+    gradient_check(1, 0.5f);
+    gradient_check(0, 0.5f);
+}
+END_TEST
+
+/* Recurrent dropout drops: some cells' updates are zero (c = f·c_prev exactly), the others are
+ * scaled by 1/(1-p); off again, the window is the unmasked one. */
+START_TEST(test_recurrent_dropout_masks)
+{
+    fixture *f = malloc(sizeof *f);
+    fixture_init(f, 24);
+    float *mem = mrnn__malloc(mrnn__lstm_cache_floats(T_, B_, H_) * sizeof(float));
+    float *ref = mrnn__malloc(mrnn__lstm_cache_floats(T_, B_, H_) * sizeof(float));
+    mrnn__lstm_cache c, r;
+    mrnn__lstm_cache_bind(&r, ref, T_, B_, H_);
+    ck_assert(r.rec_drop == 0.0f);
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, f->h0, f->c0, &r);
+    mrnn__lstm_cache_bind(&c, mem, T_, B_, H_);
+    c.rec_drop = 0.5f;
+    c.rec_seed = 3;
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, f->h0, f->c0, &c);
+    /* step 0 shares the input and the state: its gates equal the unmasked run's, its cells differ */
+    int dropped = 0, kept = 0;
+    for (int k = 0; k < B_ * H_; k++) {
+        const int b = k / H_, j = k % H_;
+        const float *a = c.gates + (size_t)b * 4 * H_;
+        const float fc = a[H_ + j] * f->c0[k], upd = a[j] * a[2 * H_ + j];
+        ck_assert_float_eq_tol(a[j], r.gates[(size_t)b * 4 * H_ + (size_t)j], 1e-6f);
+        if (c.c[k] == fc) {
+            dropped++;
+        } else {
+            ck_assert_float_eq_tol(c.c[k], fc + 2.0f * upd, 1e-5f);
+            kept++;
+        }
+    }
+    ck_assert_int_gt(dropped, 0);
+    ck_assert_int_gt(kept, 0);
+    mrnn__lstm_cache_bind(&c, mem, T_, B_, H_);
+    mrnn__lstm_forward(&f->w, NULL, NULL, f->x, T_, B_, f->h0, f->c0, &c);
+    ck_assert(memcmp(c.h, r.h, (size_t)T_ * B_ * H_ * sizeof(float)) == 0);
+    mrnn__free(mem);
+    mrnn__free(ref);
+    free(f);
 }
 END_TEST
 
@@ -195,6 +251,8 @@ static Suite *make_suite(void)
     TCase *tc = tcase_create("kernels");
     tcase_add_test(tc, test_backward_gradcheck_zero_state);
     tcase_add_test(tc, test_backward_gradcheck_with_state);
+    tcase_add_test(tc, test_backward_gradcheck_recurrent_dropout);
+    tcase_add_test(tc, test_recurrent_dropout_masks);
     tcase_add_test(tc, test_step_matches_window);
     tcase_add_test(tc, test_step_b1_matches_window);
     tcase_add_test(tc, test_saturation_finite);

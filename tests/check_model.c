@@ -254,20 +254,23 @@ START_TEST(input_dropout_trains_and_old_params_work)
 }
 END_TEST
 
-/* Train 40 steps in one go, and 20 + (save, load) + 20: the losses must be identical. */
-START_TEST(resume_continues_exactly)
+/* Train 40 steps in one go, and 20 + (save, load) + 20: the losses must be identical. With
+ * dropout (on the outputs, or in the recurrence), so that the RNG state must be restored too. */
+static void resume_check(float dropout, float recurrent_dropout, float weight_average)
 {
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_PERFORMANCE);
     char *tmp = test_tmpdir();
     char ckpt[4200];
     TEST_PATH(ckpt, "%s/model.mrm", tmp);
 
-    mrnn_model *a = small_model(c, 0.2f); /* dropout: the RNG state must be restored too */
+    mrnn_model *a = small_model(c, dropout);
     mrnn_train_params tp = small_training(40);
+    tp.recurrent_dropout = recurrent_dropout;
+    tp.weight_average = weight_average;
     loss_log full = {0};
     ck_assert_int_eq(mrnn_model_train(a, c, &tp, record, &full), MRNN_OK);
 
-    mrnn_model *b = small_model(c, 0.2f);
+    mrnn_model *b = small_model(c, dropout);
     tp.max_steps = 20;
     loss_log first = {0}, second = {0};
     ck_assert_int_eq(mrnn_model_train(b, c, &tp, record, &first), MRNN_OK);
@@ -287,6 +290,121 @@ START_TEST(resume_continues_exactly)
     ck_assert_mem_eq(a->weights, b->weights, a->n_params * sizeof(float));
     mrnn_model_free(a);
     mrnn_model_free(b);
+    test_rmdir(tmp);
+    mrnn_corpus_free(c);
+}
+
+START_TEST(resume_continues_exactly)
+{
+    resume_check(0.2f, 0.0f, 0.0f);
+    resume_check(0.0f, 0.3f, 0.0f);
+    /* The first call ends with the average as the model; the resumed one continues from the
+     * training weights, and ends with the same average as the run in one go. */
+    resume_check(0.0f, 0.0f, 0.9f);
+}
+END_TEST
+
+/* Weight averaging: the model a call returns is the average (a different model, still trained),
+ * its checkpoint is format 4 (the average and the training weights), the same model saved without
+ * its training state keeps format 2; validation scores the average (the best-validation file
+ * scores the best validation loss seen). */
+START_TEST(weight_average_is_the_model)
+{
+    mrnn_corpus *c = test_small_corpus(MRNN_ENCODING_PIANOROLL, 0.3f); /* with a validation split */
+    char *tmp = test_tmpdir();
+    char pstate[4200], pplain[4200], pbest[4200];
+    TEST_PATH(pstate, "%s/state.mrm", tmp);
+    TEST_PATH(pplain, "%s/plain.mrm", tmp);
+    TEST_PATH(pbest, "%s/best.mrm", tmp);
+    mrnn_model *plain = small_model(c, 0.0f), *avg = small_model(c, 0.0f);
+    mrnn_train_params tp = small_training(60);
+    ck_assert_int_eq(mrnn_model_train(plain, c, &tp, NULL, NULL), MRNN_OK);
+    tp.weight_average = 0.9f;
+    tp.valid_every = 30;
+    tp.best_path = pbest;
+    ck_assert_int_eq(mrnn_model_train(avg, c, &tp, NULL, NULL), MRNN_OK);
+    ck_assert(memcmp(plain->weights, avg->weights, plain->n_params * sizeof(float)) != 0);
+    ck_assert_ptr_nonnull(avg->avg);
+    ck_assert_int_eq(avg->avg_swapped, 1);
+    mrnn_eval_result ea, ev, eb;
+    ck_assert_int_eq(mrnn_model_evaluate(avg, c, MRNN_SPLIT_TRAIN, &ea), MRNN_OK);
+    ck_assert_double_lt(ea.nll, 40.0); /* untrained: about 61 */
+    ck_assert_int_eq(mrnn_model_evaluate(avg, c, MRNN_SPLIT_VALID, &ev), MRNN_OK);
+    ck_assert(avg->best_valid <= ev.nll);
+    mrnn_model *best = NULL;
+    ck_assert_int_eq(mrnn_model_load(&best, pbest), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_evaluate(best, c, MRNN_SPLIT_VALID, &eb), MRNN_OK);
+    ck_assert(eb.nll == avg->best_valid);
+    mrnn_model_free(best);
+    ck_assert_int_eq(mrnn_model_save(avg, pstate, MRNN_SAVE_TRAINING_STATE), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_save(avg, pplain, MRNN_SAVE_WEIGHTS_ONLY), MRNN_OK);
+    unsigned char head[12];
+    FILE *f = fopen(pstate, "rb");
+    ck_assert(f && fread(head, 1, 12, f) == 12);
+    fclose(f);
+    ck_assert_uint_eq(head[8], 4);
+    f = fopen(pplain, "rb");
+    ck_assert(f && fread(head, 1, 12, f) == 12);
+    fclose(f);
+    ck_assert_uint_eq(head[8], 2);
+    mrnn_model *back = NULL;
+    ck_assert_int_eq(mrnn_model_load(&back, pstate), MRNN_OK);
+    ck_assert_int_eq(back->avg_swapped, 1);
+    ck_assert_mem_eq(back->weights, avg->weights, avg->n_params * sizeof(float));
+    ck_assert_mem_eq(back->avg, avg->avg, avg->n_params * sizeof(float));
+    /* Training on without averaging continues from the training weights, the average dropped. */
+    tp.weight_average = 0.0f;
+    tp.best_path = NULL;
+    tp.max_steps = 61;
+    ck_assert_int_eq(mrnn_model_train(back, c, &tp, NULL, NULL), MRNN_OK);
+    ck_assert_ptr_null(back->avg);
+    tp.weight_average = 1.0f;
+    ck_assert_int_eq(mrnn_model_train(back, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "weight_average") != NULL);
+    mrnn_model_free(back);
+    mrnn_model_free(plain);
+    mrnn_model_free(avg);
+    test_rmdir(tmp);
+    mrnn_corpus_free(c);
+}
+END_TEST
+
+/* Recurrent dropout trains a different model that still learns, and the same kind of model: its
+ * file is as large as one trained without it (nothing of the regulariser is stored), it scores
+ * the same after a save and load. Rates outside [0, 1) are refused, naming the field. */
+START_TEST(recurrent_dropout_trains_the_same_model)
+{
+    mrnn_corpus *c = small_corpus(MRNN_ENCODING_PIANOROLL);
+    char *tmp = test_tmpdir();
+    char pa[4200], pb[4200];
+    TEST_PATH(pa, "%s/plain.mrm", tmp);
+    TEST_PATH(pb, "%s/recurrent.mrm", tmp);
+    mrnn_model *plain = small_model(c, 0.0f), *rec = small_model(c, 0.0f);
+    mrnn_train_params tp = small_training(60);
+    ck_assert_int_eq(mrnn_model_train(plain, c, &tp, NULL, NULL), MRNN_OK);
+    tp.recurrent_dropout = 0.3f;
+    ck_assert_int_eq(mrnn_model_train(rec, c, &tp, NULL, NULL), MRNN_OK);
+    ck_assert(memcmp(plain->weights, rec->weights, plain->n_params * sizeof(float)) != 0);
+    mrnn_eval_result er, back;
+    ck_assert_int_eq(mrnn_model_evaluate(rec, c, MRNN_SPLIT_TRAIN, &er), MRNN_OK);
+    ck_assert_double_lt(er.nll, 40.0); /* untrained: about 61 */
+    ck_assert_int_eq(mrnn_model_save(plain, pa, MRNN_SAVE_WEIGHTS_ONLY), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_save(rec, pb, MRNN_SAVE_WEIGHTS_ONLY), MRNN_OK);
+    struct stat sa, sb;
+    ck_assert(stat(pa, &sa) == 0 && stat(pb, &sb) == 0);
+    ck_assert_int_eq((long long)sa.st_size, (long long)sb.st_size);
+    mrnn_model *loaded = NULL;
+    ck_assert_int_eq(mrnn_model_load(&loaded, pb), MRNN_OK);
+    ck_assert_int_eq(mrnn_model_evaluate(loaded, c, MRNN_SPLIT_TRAIN, &back), MRNN_OK);
+    ck_assert(back.nll == er.nll);
+    tp.recurrent_dropout = 1.0f;
+    ck_assert_int_eq(mrnn_model_train(rec, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "recurrent_dropout") != NULL);
+    tp.recurrent_dropout = -0.1f;
+    ck_assert_int_eq(mrnn_model_train(rec, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    mrnn_model_free(loaded);
+    mrnn_model_free(plain);
+    mrnn_model_free(rec);
     test_rmdir(tmp);
     mrnn_corpus_free(c);
 }
@@ -367,6 +485,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, pianoroll_model_trains);
     tcase_add_test(t, pianoroll_nade_model_trains);
     tcase_add_test(t, input_dropout_trains_and_old_params_work);
+    tcase_add_test(t, recurrent_dropout_trains_the_same_model);
+    tcase_add_test(t, weight_average_is_the_model);
     tcase_add_test(t, nade_with_frame_seconds_and_tonic_c);
     tcase_add_test(t, resume_continues_exactly);
     tcase_add_test(t, cancel_writes_a_checkpoint_and_log);

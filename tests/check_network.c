@@ -111,6 +111,10 @@ static void batch_free(tbatch *t)
     free(t->style);
 }
 
+/* The recurrent dropout (lstm.h) that gradcheck_path and team_matches_alone train with: set by a
+ * test around its calls, 0 otherwise. */
+static float recurrent_dropout;
+
 /* Mean loss, with the dropout rng re-seeded so that every evaluation draws the same masks. */
 static double mean_loss(net *m, const mrnn__batch *b, mrnn__net_workspace *ws, float *gscratch, int dropout)
 {
@@ -172,12 +176,14 @@ static void gradcheck_path(uint32_t loss, float dropout, int T, int B, uint32_t 
     tb.mask[4] = 0.0f;
     mrnn__net_workspace *ws = mrnn__net_workspace_new_kernel(&m.cfg, T, B, pack, isa);
     ck_assert_ptr_nonnull(ws);
+    mrnn__net_workspace_set_recurrent_dropout(ws, recurrent_dropout);
+    const int drops = dropout > 0 || recurrent_dropout > 0;
     float *gscratch = mrnn__malloc(m.n * sizeof(float));
 
     mrnn__rng dr;
     mrnn__rng_seed(&dr, 777);
     mrnn__net_result res = {0};
-    mrnn__net_forward_backward(&m.cfg, &m.w, &m.g, &tb.b, ws, dropout > 0 ? &dr : NULL, &res);
+    mrnn__net_forward_backward(&m.cfg, &m.w, &m.g, &tb.b, ws, drops ? &dr : NULL, &res);
     ck_assert_uint_eq(res.n_scored, (uint64_t)(T * B - 1));
 
     struct {
@@ -201,10 +207,10 @@ static void gradcheck_path(uint32_t loss, float dropout, int T, int B, uint32_t 
         {"nade_v", m.w.nade_v, m.g.nade_v, loss == MRNN__LOSS_NADE ? 7 * 5 : 0},
     };
     static const char *isa_names[] = {"generic", "AVX2", "AVX-512"};
-    fprintf(stderr, "network gradcheck (%s, dropout %.1f, %s):", loss_name(loss), (double)dropout,
-            pack ? isa_names[isa] : "OpenBLAS");
+    fprintf(stderr, "network gradcheck (%s, dropout %.1f, recurrent %.1f, %s):", loss_name(loss), (double)dropout,
+            (double)recurrent_dropout, pack ? isa_names[isa] : "OpenBLAS");
     for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
-        double e = check_block(&m, &tb.b, ws, gscratch, dropout > 0, blocks[k].p, blocks[k].g, blocks[k].n);
+        double e = check_block(&m, &tb.b, ws, gscratch, drops, blocks[k].p, blocks[k].g, blocks[k].n);
         fprintf(stderr, " %s %.1e", blocks[k].name, e);
         ck_assert_msg(e < 2e-2, "gradient of %s: relative error %g", blocks[k].name, e);
     }
@@ -306,6 +312,8 @@ static void team_matches_alone(uint32_t loss, uint32_t n_tokens, int T, int B, i
     mrnn__team *team = mrnn__team_new(threads);
     ck_assert(wa && wb && team);
     mrnn__net_workspace_set_team(wb, team);
+    mrnn__net_workspace_set_recurrent_dropout(wa, recurrent_dropout);
+    mrnn__net_workspace_set_recurrent_dropout(wb, recurrent_dropout);
     float *again = malloc(b.n * sizeof(float));
     for (int step = 0; step < 3; step++) {
         mrnn__net_result ra[2], rb[2], rc[2];
@@ -358,6 +366,19 @@ START_TEST(test_team_matches_alone)
 }
 END_TEST
 
+/* Recurrent dropout splits over a team like the rest: its masks are drawn per element. */
+START_TEST(test_team_matches_alone_recurrent_dropout)
+{
+    recurrent_dropout = 0.4f;
+    for (int path = -1; path <= mrnn__packed_best_isa(); path = next_path(path)) {
+        const int pack = path < 0 ? MRNN__PACK_NEVER : MRNN__PACK_ALWAYS, isa = path < 0 ? 0 : path;
+        team_matches_alone(MRNN__LOSS_SIGMOID, 50, 9, 7, pack, isa, 2);
+        team_matches_alone(MRNN__LOSS_NADE, 10, 20, 6, pack, isa, 3);
+    }
+    recurrent_dropout = 0.0f;
+}
+END_TEST
+
 START_TEST(test_packed_matches_openblas)
 {
     for (uint32_t loss = 0; loss < 3; loss++) {
@@ -382,6 +403,18 @@ END_TEST
 START_TEST(test_gradcheck_dropout)
 {
     gradcheck(MRNN__LOSS_SOFTMAX, 0.3f);
+}
+END_TEST
+
+/* Recurrent dropout (the cell update masked, the mask fixed by the seed): every block, alone and
+ * with output dropout, on the shape whose hidden size is not a multiple of the 4-wide vectors
+ * (the padded tail of the cell kernels), every product path. */
+START_TEST(test_gradcheck_recurrent_dropout)
+{
+    recurrent_dropout = 0.4f;
+    gradcheck_shape(MRNN__LOSS_SIGMOID, 0.0f, 12, 5, 3, 7);
+    gradcheck(MRNN__LOSS_SOFTMAX, 0.3f);
+    recurrent_dropout = 0.0f;
 }
 END_TEST
 
@@ -638,6 +671,29 @@ START_TEST(test_dropout)
     mrnn__net_result e = {0};
     mrnn__net_forward_eval(&m.cfg, &m.w, &tb.b, ws, h, cs, &e);
     ck_assert_double_eq_tol(e.loss_sum, a.loss_sum, 1e-9);
+
+    /* Recurrent dropout alone (output dropout 0): deterministic for a seed, different from none
+     * and for another draw; without an rng nothing drops; evaluation ignores it. */
+    m.cfg.dropout = 0.0f;
+    mrnn__net_workspace_set_recurrent_dropout(ws, 0.4f);
+    mrnn__net_result f = {0}, g = {0}, k = {0}, none = {0};
+    mrnn__net_forward_backward(&m.cfg, &m.w, &gp2, &tb.b, ws, NULL, &none);
+    ck_assert_double_eq(none.loss_sum, a.loss_sum);
+    ck_assert(blocks_equal(m.gb, g2, m.n));
+    mrnn__rng_seed(&r, 5);
+    mrnn__net_forward_backward(&m.cfg, &m.w, &gp2, &tb.b, ws, &r, &f);
+    mrnn__rng_seed(&r, 5);
+    mrnn__net_forward_backward(&m.cfg, &m.w, &gp3, &tb.b, ws, &r, &g);
+    ck_assert_double_eq(f.loss_sum, g.loss_sum);
+    ck_assert(blocks_equal(g2, g3, m.n));
+    ck_assert(f.loss_sum != a.loss_sum && f.loss_sum != b.loss_sum);
+    mrnn__net_forward_backward(&m.cfg, &m.w, &gp3, &tb.b, ws, &r, &k);
+    ck_assert(k.loss_sum != g.loss_sum);
+    float h2[2 * 3 * 4] = {0}, cs2[2 * 3 * 4] = {0};
+    mrnn__net_result e2 = {0};
+    mrnn__net_forward_eval(&m.cfg, &m.w, &tb.b, ws, h2, cs2, &e2);
+    ck_assert(e2.loss_sum == e.loss_sum);
+    ck_assert(memcmp(h, h2, sizeof h) == 0 && memcmp(cs, cs2, sizeof cs) == 0);
     free(g2);
     free(g3);
     mrnn__net_workspace_free(ws);
@@ -837,6 +893,8 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_gradcheck_sigmoid);
     tcase_add_test(tc, test_gradcheck_dropout);
     tcase_add_test(tc, test_gradcheck_nade);
+    tcase_add_test(tc, test_gradcheck_recurrent_dropout);
+    tcase_add_test(tc, test_team_matches_alone_recurrent_dropout);
     tcase_add_test(tc, test_eval_carries_state);
     tcase_add_test(tc, test_frozen_eval);
     tcase_add_test(tc, test_kernel_switch);

@@ -334,8 +334,8 @@ enum mrnn_lr_schedule {
 
 /** Version of ::mrnn_train_params this header describes. Version 2 appended `input_dropout`;
  *  version 3 appended `allreduce`, `allreduce_user_data`, `rank` and `n_ranks` (data-parallel
- *  training). Structs of versions 1 and 2 keep working. */
-#define MRNN_TRAIN_PARAMS_VERSION 3u
+ *  training); version 4 appended `weight_average` and `recurrent_dropout`. Structs of versions 1 to 3 keep working. */
+#define MRNN_TRAIN_PARAMS_VERSION 4u
 
 /** Sums @p count floats element-wise across every rank of a data-parallel run, in place: on
  *  return each rank's @p data holds the same sums. An MPI program passes a function calling
@@ -403,12 +403,26 @@ typedef struct mrnn_train_params {
     uint32_t rank;             /**< This process's rank, 0 ≤ rank < n_ranks. Default 0. */
     uint32_t n_ranks;          /**< Processes training together; 1 (default) = alone. At most
                                     `batch_size`, and more than 1 needs `allreduce`. */
+    /* version 4 */
+    float weight_average;      /**< Weight averaging (Polyak): 0 ≤ d < 1, 0 = off. With d > 0 an
+                                    exponential moving average of the weights, avg += (1-d)(w-avg)
+                                    after every step (d = 0.995: over about the last 200 steps),
+                                    is what validation scores and `best_path` keeps, and what the
+                                    model holds when the call returns; a checkpoint keeps both, and
+                                    a later mrnn_model_train() continues from the training weights.
+                                    Default 0. */
+    float recurrent_dropout;   /**< Recurrent dropout (Semeniuta et al. 2016) in every LSTM layer,
+                                    0 ≤ p < 1: each training step, each cell's update i⊙g of each
+                                    time step is left out with probability p (the rest scaled by
+                                    1/(1-p)), while the memory f⊙c_{t-1} is always kept. Training
+                                    only: the model, its file, evaluation and sampling are the same
+                                    as without it. Default 0. */
 } mrnn_train_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1 or 2): then only that version's
+ *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1 to 3): then only that version's
  *  fields are written.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */

@@ -9,7 +9,7 @@ import ctypes as C
 ENCODING_PARAMS_VERSION = 2
 CORPUS_PARAMS_VERSION = 3
 MODEL_PARAMS_VERSION = 2
-TRAIN_PARAMS_VERSION = 3
+TRAIN_PARAMS_VERSION = 4
 SAMPLER_PARAMS_VERSION = 4
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
@@ -113,6 +113,9 @@ class TrainParams(C.Structure):
         ("allreduce_user_data", C.c_void_p),
         ("rank", C.c_uint32),
         ("n_ranks", C.c_uint32),
+        # version 4
+        ("weight_average", C.c_float),
+        ("recurrent_dropout", C.c_float),
     ]
 
 
