@@ -8,6 +8,9 @@
 mrnn_status mrnn__batcher_init(mrnn__batcher *b, const struct mrnn_corpus *c, int T, int B, uint32_t n_style_rows)
 {
     memset(b, 0, sizeof *b);
+    if (c->spill)
+        return mrnn__fail(MRNN_ERR_UNSUPPORTED, "the corpus keeps its tokens in a temporary file in %s (spill_dir): save "
+                          "it and open the file with mrnn_corpus_map() to train on it", c->params.spill_dir);
     b->c = c;
     b->T = T;
     b->B = B;

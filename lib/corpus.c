@@ -27,7 +27,8 @@ static size_t params_size(uint32_t version)
 {
     switch (version) {
     case 1: return offsetof(mrnn_corpus_params, max_file_bytes) + sizeof(uint64_t);
-    case 2: return sizeof(mrnn_corpus_params);
+    case 2: return offsetof(mrnn_corpus_params, progress_user_data) + sizeof(void *);
+    case 3: return sizeof(mrnn_corpus_params);
     default: return 0;
     }
 }
@@ -104,6 +105,14 @@ mrnn_status mrnn__corpus_new(mrnn_corpus **out, mrnn_vocab *v, const mrnn_corpus
     c->params = *params;
     c->vocab = v;
     c->multi_hot = v->enc.encoding == MRNN_ENCODING_PIANOROLL;
+    c->params.spill_dir = NULL; /* the caller's string; the spill keeps a copy */
+    if (params->spill_dir) {
+        st = mrnn__spill_open(c, params->spill_dir);
+        if (st != MRNN_OK) {
+            mrnn_corpus_free(c);
+            return st;
+        }
+    }
     *out = c;
     return MRNN_OK;
 }
@@ -149,6 +158,7 @@ MRNN_API void mrnn_corpus_free(mrnn_corpus *c)
     else
         mrnn__free(c->ids);
     mrnn__free(c->step_pos);
+    mrnn__spill_free(c->spill);
     mrnn_vocab_free(c->vocab);
     mrnn__free(c);
 }
@@ -249,13 +259,14 @@ mrnn_status mrnn__corpus_append_piece(mrnn_corpus *c, const mrnn__corpus_piece *
                                       size_t n_ids)
 {
     if (c->n_ids + n_ids >= UINT32_MAX) return mrnn__fail(MRNN_ERR_LIMIT, "corpus holds more than 2^32 tokens");
-    if (mrnn__grow((void **)&c->ids, &c->cap_ids, c->n_ids + n_ids, sizeof *c->ids) != 0 ||
+    size_t at = (size_t)(c->n_ids - c->spilled); /* where ids[] holds global id n_ids */
+    if (mrnn__grow((void **)&c->ids, &c->cap_ids, at + n_ids, sizeof *c->ids) != 0 ||
         mrnn__grow((void **)&c->pieces, &c->cap_pieces, c->n_pieces + 1, sizeof *c->pieces) != 0)
         return mrnn__fail(MRNN_ERR_NOMEM, "out of memory adding a piece");
     mrnn__corpus_piece p = *meta;
     p.first_id = c->n_ids;
     p.n_ids = n_ids;
-    memcpy(c->ids + c->n_ids, ids, n_ids * sizeof *ids);
+    memcpy(c->ids + at, ids, n_ids * sizeof *ids);
     c->n_ids += n_ids;
     c->pieces[c->n_pieces++] = p;
     return MRNN_OK;
@@ -446,7 +457,8 @@ static mrnn_status add_one(mrnn_corpus *c, const char *path, const char *rel, co
     mrnn_status st = commit_one(c, path, rel, style_name, read_st, reason ? reason : "out of memory", &piece, NULL);
     mrnn__free(reason);
     mrnn__piece_free(&piece);
-    return st;
+    mrnn_status sst = mrnn__spill_flush(c, 0);
+    return sst != MRNN_OK ? sst : st;
 }
 
 MRNN_API mrnn_status mrnn_corpus_add_file(mrnn_corpus *c, const char *path, const char *style)
@@ -503,8 +515,11 @@ static mrnn_status dir_commit(void *ctx, size_t i, mrnn_status read_st, const ch
     uint64_t bytes = it->bytes;
     mrnn_status fst = commit_one(j->c, j->full[i], j->files.rel[i], NULL, read_st, reason, &it->piece,
                                  it->encoded ? &it->steps : NULL);
-    /* A bad file is recorded in the report and skipped; running out of memory is not a file problem. */
+    /* A bad file is recorded in the report and skipped; running out of memory is not a file problem,
+     * nor is a spill file that cannot be written. */
     if (fst == MRNN_ERR_NOMEM || fst == MRNN_ERR_STATE) return fst;
+    mrnn_status sst = mrnn__spill_flush(j->c, 0);
+    if (sst != MRNN_OK) return sst;
     mrnn_corpus_progress *p = &j->progress;
     p->files_done++;
     if (fst != MRNN_OK) p->files_skipped++;
@@ -586,6 +601,9 @@ mrnn_status mrnn__corpus_index_steps(mrnn_corpus *c)
                 return mrnn__fail(MRNN_ERR_FORMAT, "piece %zu has %llu ids for %u steps", i,
                                   (unsigned long long)c->pieces[i].n_ids, c->pieces[i].n_steps);
         }
+    }
+    if (!c->multi_hot || c->spill) {
+        /* A spilled corpus is not indexed: its frames are not in memory to be found. */
         c->n_steps_total = total;
         return MRNN_OK;
     }
@@ -667,7 +685,13 @@ static mrnn_status prune_vocab(mrnn_corpus *c)
     }
     if (st != MRNN_OK) goto done;
     if (nv->unk < nv->n) nv->count[nv->unk] = unk_count;
-    for (size_t i = 0; i < c->n_ids; i++) {
+    if (c->spill) {
+        /* Spilled ids are renumbered as they are saved; counted here as the loop below counts. */
+        c->n_unknown += mrnn__spill_count_unknown(c, remap, old->n, nv->unk);
+        mrnn__spill_keep_remap(c, remap, old->n);
+        remap = NULL;
+    }
+    for (size_t i = 0; i < c->n_ids && !c->spill; i++) {
         if (c->ids[i] == remap[c->ids[i]]) continue;
         if (remap[c->ids[i]] == nv->unk) c->n_unknown++;
         c->ids[i] = remap[c->ids[i]];
@@ -686,8 +710,8 @@ MRNN_API mrnn_status mrnn_corpus_finish(mrnn_corpus *c)
 {
     MRNN_CHECK_ARG(c, "c");
     if (c->finished) return MRNN_OK;
-    mrnn_status st = MRNN_OK;
-    if (c->vocab->enc.encoding == MRNN_ENCODING_NOTECHORD && !c->vocab->frozen) st = prune_vocab(c);
+    mrnn_status st = mrnn__spill_flush(c, 1);
+    if (st == MRNN_OK && c->vocab->enc.encoding == MRNN_ENCODING_NOTECHORD && !c->vocab->frozen) st = prune_vocab(c);
     if (st == MRNN_OK) st = mrnn__corpus_index_steps(c);
     if (st != MRNN_OK) return st;
     c->vocab->frozen = 1;
@@ -787,6 +811,9 @@ MRNN_API mrnn_status mrnn_corpus_piece_tokens(const mrnn_corpus *c, uint32_t i, 
     MRNN_CHECK_ARG(ids && n, "ids/n");
     if (i >= c->n_pieces)
         return mrnn__fail(MRNN_ERR_INVALID_ARG, "piece index %u is out of range (%zu pieces)", i, c->n_pieces);
+    if (c->spill)
+        return mrnn__fail(MRNN_ERR_UNSUPPORTED, "the corpus keeps its tokens in a temporary file in %s (spill_dir): save "
+                          "it and open the file with mrnn_corpus_map() to read them", c->params.spill_dir);
     const mrnn__corpus_piece *p = &c->pieces[i];
     *ids = c->ids + p->first_id;
     *n = (size_t)p->n_ids;

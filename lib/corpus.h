@@ -49,6 +49,10 @@ struct mrnn_corpus {
      * allocation. */
     void *map;
     size_t map_len;
+    /* Corpora built with params.spill_dir (corpus_spill.c): ids[] holds only the ids from global
+     * index `spilled` on, those not yet written to the spill file; n_ids counts them all. */
+    struct mrnn__spill *spill; /* NULL: every id is in ids[] */
+    uint64_t spilled;
     char **styles;
     size_t n_styles, cap_styles;
     uint64_t n_unknown;
@@ -87,6 +91,24 @@ mrnn_status mrnn__corpus_parse_meta(struct mrnn__rbuf *b, uint32_t format, const
                                     struct mrnn_corpus **out, uint64_t *n_ids_out);
 /* 1 if every id indexes the vocabulary (or ends a frame of a multi-hot corpus). */
 int mrnn__corpus_ids_valid(const struct mrnn_corpus *c, const uint32_t *ids, size_t n);
+/* ---- the spill file (corpus_spill.c) ---- */
+/* Create c's spill file in dir (an unnamed temporary file). */
+mrnn_status mrnn__spill_open(struct mrnn_corpus *c, const char *dir);
+void mrnn__spill_free(struct mrnn__spill *s);
+/* Write the buffered ids to the spill file: all of them if `all`, else only once they fill a
+ * chunk. Call between files only (a file that fails rolls back what it buffered). A write error is
+ * kept: every later call, and finish and save, return it again. */
+mrnn_status mrnn__spill_flush(struct mrnn_corpus *c, int all);
+/* Notechord pruning: how many spilled ids `remap` (old id -> new id, n_old entries) turns into
+ * unk that were something else, as the in-memory renumbering counts them; and keep remap (taken
+ * over, also on failure) for mrnn__spill_save. */
+uint64_t mrnn__spill_count_unknown(const struct mrnn_corpus *c, const uint32_t *remap, uint32_t n_old, uint32_t unk);
+void mrnn__spill_keep_remap(struct mrnn_corpus *c, uint32_t *remap, uint32_t n_old);
+/* Write the corpus file: head (container start and metadata, as for an in-memory corpus, up to and
+ * including the id count), then the spilled ids, renumbered, then the checksum. Frees head. */
+struct mrnn__wbuf;
+mrnn_status mrnn__spill_save(const struct mrnn_corpus *c, struct mrnn__wbuf *head, const char *path);
+
 /* Release the mapping of an out-of-core corpus (corpus_map.c). */
 void mrnn__corpus_unmap(struct mrnn_corpus *c);
 

@@ -72,6 +72,9 @@ MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path)
         mrnn__wbuf_u32(&b, p->file);
     }
     mrnn__wbuf_u64(&b, c->n_ids);
+    /* The layout up to here does not depend on where the tokens are: the two paths give the same
+     * file. */
+    if (c->spill) return mrnn__spill_save(c, &b, path);
     mrnn__wbuf_u32s(&b, c->ids, c->n_ids);
     return mrnn__container_save(&mrnn__corpus_container, &b, path);
 }

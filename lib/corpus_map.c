@@ -55,17 +55,8 @@ static int open_temporary(const char *path)
     const char *candidates[3] = {dir[0] ? dir : NULL, getenv("TMPDIR"), "/tmp"};
     for (int i = 0; i < 3; i++) {
         if (!candidates[i] || !*candidates[i]) continue;
-#ifdef O_TMPFILE
-        int fd = open(candidates[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        int fd = mrnn__open_unnamed(candidates[i]);
         if (fd >= 0) return fd;
-#endif
-        char tmpl[4200];
-        if (snprintf(tmpl, sizeof tmpl, "%s/.musicrnn-map.XXXXXX", candidates[i]) >= (int)sizeof tmpl) continue;
-        int fd2 = mkstemp(tmpl);
-        if (fd2 >= 0) {
-            unlink(tmpl);
-            return fd2;
-        }
     }
     return -1;
 }

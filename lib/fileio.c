@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,58 +100,130 @@ mrnn_status mrnn__read_head(const char *path, uint8_t *buf, size_t n, size_t *go
     return MRNN_OK;
 }
 
-mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t len)
+mrnn_status mrnn__atomic_open(mrnn__atomic_file *f, const char *path)
 {
+    f->fd = -1;
+    f->path = path;
     size_t plen = strlen(path);
-    char *tmp = mrnn__malloc(plen + 32);
-    if (!tmp) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    f->tmp = mrnn__malloc(plen + 32);
+    if (!f->tmp) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(f->tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f->fd < 0) {
         int e = errno;
-        mrnn__free(tmp);
+        mrnn__free(f->tmp);
+        f->tmp = NULL;
         return mrnn__fail(MRNN_ERR_IO, "%s: cannot create: %s", path, strerror(e));
     }
-    if (mrnn__write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    return MRNN_OK;
+}
+
+void mrnn__atomic_abort(mrnn__atomic_file *f)
+{
+    if (f->fd >= 0) close(f->fd);
+    if (f->tmp) unlink(f->tmp);
+    mrnn__free(f->tmp);
+    f->fd = -1;
+    f->tmp = NULL;
+}
+
+mrnn_status mrnn__atomic_write(mrnn__atomic_file *f, const void *data, size_t len)
+{
+    if (mrnn__write_all(f->fd, data, len) == 0) return MRNN_OK;
+    int e = errno;
+    mrnn__atomic_abort(f);
+    return mrnn__fail(MRNN_ERR_IO, "%s: write error: %s", f->path, strerror(e));
+}
+
+mrnn_status mrnn__atomic_commit(mrnn__atomic_file *f)
+{
+    if (fsync(f->fd) != 0) {
         int e = errno;
-        close(fd);
-        unlink(tmp);
-        mrnn__free(tmp);
-        return mrnn__fail(MRNN_ERR_IO, "%s: write error: %s", path, strerror(e));
+        mrnn__atomic_abort(f);
+        return mrnn__fail(MRNN_ERR_IO, "%s: write error: %s", f->path, strerror(e));
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
+    int closed = close(f->fd);
+    f->fd = -1;
+    if (closed != 0 || rename(f->tmp, f->path) != 0) {
         int e = errno;
-        unlink(tmp);
-        mrnn__free(tmp);
-        return mrnn__fail(MRNN_ERR_IO, "%s: cannot replace: %s", path, strerror(e));
+        mrnn__atomic_abort(f);
+        return mrnn__fail(MRNN_ERR_IO, "%s: cannot replace: %s", f->path, strerror(e));
     }
     /* Make the rename itself durable. */
-    memcpy(tmp, path, plen + 1);
-    int dfd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    size_t plen = strlen(f->path);
+    memcpy(f->tmp, f->path, plen + 1);
+    int dfd = open(dirname(f->tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         (void)fsync(dfd);
         close(dfd);
     }
-    mrnn__free(tmp);
+    mrnn__free(f->tmp);
+    f->tmp = NULL;
     return MRNN_OK;
+}
+
+int mrnn__open_unnamed(const char *dir)
+{
+#ifdef O_TMPFILE
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+#endif
+    size_t n = strlen(dir) + 32;
+    char *tmpl = mrnn__malloc(n);
+    if (!tmpl) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(tmpl, n, "%s/.musicrnn-tmp.XXXXXX", dir);
+    int fd2 = mkstemp(tmpl);
+    if (fd2 >= 0) {
+        int flags = fcntl(fd2, F_GETFD);
+        if (flags >= 0) (void)fcntl(fd2, F_SETFD, flags | FD_CLOEXEC);
+        unlink(tmpl);
+    }
+    mrnn__free(tmpl);
+    return fd2;
+}
+
+mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t len)
+{
+    mrnn__atomic_file f;
+    mrnn_status st = mrnn__atomic_open(&f, path);
+    if (st == MRNN_OK) st = mrnn__atomic_write(&f, data, len);
+    if (st == MRNN_OK) st = mrnn__atomic_commit(&f);
+    return st;
+}
+
+/* Slicing by 8: eight bytes per step through eight tables. A corpus of Lakh's size is gigabytes of
+ * tokens, and the byte-at-a-time loop took 9 % of preprocessing. */
+static uint32_t crc_table[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int s = 1; s < 8; s++) crc_table[s][i] = (crc_table[s - 1][i] >> 8) ^ crc_table[0][crc_table[s - 1][i] & 0xFF];
 }
 
 uint32_t mrnn__crc32(uint32_t crc, const void *data, size_t len)
 {
-    static uint32_t table[256];
-    static _Atomic int ready = 0;
-    if (!ready) {
-        /* Idempotent: two threads racing here write the same values. */
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
+    pthread_once(&crc_once, crc_init);
+    const uint32_t(*t)[256] = (const uint32_t(*)[256])crc_table;
     const uint8_t *p = data;
     crc = ~crc;
-    while (len--) crc = table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    for (; len >= 8; len -= 8, p += 8) {
+        /* Bytes assembled explicitly: the same on hosts of either byte order. */
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+        crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][hi & 0xFF] ^
+              t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+    }
+    while (len--) crc = t[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
     return ~crc;
 }
 

@@ -24,6 +24,25 @@ mrnn_status mrnn__read_head(const char *path, uint8_t *buf, size_t n, size_t *go
  * the folder. Either the old file or the complete new one survives a crash. */
 mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t len);
 
+/* The same in steps, for files too large to build in memory: open creates path.tmp.<pid>; write
+ * appends; commit fsyncs and renames it over path. A failing write or commit removes the temporary
+ * file itself (nothing is left that could pass for the output); abort does so on the caller's own
+ * errors. Errors are MRNN_ERR_IO naming path and the system's reason. */
+typedef struct mrnn__atomic_file {
+    int fd;
+    char *tmp;
+    const char *path; /* borrowed */
+} mrnn__atomic_file;
+mrnn_status mrnn__atomic_open(mrnn__atomic_file *f, const char *path);
+mrnn_status mrnn__atomic_write(mrnn__atomic_file *f, const void *data, size_t len);
+mrnn_status mrnn__atomic_commit(mrnn__atomic_file *f);
+void mrnn__atomic_abort(mrnn__atomic_file *f);
+
+/* A read-write temporary file in dir that has no name (O_TMPFILE, else a mkstemp file unlinked at
+ * once): nobody else can open, truncate or remove it, and it vanishes with its last descriptor,
+ * even when the process is killed. -1 with errno set on failure. */
+int mrnn__open_unnamed(const char *dir);
+
 /* CRC-32 (IEEE) of data, continuing from crc (start with 0). */
 uint32_t mrnn__crc32(uint32_t crc, const void *data, size_t len);
 

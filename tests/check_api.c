@@ -83,7 +83,7 @@ START_TEST(test_corpus_params_version_1_still_works)
     ck_assert_int_eq(mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION), MRNN_OK);
     ck_assert_uint_eq(cp.threads, 1);
     ck_assert(cp.progress == NULL);
-    cp.version = 3;
+    cp.version = 4;
     ASSERT_FAILS(mrnn_corpus_create(&c, NULL, &cp), MRNN_ERR_INVALID_ARG);
     ck_assert_ptr_null(c);
     mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
@@ -186,7 +186,7 @@ START_TEST(test_params_init_rejects_bad_version)
     mrnn_train_params t;
     ASSERT_FAILS(mrnn_encoding_params_init(&e, 999), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_params_init(&c, 0), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_corpus_params_init(&c, 3), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_corpus_params_init(&c, 4), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_model_params_init(&m, 3), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_train_params_init(&t, 7), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_train_params_init(&t, 6), MRNN_ERR_INVALID_ARG);

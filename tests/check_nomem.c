@@ -116,7 +116,7 @@ static void fixture_free(fixture *f)
 
 /* ---- the operations ------------------------------------------------------------------------- */
 
-static mrnn_status build_corpus(fixture *f, mrnn_corpus **out)
+static mrnn_status build_corpus(fixture *f, mrnn_corpus **out, const char *spill_dir)
 {
     mrnn_encoding_params enc;
     mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
@@ -125,6 +125,7 @@ static mrnn_status build_corpus(fixture *f, mrnn_corpus **out)
     mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
     cp.valid_fraction = 0.34;
     cp.transpose_range = 1;
+    cp.spill_dir = spill_dir;
     mrnn_corpus *c = NULL;
     mrnn_status st = mrnn_corpus_create(&c, &enc, &cp);
     if (st == MRNN_OK) st = mrnn_corpus_add_dir(c, f->midi_dir);
@@ -144,7 +145,20 @@ static mrnn_status build_corpus(fixture *f, mrnn_corpus **out)
 
 static mrnn_status op_build_corpus(void *ctx)
 {
-    return build_corpus(ctx, NULL);
+    return build_corpus(ctx, NULL, NULL);
+}
+
+/* Tokens in a temporary file (spill_dir) while building, streamed into the corpus file. */
+static mrnn_status op_build_save_spilled(void *ctx)
+{
+    fixture *f = ctx;
+    mrnn_corpus *c = NULL;
+    mrnn_status st = build_corpus(f, &c, f->dir);
+    char path[4200];
+    TEST_PATH(path, "%s/spilled.mrc", f->dir);
+    if (st == MRNN_OK) st = mrnn_corpus_save(c, path);
+    mrnn_corpus_free(c);
+    return st;
 }
 
 static mrnn_status op_save_corpus(void *ctx)
@@ -222,7 +236,8 @@ static void sweep_everything(uint32_t encoding)
     fixture f;
     fixture_init(&f, encoding);
     long n_build = sweep("corpus build", op_build_corpus, &f);
-    ck_assert_int_eq(build_corpus(&f, &f.corpus), MRNN_OK);
+    long n_spill = sweep("spilled corpus build and save", op_build_save_spilled, &f);
+    ck_assert_int_eq(build_corpus(&f, &f.corpus, NULL), MRNN_OK);
     long n_save = sweep("corpus save", op_save_corpus, &f);
     long n_load = sweep("corpus load", op_load_corpus, &f);
     mrnn_model_params mp;
@@ -233,8 +248,8 @@ static void sweep_everything(uint32_t encoding)
     ck_assert_int_eq(mrnn_model_create(&f.model, mrnn_corpus_vocab(f.corpus), styles, 1, &mp), MRNN_OK);
     long n_model = sweep("model create/train/save/load", op_model_lifecycle, &f);
     long n_sample = sweep("sampler create/prime/generate/write", op_sample, &f);
-    fprintf(stderr, "encoding %u: allocations swept: build %ld, save %ld, load %ld, model %ld, sampler %ld\n",
-            encoding, n_build, n_save, n_load, n_model, n_sample);
+    fprintf(stderr, "encoding %u: allocations swept: build %ld, spilled build+save %ld, save %ld, load %ld, model %ld, "
+            "sampler %ld\n", encoding, n_build, n_spill, n_save, n_load, n_model, n_sample);
     fixture_free(&f);
 }
 

@@ -40,6 +40,8 @@ static void help(void)
            "      --velocity-bins N       add loudness tokens with N bins, 2-32 (default none)\n"
            "  -j, --threads N             threads reading files (default: the cores online); the corpus\n"
            "                              file is the same, byte for byte, for any N\n"
+           "      --spill-dir DIR         folder for the temporary file that holds the tokens until the\n"
+           "                              corpus file is written (default: the output's folder)\n"
            "  -q, --quiet                 print only the summary\n"
            "\n"
            "Progress goes to stderr: a bar with files/s and the time left on a terminal, a line every\n"
@@ -167,7 +169,8 @@ static void print_summary(const mrnn_corpus *c, const char *out, double seconds,
 int cmd_preprocess(int argc, char **argv)
 {
     enum { O_SPQ = 256, O_FRAME, O_VALID, O_TEST, O_SEED, O_NOFOLDER, O_NOSTYLE, O_TRANSPOSE, O_NORMKEY, O_DRUMS, O_CHANNELS,
-           O_TRACKS, O_MAXSTEPS, O_MINCOUNT, O_MAXDUR, O_PROGRAMS, O_INSTR, O_MAXTRACKS, O_VELBINS };
+           O_TRACKS, O_MAXSTEPS, O_MINCOUNT, O_MAXDUR, O_PROGRAMS, O_INSTR, O_MAXTRACKS, O_VELBINS,
+           O_SPILL };
     progress_state ps = {0};
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"encoding", required_argument, 0, 'e'},
@@ -182,7 +185,7 @@ int cmd_preprocess(int argc, char **argv)
         {"threads", required_argument, 0, 'j'},
         {"max-duration", required_argument, 0, O_MAXDUR}, {"programs", no_argument, 0, O_PROGRAMS},
         {"instruments", required_argument, 0, O_INSTR}, {"max-tracks", required_argument, 0, O_MAXTRACKS},
-        {"velocity-bins", required_argument, 0, O_VELBINS},
+        {"velocity-bins", required_argument, 0, O_VELBINS}, {"spill-dir", required_argument, 0, O_SPILL},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mrnn_encoding_params enc;
     mrnn_corpus_params cp;
@@ -192,7 +195,7 @@ int cmd_preprocess(int argc, char **argv)
     cp.progress = on_progress;
     cp.progress_user_data = &ps;
     ps.tty = isatty(STDERR_FILENO);
-    const char *out = NULL;
+    const char *out = NULL, *spill = NULL;
     int quiet = 0, opt;
     uint64_t u;
     optind = 1;
@@ -270,6 +273,7 @@ int cmd_preprocess(int argc, char **argv)
             if (cli_parse_u64(optarg, 2, 32, &u)) return cli_usage_error("preprocess", "--velocity-bins must be 2..32");
             enc.velocity_bins = (uint32_t)u;
             break;
+        case O_SPILL: spill = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': help(); return 0;
         default: return cli_usage_error("preprocess", "bad option");
@@ -279,6 +283,16 @@ int cmd_preprocess(int argc, char **argv)
     if (!out) return cli_usage_error("preprocess", "missing -o CORPUS.mrc");
     if (optind >= argc) return cli_usage_error("preprocess", "no MIDI file or folder given");
 
+    /* Tokens go to disk as files are read, so memory stays bounded by the report whatever the
+     * corpus size; by default next to the output, on the disk that has to hold the corpus anyway. */
+    char out_dir[4096];
+    if (!spill) {
+        const char *slash = strrchr(out, '/');
+        if (!slash) snprintf(out_dir, sizeof out_dir, ".");
+        else snprintf(out_dir, sizeof out_dir, "%.*s", (int)(slash == out ? 1 : slash - out), out);
+        spill = out_dir;
+    }
+    cp.spill_dir = spill;
     double t0 = cli_now();
     mrnn_corpus *c = NULL;
     mrnn_status st = mrnn_corpus_create(&c, &enc, &cp);

@@ -47,10 +47,13 @@ tsan="$root/build-tsan"
 rm -rf "$tsan"
 meson setup "$tsan" -Db_sanitize=thread -Db_lundef=false -Ddocs=disabled -Dexamples=false \
     -Dpython=disabled >/dev/null
-ninja -C "$tsan" tests/check_threads tests/check_team tests/check_overlap >/dev/null
+ninja -C "$tsan" tests/check_threads tests/check_team tests/check_overlap tests/check_spill >/dev/null
 # No suppressions: with one BLAS thread every access TSan sees is made by our threads.
 OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     meson test -C "$tsan" --no-rebuild --suite threads --print-errorlogs --logbase testlog-tsan || status=1
+# The spilled corpus read on 2 threads (its tokens leave memory on the committing thread).
+OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    meson test -C "$tsan" --no-rebuild spill --print-errorlogs --logbase testlog-tsan-spill || status=1
 
 echo "== each fuzzer for ${MRNN_FUZZ_SECONDS:=45} s (clang, ASan+UBSan; past reproducers re-checked first)"
 FUZZ_BUILD="$root/build-fuzz" FUZZ_OUT="$(mktemp -d /tmp/musicrnn-fuzz.XXXXXX)" \

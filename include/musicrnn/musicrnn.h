@@ -224,8 +224,8 @@ typedef struct mrnn_encoding_params {
 MRNN_API mrnn_status mrnn_encoding_params_init(mrnn_encoding_params *p, uint32_t version);
 
 /** Version of ::mrnn_corpus_params this header describes. Version 2 appended `threads`,
- *  `progress` and `progress_user_data`; version-1 structs keep working. */
-#define MRNN_CORPUS_PARAMS_VERSION 2u
+ *  `progress` and `progress_user_data`, version 3 `spill_dir`; older structs keep working. */
+#define MRNN_CORPUS_PARAMS_VERSION 3u
 
 /** Progress of mrnn_corpus_add_dir(), passed to an ::mrnn_corpus_progress_callback after each
  *  file is committed to the corpus (in the deterministic sorted order). */
@@ -265,12 +265,24 @@ typedef struct mrnn_corpus_params {
     mrnn_corpus_progress_callback progress; /**< Called after each file of mrnn_corpus_add_dir(), or
                                    NULL. Not saved in corpus files. Default NULL. */
     void *progress_user_data; /**< Passed to `progress` unchanged. Default NULL. */
+    /* version 3 */
+    const char *spill_dir;    /**< NULL: the corpus keeps its tokens in memory. Else a folder (copied
+                                   by mrnn_corpus_create()) in which the corpus keeps them in an
+                                   unnamed temporary file while it is built, so that memory grows
+                                   only with the file report and pieces (a few hundred bytes a
+                                   file), not with the tokens: for corpora larger than memory. mrnn_corpus_save() streams the tokens from that file into
+                                   the same corpus file, byte for byte, as an in-memory corpus
+                                   writes; the temporary file (as large as the tokens) vanishes with
+                                   mrnn_corpus_free() or when the process ends. Such a corpus cannot
+                                   lend tokens (mrnn_corpus_piece_tokens()) or be trained on: save it
+                                   and open the file with mrnn_corpus_map(). Not saved in corpus
+                                   files. Default NULL. */
 } mrnn_corpus_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version ::MRNN_CORPUS_PARAMS_VERSION, or an older version (1): then only that version's
+ *  @param version ::MRNN_CORPUS_PARAMS_VERSION, or an older version (1, 2): then only that version's
  *  fields are written, so a struct compiled against an older header is never overrun.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
@@ -705,7 +717,8 @@ MRNN_API mrnn_status mrnn_corpus_get_file_instruments(const mrnn_corpus *c, uint
  *  mrnn_corpus_free().
  *  @param enc encoding parameters (copied), or NULL for the defaults.
  *  @param params splitting and augmentation (copied), or NULL for the defaults.
- *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (names the bad field), ::MRNN_ERR_NOMEM.
+ *  @return ::MRNN_OK, ::MRNN_ERR_INVALID_ARG (names the bad field), ::MRNN_ERR_IO (the temporary
+ *  file cannot be created in mrnn_corpus_params::spill_dir; names the folder), ::MRNN_ERR_NOMEM.
  *  Thread safety: safe from any thread. */
 MRNN_API mrnn_status mrnn_corpus_create(mrnn_corpus **out, const mrnn_encoding_params *enc,
                                         const mrnn_corpus_params *params);
@@ -817,7 +830,9 @@ MRNN_API uint32_t mrnn_corpus_piece_count(const mrnn_corpus *c);
  *  @param n receives the number of ids.
  *  @param split receives the ::mrnn_split (may be NULL).
  *  @param transpose receives the augmentation shift in semitones (may be NULL).
- *  @return ::MRNN_OK or ::MRNN_ERR_INVALID_ARG (index out of range, NULL @p ids or @p n).
+ *  @return ::MRNN_OK; ::MRNN_ERR_INVALID_ARG (index out of range, NULL @p ids or @p n);
+ *  ::MRNN_ERR_UNSUPPORTED for a corpus built with mrnn_corpus_params::spill_dir (its tokens are
+ *  on disk: save it and map the file).
  *  Thread safety: read-only; several threads may read a finished corpus at once. */
 MRNN_API mrnn_status mrnn_corpus_piece_tokens(const mrnn_corpus *c, uint32_t i, const uint32_t **ids,
                                               size_t *n, uint32_t *split, int32_t *transpose);
@@ -836,10 +851,14 @@ MRNN_API uint32_t mrnn_corpus_style_count(const mrnn_corpus *c);
 MRNN_API const char *mrnn_corpus_style_name(const mrnn_corpus *c, uint32_t i);
 
 /** Save the corpus to a file; finishes it first (see mrnn_corpus_finish()). Written atomically:
- *  a crash leaves either the old file or the new one.
+ *  a crash or an error (a full disk, say) leaves either the old file or the complete new one, and
+ *  no temporary file. A corpus with mrnn_corpus_params::spill_dir streams its tokens from its
+ *  temporary file in chunks of 1 MiB, so saving needs no memory for them; the file is the same as
+ *  an in-memory corpus of the same input writes.
  *  @param c the corpus.
  *  @param path the file to write.
- *  @return ::MRNN_OK, ::MRNN_ERR_IO (names the file), ::MRNN_ERR_NOMEM, ::MRNN_ERR_INVALID_ARG.
+ *  @return ::MRNN_OK, ::MRNN_ERR_IO (names the file, or the spill folder whose temporary file
+ *  could not be written or read), ::MRNN_ERR_NOMEM, ::MRNN_ERR_INVALID_ARG.
  *  Thread safety: one thread at a time per corpus. */
 MRNN_API mrnn_status mrnn_corpus_save(mrnn_corpus *c, const char *path);
 

@@ -7,7 +7,7 @@ import ctypes as C
 
 # Versions of the params structs this package was written for (MRNN_*_PARAMS_VERSION).
 ENCODING_PARAMS_VERSION = 2
-CORPUS_PARAMS_VERSION = 2
+CORPUS_PARAMS_VERSION = 3
 MODEL_PARAMS_VERSION = 2
 TRAIN_PARAMS_VERSION = 5
 SAMPLER_PARAMS_VERSION = 4
@@ -51,6 +51,8 @@ class CorpusParams(C.Structure):
         ("threads", C.c_uint32),
         ("progress", C.c_void_p),  # mrnn_corpus_progress_callback; not bound by this package
         ("progress_user_data", C.c_void_p),
+        # version 3
+        ("spill_dir", C.c_char_p),
     ]
 
 

@@ -51,6 +51,17 @@ def test_corpus_save_load(corpus, tmp_path):
             assert (a.split, a.transpose) == (b.split, b.transpose)
 
 
+def test_spilled_corpus_saves_the_same_file(corpus, corpus_dir, tmp_path):
+    """spill_dir keeps the tokens in a temporary file while building; the saved file is the same."""
+    corpus.save(tmp_path / "mem.mrc")
+    with musicrnn.Corpus(encoding="notechord", valid_fraction=0.15, spill_dir=str(tmp_path)) as c:
+        c.add_dir(corpus_dir)
+        c.save(tmp_path / "disk.mrc")
+        assert c.stats == corpus.stats
+    assert (tmp_path / "disk.mrc").read_bytes() == (tmp_path / "mem.mrc").read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["disk.mrc", "mem.mrc"]  # the temporary file has no name
+
+
 def test_vocab_save_load_and_text(tmp_path):
     with musicrnn.Vocab(encoding="performance") as v:
         assert len(v) == 388

@@ -1,0 +1,210 @@
+/* The spill file of a corpus built with mrnn_corpus_params::spill_dir: the committed files' ids
+ * leave memory in chunks, in commit order, so that building a corpus needs memory for its report
+ * and pieces but not for its tokens; saving streams them back into the corpus file.
+ *
+ * The file is unnamed (fileio.h: mrnn__open_unnamed), so no other process can remove or change it
+ * under the corpus, and nothing is left behind by a crash. It holds host-order ids as encoded; a
+ * notechord vocabulary is renumbered only when the corpus is finished, so the spill keeps the old
+ * ids, a histogram of them gives the unknown count the corpus header needs before the tokens, and
+ * the renumbering is applied while saving. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "corpus.h"
+#include "error.h"
+#include "fileio.h"
+#include "vocab.h"
+
+#define CHUNK_IDS ((size_t)1 << 18) /* 1 MiB of ids per write and per read */
+
+typedef struct mrnn__spill {
+    int fd;
+    char *dir;
+    uint64_t *hist; /* [n_hist] occurrences of each pre-finish id in the file (notechord only) */
+    size_t n_hist;
+    uint32_t *remap; /* [n_remap] pre-finish id -> final id, or NULL: ids are final */
+    uint32_t n_remap;
+    mrnn_status failed; /* MRNN_OK, or the error of a write that failed... */
+    char *why;          /* ...and its message */
+} mrnn__spill;
+
+/* Only a vocabulary that grows while files are added is renumbered by finish (corpus.c). */
+static int renumbered(const mrnn_corpus *c)
+{
+    return c->vocab->enc.encoding == MRNN_ENCODING_NOTECHORD && !c->vocab->frozen;
+}
+
+mrnn_status mrnn__spill_open(mrnn_corpus *c, const char *dir)
+{
+    mrnn__spill *s = mrnn__calloc(1, sizeof *s);
+    if (!s) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory creating a corpus");
+    s->fd = -1;
+    s->dir = mrnn__strdup(dir);
+    if (!s->dir) {
+        mrnn__spill_free(s);
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory creating a corpus");
+    }
+    s->fd = mrnn__open_unnamed(dir);
+    if (s->fd < 0) {
+        int e = errno;
+        mrnn__spill_free(s);
+        return mrnn__fail(e == ENOMEM ? MRNN_ERR_NOMEM : MRNN_ERR_IO,
+                          "spill_dir %s: cannot create a temporary file for the corpus tokens (%s)", dir, strerror(e));
+    }
+    c->spill = s;
+    c->params.spill_dir = s->dir;
+    return MRNN_OK;
+}
+
+void mrnn__spill_free(mrnn__spill *s)
+{
+    if (!s) return;
+    if (s->fd >= 0) close(s->fd);
+    mrnn__free(s->dir);
+    mrnn__free(s->hist);
+    mrnn__free(s->remap);
+    mrnn__free(s->why);
+    mrnn__free(s);
+}
+
+static mrnn_status failed_before(const mrnn__spill *s)
+{
+    return mrnn__fail(s->failed, "%s", s->why ? s->why : "the corpus token spill file failed earlier");
+}
+
+static mrnn_status count_ids(mrnn__spill *s, const uint32_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+        if (id >= s->n_hist) {
+            size_t want = (size_t)id + 1 > 2 * s->n_hist ? (size_t)id + 1 : 2 * s->n_hist;
+            uint64_t *h = mrnn__realloc(s->hist, want * sizeof *h);
+            if (!h) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory counting the corpus tokens");
+            memset(h + s->n_hist, 0, (want - s->n_hist) * sizeof *h);
+            s->hist = h;
+            s->n_hist = want;
+        }
+        s->hist[id]++;
+    }
+    return MRNN_OK;
+}
+
+mrnn_status mrnn__spill_flush(mrnn_corpus *c, int all)
+{
+    mrnn__spill *s = c->spill;
+    if (!s) return MRNN_OK;
+    if (s->failed != MRNN_OK) return failed_before(s);
+    size_t n = (size_t)(c->n_ids - c->spilled);
+    if (n == 0 || (!all && n < CHUNK_IDS)) return MRNN_OK;
+    mrnn_status st = renumbered(c) ? count_ids(s, c->ids, n) : MRNN_OK;
+    if (st != MRNN_OK) return st;
+    if (mrnn__write_all(s->fd, c->ids, n * sizeof *c->ids) != 0) {
+        st = mrnn__fail(MRNN_ERR_IO, "spill_dir %s: cannot write the corpus tokens to the temporary file there (%s)",
+                        s->dir, strerror(errno));
+        s->failed = st;
+        s->why = mrnn__strdup(mrnn_last_error());
+        return st;
+    }
+    c->spilled += n;
+    /* Keep the buffer: the next files refill it, so it is allocated once per corpus. */
+    return MRNN_OK;
+}
+
+uint64_t mrnn__spill_count_unknown(const mrnn_corpus *c, const uint32_t *remap, uint32_t n_old, uint32_t unk)
+{
+    const mrnn__spill *s = c->spill;
+    uint64_t n = 0;
+    for (size_t i = 0; i < s->n_hist && i < n_old; i++)
+        if (remap[i] != i && remap[i] == unk) n += s->hist[i];
+    return n;
+}
+
+void mrnn__spill_keep_remap(mrnn_corpus *c, uint32_t *remap, uint32_t n_old)
+{
+    mrnn__spill *s = c->spill;
+    mrnn__free(s->remap);
+    s->remap = remap;
+    s->n_remap = n_old;
+    mrnn__free(s->hist); /* counted; not needed again */
+    s->hist = NULL;
+    s->n_hist = 0;
+}
+
+/* pread exactly n bytes at off; 0 on success. */
+static int read_at(int fd, void *buf, size_t n, off_t off)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t r = pread(fd, p, n, off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            if (r == 0) errno = EIO; /* shorter than what was written to it */
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+        off += r;
+    }
+    return 0;
+}
+
+mrnn_status mrnn__spill_save(const mrnn_corpus *c, mrnn__wbuf *head, const char *path)
+{
+    const mrnn__spill *s = c->spill;
+    if (s->failed != MRNN_OK) {
+        mrnn__wbuf_free(head);
+        return failed_before(s);
+    }
+    if (head->failed) {
+        mrnn__wbuf_free(head);
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the corpus", path);
+    }
+    uint32_t *ids = mrnn__malloc(CHUNK_IDS * sizeof *ids);
+    mrnn__wbuf out = {0};
+    if (!ids) {
+        mrnn__wbuf_free(head);
+        return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory saving the corpus", path);
+    }
+    mrnn__atomic_file f;
+    uint32_t crc = mrnn__crc32(0, head->data, head->len);
+    mrnn_status st = mrnn__atomic_open(&f, path);
+    if (st == MRNN_OK) st = mrnn__atomic_write(&f, head->data, head->len);
+    mrnn__wbuf_free(head);
+    for (uint64_t done = 0; done < c->spilled && st == MRNN_OK;) {
+        size_t k = c->spilled - done < CHUNK_IDS ? (size_t)(c->spilled - done) : CHUNK_IDS;
+        if (read_at(s->fd, ids, k * sizeof *ids, (off_t)(done * sizeof *ids)) != 0) {
+            int e = errno;
+            mrnn__atomic_abort(&f);
+            st = mrnn__fail(MRNN_ERR_IO, "%s: cannot read the corpus tokens back from the temporary file in %s (%s)", path,
+                            s->dir, strerror(e));
+            break;
+        }
+        if (s->remap)
+            for (size_t i = 0; i < k; i++) ids[i] = ids[i] < s->n_remap ? s->remap[ids[i]] : ids[i];
+        out.len = 0;
+        mrnn__wbuf_u32s(&out, ids, k); /* little-endian on every host */
+        if (out.failed) {
+            mrnn__atomic_abort(&f);
+            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory saving the corpus", path);
+            break;
+        }
+        crc = mrnn__crc32(crc, out.data, out.len);
+        st = mrnn__atomic_write(&f, out.data, out.len);
+        done += k;
+    }
+    if (st == MRNN_OK) {
+        out.len = 0;
+        mrnn__wbuf_u32(&out, crc);
+        if (out.failed) {
+            mrnn__atomic_abort(&f);
+            st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory saving the corpus", path);
+        }
+    }
+    if (st == MRNN_OK) st = mrnn__atomic_write(&f, out.data, out.len);
+    if (st == MRNN_OK) st = mrnn__atomic_commit(&f);
+    mrnn__wbuf_free(&out);
+    mrnn__free(ids);
+    return st;
+}
