@@ -399,7 +399,14 @@ def targets18(res):
         share = 100 * f_tok * k[("avx2", 1)] * 1e-9 / fma_peak(c, 1, ymm=True)
         add("forced AVX2, main, 1 thread", "≥ 70 % of the YMM FMA peak", f"{share:.0f} %", share >= 70)
         q = k[("avx2", 1)] / k[("openblas", 1)]
-        add("forced AVX2, main, 1 thread", "≥ 1.3× the OpenBLAS path", f"{q:.2f}×", q >= 1.3)
+        # What 1.3x the OpenBLAS path means in the AVX2 kernel's own terms: with OpenBLAS at its
+        # AVX2 kernel (OPENBLAS_CORETYPE=Haswell) close to the YMM peak, 1.3x of it may exceed 100 %
+        # of that peak, which no AVX2 kernel can reach.
+        ob = 100 * f_tok * k[("openblas", 1)] * 1e-9 / fma_peak(c, 1, ymm=True)
+        coretype = os.environ.get("OPENBLAS_CORETYPE", "unset: OpenBLAS's own choice")
+        add("forced AVX2, main, 1 thread", "≥ 1.3× the OpenBLAS path",
+            f"{q:.2f}× (OpenBLAS path, OPENBLAS_CORETYPE={coretype}: {ob:.0f} % of the YMM peak, "
+            f"so 1.3× would be {1.3 * ob:.0f} % of it)", q >= 1.3)
     for r in res["sampling"]:
         if r["lanes"] == 1 and "shape" in r:
             nb = sampling_weight_bytes(r["shape"], r["bf16"])

@@ -35,6 +35,8 @@ struct mrnn__net_workspace {
     mrnn__team *team;                       /* borrowed (mrnn__net_workspace_set_team), or NULL */
     float rec_drop;                         /* recurrent dropout of training windows (set_recurrent_dropout) */
     mrnn__nade_ws *nade;                    /* MRNN__LOSS_NADE: the frame output's buffers */
+    mrnn__net_grad_ready_fn grad_ready;     /* mrnn__net_workspace_set_grad_hook, or NULL */
+    void *grad_ready_ctx;
     /* Packed weights (MRNN__PACK_*): the forward layouts (Wᵀ) during forward, then the backward
      * ones (W) in the same floats; pack_ih[0] is unused when layer 0 goes through the table. */
     int pack;
@@ -50,11 +52,11 @@ struct mrnn__net_workspace {
 
 /* Below this many rows in a window, packing the weights costs more than it saves. */
 #define PACK_MIN_ROWS 32
-/* The narrowest kernel that AUTO packs for. The AVX2 kernel (packed_avx2.c) matches OpenBLAS's
- * Haswell sgemm at the recurrent products (64 rows) but reaches 0.7-0.85 of it at window-sized
- * ones (measured interleaved in one process, loaded machine): not yet worth it, so AVX2 machines
- * keep OpenBLAS unless MUSICRNN_KERNEL=avx2 forces the kernel (compute.h). The baseline has
- * 4-float vectors. */
+/* The narrowest kernel that AUTO packs for. The AVX2 kernel (packed_avx2.c) beats OpenBLAS's
+ * Haswell sgemm at the recurrent products (64 rows) but reaches 0.85-0.9 of it at window-sized
+ * ones and over a whole step (measured interleaved in one process, bench/README.md): not worth
+ * it, so AVX2 machines keep OpenBLAS unless MUSICRNN_KERNEL=avx2 forces the kernel (compute.h).
+ * The baseline has 4-float vectors. */
 #define PACK_AUTO_MIN_ISA MRNN__ISA_AVX512
 
 enum { FORWARD_TABLE = 1, FORWARD_DIRECT = 2 };
@@ -283,6 +285,18 @@ mrnn__net_workspace *mrnn__net_workspace_new_kernel(const mrnn__net_config *cfg,
 void mrnn__net_workspace_set_team(mrnn__net_workspace *ws, mrnn__team *team)
 {
     ws->team = team;
+}
+
+void mrnn__net_workspace_set_grad_hook(mrnn__net_workspace *ws, mrnn__net_grad_ready_fn fn, void *ctx)
+{
+    ws->grad_ready = fn;
+    ws->grad_ready_ctx = ctx;
+}
+
+/* The gradient from `first` to the end of the block is final (the block starts at grad->embed). */
+static void grad_ready(const mrnn__net_workspace *ws, const mrnn__net_params *grad, const float *first)
+{
+    if (ws->grad_ready) ws->grad_ready(ws->grad_ready_ctx, (size_t)(first - grad->embed));
 }
 
 void mrnn__net_workspace_freeze(mrnn__net_workspace *ws, int frozen)
@@ -625,6 +639,7 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
     mrnn__team_run(team, output_backward_part, &j);
     if (cfg->loss == MRNN__LOSS_NADE)
         mrnn__nade_net_backward(cfg, w, grad, rows, ws->out[cfg->layers - 1], dh, team, ws->nade);
+    grad_ready(ws, grad, grad->w_out);
 
     /* The stack, top down. */
     for (uint32_t l = cfg->layers; l-- > 0;) {
@@ -639,13 +654,17 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
         mrnn__lstm_backward(&w->layer[l], j.pack ? &pk : NULL, team, &grad->layer[l], in, T, B, NULL, NULL,
                             &ws->cache[l], dh, dx, ws->scratch);
         if (l == 0 && table) mrnn__embed_proj_backward(cfg, w, grad, bt, ws->table, ws->cache[0].gates, team);
+        grad_ready(ws, grad, l == 0 && table ? grad->embed : grad->layer[l].w_ih);
         float *tmp = dh;
         dh = dnext;
         dnext = tmp;
     }
 
     /* Scatter into the embedding and style rows (the table path has added them already). */
-    if (!table) mrnn__team_run(team, embed_scatter_part, &j);
+    if (!table) {
+        mrnn__team_run(team, embed_scatter_part, &j);
+        grad_ready(ws, grad, grad->embed);
+    }
 }
 
 void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params *w, const mrnn__batch *bt,

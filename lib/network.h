@@ -91,6 +91,13 @@ void mrnn__net_workspace_freeze(mrnn__net_workspace *ws, int frozen);
  * windows mrnn__net_forward_backward trains with a dropout stream; 0 (the default) = none.
  * Evaluation never applies it. */
 void mrnn__net_workspace_set_recurrent_dropout(mrnn__net_workspace *ws, float p);
+/* Training: fn(ctx, from) is called on the calling thread during each mrnn__net_forward_backward
+ * once a tail of the gradient block is final, floats [from, mrnn__net_param_count) of it (from
+ * only decreases within a call; the output layer first, then the LSTM layers top down, then the
+ * embedding, from = 0). By the first call the loss of the window has been added to the call's
+ * *res. A window with no scored row returns before any call. NULL fn: no calls. */
+typedef void (*mrnn__net_grad_ready_fn)(void *ctx, size_t from);
+void mrnn__net_workspace_set_grad_hook(mrnn__net_workspace *ws, mrnn__net_grad_ready_fn fn, void *ctx);
 void mrnn__net_workspace_free(mrnn__net_workspace *ws);
 
 typedef struct mrnn__net_result {

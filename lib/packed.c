@@ -8,8 +8,9 @@
  * The kernel here is written once with GCC/Clang vector extensions and compiled for two vector
  * widths: AVX-512 (16 floats) and the baseline (4, SSE2 or NEON). AVX2+FMA has a kernel of its own
  * (packed_avx2.c, tiled for its 16 registers). Each matrix names the kernel its products use
- * (m->isa: the CPU's widest, or what its owner's compute context chose). Each tile keeps LB lanes x GV vectors of outputs in registers and
- * does, per input k, GV weight loads, LB broadcasts and LB*GV multiply-adds. */
+ * (m->isa: the CPU's widest, or what its owner's compute context chose). Each tile keeps LB lanes x
+ * GV vectors of outputs in registers and does, per input k, GV weight loads, LB broadcasts and
+ * LB*GV multiply-adds. */
 #include <string.h>
 
 #include "packed.h"
@@ -103,7 +104,122 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
 #define CONTRACT , optimize("fp-contract=fast")
 #endif
 
-#define DEFINE_KERNEL(NAME, TARGET, VW, LB, GV, WIDEN)                                                             \
+/* BLIS-style blocking: rows in blocks of TPB tiles of LB rows, inputs in blocks of KB. For each
+ * pair, the block's inputs are packed once, tile by tile and input-major (the LB broadcasts of an
+ * input then read one line instead of LB rows 2-8 KiB apart), and every strip of the panels runs
+ * over them, its KB x (VW * GV) weights (contiguous in the panel) serving every tile of the block
+ * from L1. The partial sums go to y between input blocks. Each row sums its inputs in the same
+ * order whatever its tile or block of rows, so a row's result does not depend on how the rows of
+ * a product are split among threads. */
+#define DEFINE_KERNEL(NAME, TARGET, VW, LB, GV, KB, TPB, WIDEN)                                                    \
+    TARGET static void NAME(const mrnn__packed *m, int gb, int ge, int B, const float *x, size_t ldx,        \
+                            float *y, size_t ldy, int add)                                                         \
+    {                                                                                                              \
+        typedef float vf __attribute__((vector_size(4 * (VW))));                                                   \
+        typedef int32_t vi __attribute__((vector_size(4 * (VW)), unused));                                         \
+        typedef uint16_t vh __attribute__((vector_size(2 * (VW)), unused));                                        \
+        enum { W = (VW) * (GV), RB = (LB) * (TPB) };                                                               \
+        const int K = m->n_in, N = ge < m->n_out ? ge : m->n_out;                                                  \
+        const size_t panel = (size_t)K * PANEL;                                                                    \
+        float xp[RB * (KB)] __attribute__((aligned(64)));                                                          \
+        for (int r0 = 0; r0 < B; r0 += RB) {                                                                       \
+            const int r1 = B - r0 < RB ? B : r0 + RB, tiles = (r1 - r0 + (LB) - 1) / (LB);                         \
+            for (int k0 = 0; k0 < K; k0 += (KB)) {                                                                 \
+                const int kn = K - k0 < (KB) ? K - k0 : (KB), to_add = add || k0 > 0;                              \
+                for (int t = 0; t < tiles; t++) {                                                                  \
+                    const int b0 = r0 + t * (LB);                                                                  \
+                    float *dst = xp + (size_t)t * (LB) * (size_t)kn;                                               \
+                    for (int l = 0; l < (LB); l++) {                                                               \
+                        const float *src = x + (size_t)(b0 + l < r1 ? b0 + l : b0) * ldx + (size_t)k0;             \
+                        for (int k = 0; k < kn; k++) dst[k * (LB) + l] = src[k];                                   \
+                    }                                                                                              \
+                }                                                                                                  \
+                for (int g0 = gb; g0 < N; g0 += PANEL) {                                                           \
+                    const size_t pbase = (size_t)(g0 / PANEL) * panel + (size_t)k0 * PANEL;                        \
+                    for (int s = 0; s < PANEL && g0 + s < N; s += W) {                                             \
+                        const int n = N - g0 - s < W ? N - g0 - s : W;                                             \
+                        /* the block of weights after this one, prefetched into L2 a share per tile */             \
+                        /* and the outputs that block's tiles will add to (from L3 otherwise: the weights  \
+                         * streaming through L2 evicted them since the previous block of inputs) */        \
+                        size_t nat = pbase + (size_t)s + W;                                                        \
+                        int nkn = kn, ncol = g0 + s + W, nadd = to_add;                                            \
+                        if (s + W >= PANEL || g0 + s + W >= N) {                                                   \
+                            if (g0 + PANEL < N) {                                                                  \
+                                nat = pbase + panel;                                                               \
+                                ncol = g0 + PANEL;                                                                 \
+                            } else {                                                                               \
+                                const int k2 = k0 + (KB) < K ? k0 + (KB) : 0;                                      \
+                                nat = (size_t)(gb / PANEL) * panel + (size_t)k2 * PANEL;                           \
+                                nkn = K - k2 < (KB) ? K - k2 : (KB);                                               \
+                                ncol = gb;                                                                         \
+                                nadd = k2 > 0;                                                                     \
+                            }                                                                                      \
+                        }                                                                                          \
+                        const int per_tile = (nkn + tiles - 1) / tiles;                                            \
+                        for (int t = 0; t < tiles; t++) {                                                          \
+                            const int b0 = r0 + t * (LB);                                                          \
+                            const float *xt = xp + (size_t)t * (LB) * (size_t)kn;                                  \
+                            for (int k = t * per_tile; k < (t + 1) * per_tile && k < nkn; k++) {                   \
+                                const size_t e = nat + (size_t)k * PANEL;                                          \
+                                const char *p = m->bf16 ? (const char *)(m->bf16 + e) : (const char *)(m->f32 + e); \
+                                const size_t bytes = (size_t)W * (m->bf16 ? 2u : 4u);                              \
+                                for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 2);            \
+                            }                                                                                      \
+                            for (int l = 0; nadd && l < (LB) && b0 + l < r1; l++)                                  \
+                                for (int v = 0; v < W && ncol + v < N; v += 16)                                    \
+                                    __builtin_prefetch(y + (size_t)(b0 + l) * ldy + (size_t)(ncol + v), 1, 2);     \
+                            vf acc[LB][GV];                                                                        \
+                            memset(acc, 0, sizeof acc);                                                            \
+                            if (m->bf16) {                                                                         \
+                                const uint16_t *w = m->bf16 + pbase + (size_t)s;                                   \
+                                for (int k = 0; k < kn; k++, w += PANEL, xt += (LB)) {                             \
+                                    vf wv[GV];                                                                     \
+                                    for (int v = 0; v < (GV); v++) WIDEN(wv[v], w + v * (VW));                     \
+                                    for (int l = 0; l < (LB); l++)                                                 \
+                                        for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xt[l];                 \
+                                }                                                                                  \
+                            } else {                                                                               \
+                                const float *w = m->f32 + pbase + (size_t)s;                                       \
+                                for (int k = 0; k < kn; k++, w += PANEL, xt += (LB)) {                             \
+                                    vf wv[GV];                                                                     \
+                                    for (int v = 0; v < (GV); v++) memcpy(&wv[v], w + v * (VW), sizeof wv[v]);     \
+                                    for (int l = 0; l < (LB); l++)                                                 \
+                                        for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xt[l];                 \
+                                }                                                                                  \
+                            }                                                                                      \
+                            for (int l = 0; l < (LB) && b0 + l < r1; l++) {                                        \
+                                float *yr = y + (size_t)(b0 + l) * ldy + (size_t)(g0 + s);                         \
+                                if (n == W) {                                                                      \
+                                    for (int v = 0; v < (GV); v++) {                                               \
+                                        vf o = acc[l][v];                                                          \
+                                        if (to_add) {                                                              \
+                                            vf p;                                                                  \
+                                            memcpy(&p, yr + v * (VW), sizeof p);                                   \
+                                            o += p;                                                                \
+                                        }                                                                          \
+                                        memcpy(yr + v * (VW), &o, sizeof o);                                       \
+                                    }                                                                              \
+                                    continue;                                                                      \
+                                }                                                                                  \
+                                float tile[W];                                                                     \
+                                memcpy(tile, acc[l], sizeof tile);                                                 \
+                                if (to_add)                                                                        \
+                                    for (int j = 0; j < n; j++) yr[j] += tile[j];                                  \
+                                else                                                                               \
+                                    memcpy(yr, tile, (size_t)n * sizeof *yr);                                      \
+                            }                                                                                      \
+                        }                                                                                          \
+                    }                                                                                              \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
+    }
+
+/* One row (batch-1 sampling): no blocking. Each weight is used once, so the product streams the
+ * panels from memory or L3 and is bound by bandwidth; with the blocks above it walked every panel
+ * once per block of inputs and took 16 % more CPU time per token. Its sums (all inputs in order)
+ * differ in rounding from the blocked kernel's, as the AVX2 kernel's one row always did. */
+#define DEFINE_ONE_ROW(NAME, TARGET, VW, LB, GV, WIDEN)                                                               \
     TARGET static void NAME(const mrnn__packed *m, int gb, int ge, int B, const float *x, size_t ldx,        \
                             float *y, size_t ldy, int add)                                                         \
     {                                                                                                              \
@@ -156,6 +272,7 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
         }                                                                                                          \
     }
 
+
 /* bf16 -> float for VW weights: the 16-bit pattern becomes the high half of a float. */
 #define WIDEN_GENERIC(dst, src)                                                                                    \
     do {                                                                                                           \
@@ -171,11 +288,15 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
  * one vpmovzxwd and a shift do): with it, bf16 weights were slower than float ones. */
 #define WIDEN_AVX512(dst, src)                                                                                     \
     ((dst) = (vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(src))), 16))
-DEFINE_KERNEL(matmul_avx512_lanes, __attribute__((target("avx512f") CONTRACT)), 16, 4, 4, WIDEN_AVX512)
-DEFINE_KERNEL(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4, WIDEN_AVX512)
+/* Tiles of 6 rows x 64 columns: 24 sums, 4 weight vectors and a broadcast in the 32 registers, 4
+ * weight loads and 6 broadcasts per 24 multiply-adds; blocks of 128 inputs (32 KiB of weights, in
+ * L1: without blocking, a panel of 512 inputs came from L2 at every tile, 32 bytes a cycle) and 96
+ * rows (48 KiB of packed inputs on the stack). */
+DEFINE_KERNEL(matmul_avx512_lanes, __attribute__((target("avx512f") CONTRACT)), 16, 6, 4, 128, 16, WIDEN_AVX512)
+DEFINE_ONE_ROW(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4, WIDEN_AVX512)
 #endif
-DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4, WIDEN_GENERIC)
-DEFINE_KERNEL(matmul_base_one, , 4, 1, 4, WIDEN_GENERIC)
+DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4, 256, 16, WIDEN_GENERIC)
+DEFINE_ONE_ROW(matmul_base_one, , 4, 1, 4, WIDEN_GENERIC)
 
 typedef void (*matmul_fn)(const mrnn__packed *, int, int, int, const float *, size_t, float *, size_t, int);
 

@@ -18,6 +18,13 @@
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx2,fma")))
+/* The k loop of a tile unrolled: its pointer updates and branch otherwise take issue slots of the
+ * ports the FMAs run on, once per 12 FMAs. */
+#if defined(__clang__)
+#define UNROLL _Pragma("clang loop unroll_count(4)")
+#else
+#define UNROLL _Pragma("GCC unroll 4")
+#endif
 
 
 /* Eight weights of row k at w (+ off), float or bf16 widened (the high half of a float). */
@@ -36,10 +43,20 @@ TARGET static inline __m256 load_bf16(const uint16_t *w)
 TARGET static inline void store_tile(float *y, size_t ldy, int rows, int n, int add, const __m256 *acc)
 {
     for (int l = 0; l < rows; l++) {
+        float *yr = y + (size_t)l * ldy;
+        if (n == 16) { /* a whole strip: straight from the registers (memcpy was a libc call) */
+            __m256 lo = acc[2 * l], hi = acc[2 * l + 1];
+            if (add) {
+                lo = _mm256_add_ps(lo, _mm256_loadu_ps(yr));
+                hi = _mm256_add_ps(hi, _mm256_loadu_ps(yr + 8));
+            }
+            _mm256_storeu_ps(yr, lo);
+            _mm256_storeu_ps(yr + 8, hi);
+            continue;
+        }
         float t[16];
         _mm256_storeu_ps(t, acc[2 * l]);
         _mm256_storeu_ps(t + 8, acc[2 * l + 1]);
-        float *yr = y + (size_t)l * ldy;
         if (add)
             for (int j = 0; j < n; j++) yr[j] += t[j];
         else
@@ -47,34 +64,34 @@ TARGET static inline void store_tile(float *y, size_t ldy, int rows, int n, int 
     }
 }
 
-/* R rows x 16 columns over all K inputs of one strip of a panel (w: its first weight). The sums
- * are named variables, not an array: with an array GCC kept a memory copy of every sum up to date
- * on each k (12 stores per 12 FMAs), whatever the unrolling. Rows past R are dead code. */
+/* R rows x 16 columns over K inputs: w the strip's weights (16 floats a row, copied contiguous by
+ * row_block, bf16 already widened), xp the tile's rows packed input-major (6 floats an input, a
+ * missing row a copy of row 0, not stored). The sums are named variables, not an array: with an
+ * array GCC kept a memory copy of every sum up to date on each k (12 stores per 12 FMAs),
+ * whatever the unrolling. Rows past R are dead code. */
 #define ROW2(l)                                                                                                    \
     if ((l) < R) {                                                                                                 \
-        const __m256 b = _mm256_broadcast_ss(xr[l] + k);                                                           \
+        const __m256 b = _mm256_broadcast_ss(xp + (l));                                                           \
         a##l##0 = _mm256_fmadd_ps(w0, b, a##l##0);                                                                 \
         a##l##1 = _mm256_fmadd_ps(w1, b, a##l##1);                                                                 \
     }
-#define DEFINE_TILE(NAME, R_, ELEM, LOAD, STRIDE)                                                                        \
-    TARGET static void NAME(const ELEM *w, int K, const float *const *xr, float *y, size_t ldy, int rows, int n,  \
-                            int add)                                                                               \
+#define DEFINE_TILE(NAME, R_)                                                                                      \
+    TARGET static void NAME(const float *w, int K, const float *xp, float *y, size_t ldy, int rows, int n, int add) \
     {                                                                                                              \
         enum { R = (R_) };                                                                                         \
         __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,       \
                a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;                                              \
-        for (int k = 0; k < K; k++, w += (STRIDE)) {                                                               \
-            const __m256 w0 = LOAD(w), w1 = LOAD(w + 8);                                                           \
+        UNROLL for (int k = 0; k < K; k++, w += 16, xp += 6) {                                                     \
+            const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);                                      \
             ROW2(0) ROW2(1) ROW2(2) ROW2(3) ROW2(4) ROW2(5)                                                        \
         }                                                                                                          \
         const __m256 done[12] = {a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51};                      \
         store_tile(y, ldy, rows, n, add, done);                                                                    \
     }
 
-/* Over a strip copied contiguous (16 floats a row, bf16 already widened: row_block). */
-DEFINE_TILE(tile6_copy, 6, float, load_f32, 16)
-DEFINE_TILE(tile4_copy, 4, float, load_f32, 16)
-DEFINE_TILE(tile2_copy, 2, float, load_f32, 16)
+DEFINE_TILE(tile6, 6)
+DEFINE_TILE(tile4, 4)
+DEFINE_TILE(tile2, 2)
 
 /* One row x one whole panel (64 columns, 8 accumulators); n columns stored. */
 #define DEFINE_ROW(NAME, ELEM, LOAD)                                                                               \
@@ -110,27 +127,69 @@ DEFINE_TILE(tile2_copy, 2, float, load_f32, 16)
 DEFINE_ROW(row_f32, float, load_f32)
 DEFINE_ROW(row_bf16, uint16_t, load_bf16)
 
-/* Rows [r0, r1) of the product over the output columns [gb, N). */
-#define KC 256
+/* Inputs per block (a strip's block of weights: 8 KiB) and rows per block (their inputs packed:
+ * 36 KiB); both on the stack, 44 KiB in all. */
+#define KC 128
+#define MB 72
 
-/* Rows [r0, r1) of the product over the output columns [gb, N). Each strip of a panel is copied,
- * KC inputs at a time, into a contiguous block (16 KiB, bf16 widened): in the panel its rows are
- * 256 bytes apart and fall in a quarter of L1's sets, so the strip did not stay in L1 across the
- * row tiles and its weights came from L2 at every tile. Copied, it serves every tile of the
- * block from L1. */
+/* Lines [l0, l1) of a block of weights (one 64-byte line per input in float, half a line in
+ * bf16, from element at) prefetched into L2. */
+TARGET static inline void prefetch_block(const mrnn__packed *m, size_t at, int l0, int l1)
+{
+    for (int k = l0; k < l1; k++) {
+        const char *p = m->bf16 ? (const char *)(m->bf16 + at + (size_t)k * MRNN__PANEL)
+                                : (const char *)(m->f32 + at + (size_t)k * MRNN__PANEL);
+        _mm_prefetch(p, _MM_HINT_T1);
+    }
+}
+
+/* Rows [r0, r1) (at most MB) of the product over the output columns [gb, N), BLIS-style: for
+ * each block of KC inputs, the rows' inputs are packed once, tile by tile, input-major (the six
+ * broadcasts of an input then read one line, not six rows 2-8 KiB apart), and every strip of 16
+ * columns is copied into a contiguous block (in the panel its rows are 256 bytes apart and fall
+ * in a quarter of L1's sets, so the strip did not stay in L1 across the row tiles; bf16 is widened
+ * on the way). The copy read one line in four of the panel, a stride the hardware prefetchers did
+ * not follow (it waited on L3 at every line: 15 % of a training step on this path), so while the
+ * tiles run over one block each tile prefetches its share of the next block's lines into L2, and
+ * the outputs its counterpart in the next strip will add to. */
 TARGET static void row_block(const mrnn__packed *m, int gb, int N, int r0, int r1, const float *x, size_t ldx,
                              float *y, size_t ldy, int add)
 {
-    const int K = m->n_in;
+    const int K = m->n_in, tiles = (r1 - r0 + 5) / 6;
     const size_t panel = (size_t)K * MRNN__PANEL;
     float wc[KC * 16] __attribute__((aligned(32)));
-    for (int g0 = gb; g0 < N; g0 += MRNN__PANEL) {
-        const size_t pbase = (size_t)(g0 / MRNN__PANEL) * panel;
-        for (int s = 0; s < MRNN__PANEL && g0 + s < N; s += 16) {
-            const int n = N - g0 - s < 16 ? N - g0 - s : 16;
-            for (int k0 = 0; k0 < K; k0 += KC) {
-                const int kn = K - k0 < KC ? K - k0 : KC, acc = add || k0 > 0;
-                const size_t at = pbase + (size_t)k0 * MRNN__PANEL + (size_t)s;
+    float xp[MB * KC] __attribute__((aligned(32)));
+    for (int k0 = 0; k0 < K; k0 += KC) {
+        const int kn = K - k0 < KC ? K - k0 : KC, acc = add || k0 > 0;
+        for (int t = 0; t < tiles; t++) {
+            const int b0 = r0 + 6 * t, rows = r1 - b0 < 6 ? r1 - b0 : 6;
+            float *dst = xp + (size_t)t * 6 * (size_t)kn;
+            for (int l = 0; l < 6; l++) {
+                const float *src = x + (size_t)(b0 + (l < rows ? l : 0)) * ldx + (size_t)k0;
+                for (int k = 0; k < kn; k++) dst[6 * k + l] = src[k];
+            }
+        }
+        for (int g0 = gb; g0 < N; g0 += MRNN__PANEL) {
+            const size_t pbase = (size_t)(g0 / MRNN__PANEL) * panel + (size_t)k0 * MRNN__PANEL;
+            for (int s = 0; s < MRNN__PANEL && g0 + s < N; s += 16) {
+                const int n = N - g0 - s < 16 ? N - g0 - s : 16;
+                const size_t at = pbase + (size_t)s;
+                /* the next block: the next strip of this panel, else the next panel's first, else
+                 * the first panel's next inputs */
+                int nkn = kn, ncol = g0 + s + 16, nadd = acc;
+                size_t nat = at + 16;
+                if (s + 16 >= MRNN__PANEL || g0 + s + 16 >= N) {
+                    if (g0 + MRNN__PANEL < N) {
+                        nat = pbase + panel;
+                        ncol = g0 + MRNN__PANEL;
+                    } else {
+                        nat = (size_t)(gb / MRNN__PANEL) * panel + (size_t)(k0 + KC) * MRNN__PANEL;
+                        nkn = K - k0 - KC < KC ? K - k0 - KC : KC;
+                        ncol = gb;
+                        nadd = nkn > 0;
+                    }
+                }
+                const int per_tile = nkn > 0 ? (nkn + tiles - 1) / tiles : 0;
                 for (int k = 0; k < kn; k++) {
                     __m256 a, b;
                     if (m->bf16) {
@@ -143,12 +202,16 @@ TARGET static void row_block(const mrnn__packed *m, int gb, int N, int r0, int r
                     _mm256_store_ps(wc + 16 * k, a);
                     _mm256_store_ps(wc + 16 * k + 8, b);
                 }
-                for (int b0 = r0; b0 < r1; b0 += 6) {
-                    const int rows = r1 - b0 < 6 ? r1 - b0 : 6, tile = rows > 4 ? 6 : rows > 2 ? 4 : 2;
-                    const float *xr[6];
-                    for (int l = 0; l < 6; l++) xr[l] = x + (size_t)(b0 + (l < rows ? l : 0)) * ldx + (size_t)k0;
+                for (int t = 0; t < tiles; t++) {
+                    const int b0 = r0 + 6 * t, rows = r1 - b0 < 6 ? r1 - b0 : 6;
+                    const int l0 = t * per_tile, l1 = l0 + per_tile < nkn ? l0 + per_tile : nkn;
+                    if (l1 > l0) prefetch_block(m, nat, l0, l1);
+                    /* the outputs the next strip's tile adds to (evicted from L2 by the weights) */
+                    for (int l = 0; nadd && ncol < N && l < rows; l++)
+                        _mm_prefetch((const char *)(y + (size_t)(b0 + l) * ldy + (size_t)ncol), _MM_HINT_T1);
+                    const float *xt = xp + (size_t)t * 6 * (size_t)kn;
                     float *yt = y + (size_t)b0 * ldy + (size_t)(g0 + s);
-                    (tile == 6 ? tile6_copy : tile == 4 ? tile4_copy : tile2_copy)(wc, kn, xr, yt, ldy, rows, n, acc);
+                    (rows > 4 ? tile6 : rows > 2 ? tile4 : tile2)(wc, kn, xt, yt, ldy, rows, n, acc);
                 }
             }
         }
@@ -170,11 +233,7 @@ void mrnn__packed_avx2_cols(const mrnn__packed *m, int gb, int ge, int B, const 
         }
         return;
     }
-    /* Blocks of rows whose x (about 192 KiB) stays in L2 while every panel passes: with all the
-     * rows of a window per panel, x (16 MiB at 8192 x 512) came from memory once per panel. */
-    int mb = (int)((192u * 1024u / sizeof(float)) / (size_t)(K > 0 ? K : 1)) / 6 * 6;
-    if (mb < 12) mb = 12;
-    for (int r0 = 0; r0 < B; r0 += mb) row_block(m, gb, N, r0, B - r0 < mb ? B : r0 + mb, x, ldx, y, ldy, add);
+    for (int r0 = 0; r0 < B; r0 += MB) row_block(m, gb, N, r0, B - r0 < MB ? B : r0 + MB, x, ldx, y, ldy, add);
 }
 
 #else

@@ -13,6 +13,7 @@
 #include "compute.h"
 #include "error.h"
 #include "evaluate.h"
+#include "grad_reducer.h"
 #include "model.h"
 #include "vocab.h"
 
@@ -27,7 +28,8 @@ static size_t params_size(uint32_t version)
     case 1: return offsetof(mrnn_train_params, log_path) + sizeof(const char *);
     case 2: return offsetof(mrnn_train_params, input_dropout) + sizeof(float);
     case 3: return offsetof(mrnn_train_params, n_ranks) + sizeof(uint32_t);
-    case 4: return sizeof(mrnn_train_params);
+    case 4: return offsetof(mrnn_train_params, recurrent_dropout) + sizeof(float);
+    case 5: return sizeof(mrnn_train_params);
     default: return 0;
     }
 }
@@ -59,6 +61,8 @@ static void params_defaults(mrnn_train_params *p)
     p->n_ranks = 1;
     p->recurrent_dropout = 0.0f;
     p->weight_average = 0.0f;
+    p->allreduce_overlap = 0;
+    p->allreduce_segment_min = MRNN_ALLREDUCE_SEGMENT_MIN_DEFAULT;
 }
 
 MRNN_API mrnn_status mrnn_train_params_init(mrnn_train_params *p, uint32_t version)
@@ -87,6 +91,8 @@ static mrnn_status check_params(const mrnn_train_params *p)
     if (p->n_ranks < 1 || p->rank >= p->n_ranks)
         BAD("train params: rank %u is not below n_ranks %u", p->rank, p->n_ranks);
     if (p->n_ranks > 1 && !p->allreduce) BAD("train params: n_ranks %u needs an allreduce callback", p->n_ranks);
+    if (p->allreduce_overlap > 1) BAD("train params: allreduce_overlap %u is not 0 or 1", p->allreduce_overlap);
+    if (p->allreduce_overlap && !p->allreduce) BAD("train params: allreduce_overlap needs an allreduce callback");
     if (p->n_ranks > p->batch_size)
         BAD("train params: n_ranks %u is more than batch_size %u (every rank needs a lane)", p->n_ranks, p->batch_size);
     if (p->seq_len < 1 || p->seq_len > MAX_SEQ_LEN) BAD("train params: seq_len %u is not in 1..%u", p->seq_len, MAX_SEQ_LEN);
@@ -160,10 +166,13 @@ typedef struct train_run {
     mrnn__net_params grad;
     uint64_t total_steps;
     int has_valid;
-    /* Data-parallel runs: this rank's lanes of the global batch, and the fused buffer summed
-     * across ranks each step (gradients, then loss sum and scored count). */
+    /* Data-parallel runs: this rank's lanes of the global batch, and the sum across ranks of
+     * each step's gradient and loss (grad_reducer.h); with the overlap, the step's result the
+     * backward pass has added its loss to, and whether the reducer has been given it. */
     int distributed, first_lane, n_lanes;
-    float *fused;
+    mrnn__grad_reducer *reducer;
+    const mrnn__net_result *step_res;
+    int step_started;
 } train_run;
 
 static void run_free(train_run *r)
@@ -172,7 +181,35 @@ static void run_free(train_run *r)
     mrnn__net_workspace_free(r->ws);
     mrnn__free(r->norm_sums);
     mrnn__free(r->grad_block);
-    mrnn__free(r->fused);
+    mrnn__grad_reducer_free(r->reducer);
+}
+
+/* The backward pass hands over a finished tail of the gradient; the first hand-over of a step
+ * comes after the loss, so the reducer learns this rank's loss sum and count then. */
+static void step_start(train_run *r)
+{
+    if (r->step_started) return;
+    mrnn__grad_reducer_start(r->reducer, r->step_res->loss_sum, (double)r->step_res->n_scored);
+    r->step_started = 1;
+}
+
+static void on_grad_ready(void *ctx, size_t from)
+{
+    train_run *r = ctx;
+    step_start(r);
+    mrnn__grad_reducer_ready(r->reducer, from);
+}
+
+static mrnn_status reducer_setup(train_run *r)
+{
+    size_t cuts[MRNN__MAX_LAYERS + 1];
+    int n_cuts = mrnn__grad_reducer_net_cuts(&r->m->cfg, &r->grad, cuts);
+    const mrnn_train_params *p = r->p;
+    mrnn_status st = mrnn__grad_reducer_new(&r->reducer, r->grad_block, r->m->n_params, (int)p->allreduce_overlap, cuts,
+                                            n_cuts, p->allreduce_segment_min, p->allreduce, p->allreduce_user_data);
+    if (st != MRNN_OK) return st;
+    if (p->allreduce_overlap) mrnn__net_workspace_set_grad_hook(r->ws, on_grad_ready, r);
+    return MRNN_OK;
 }
 
 /* The training weights and the average trade places (model.h). */
@@ -199,10 +236,6 @@ static mrnn_status run_setup(train_run *r)
     if (r->batcher.n_train == 0)
         return mrnn__fail(MRNN_ERR_EMPTY, "the corpus has no training piece with at least two steps");
     r->ws = mrnn__net_workspace_new_kernel(&m->cfg, (int)p->seq_len, r->n_lanes, r->cx->pack, r->cx->isa);
-    if (r->distributed) {
-        r->fused = mrnn__malloc((m->n_params + 2) * sizeof *r->fused);
-        if (!r->fused) return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for the allreduce buffer");
-    }
     r->grad_block = mrnn__calloc(m->n_params, sizeof *r->grad_block);
     r->norm_sums = mrnn__malloc(mrnn__norm_chunks(m->n_params) * sizeof *r->norm_sums);
     if (!r->ws || !r->grad_block || !r->norm_sums)
@@ -211,6 +244,10 @@ static mrnn_status run_setup(train_run *r)
     mrnn__net_bind(&m->cfg, r->grad_block, &r->grad);
     mrnn__net_workspace_set_team(r->ws, r->team);
     mrnn__net_workspace_set_recurrent_dropout(r->ws, p->recurrent_dropout);
+    if (r->distributed) {
+        st = reducer_setup(r);
+        if (st != MRNN_OK) return st;
+    }
     st = mrnn__model_alloc_optimizer(m);
     if (st != MRNN_OK) return st;
     if (p->max_steps > 0) {
@@ -244,23 +281,17 @@ static mrnn_status run_setup(train_run *r)
     return MRNN_OK;
 }
 
-/* Data-parallel part of a step: turn this rank's mean gradient into its share of the global sum,
- * add up the shares (one fused buffer: gradients, loss sum, scored count) and divide by the global
- * count, so that every rank holds the gradient of the mean loss over the whole global batch. */
+/* Data-parallel part of a step: every rank ends with the gradient of the mean loss over the whole
+ * global batch, and the global loss sum and count (grad_reducer.h; with the overlap most of it is
+ * done by the time the backward pass returns). A window with no scored row never started it. */
 static mrnn_status allreduce_step(train_run *r, mrnn__net_result *res)
 {
-    size_t n = r->m->n_params;
-    float share = (float)res->n_scored;
-    for (size_t i = 0; i < n; i++) r->fused[i] = r->grad_block[i] * share;
-    r->fused[n] = (float)res->loss_sum;
-    r->fused[n + 1] = share;
-    if (r->p->allreduce(r->fused, n + 2, r->p->allreduce_user_data) != 0)
+    step_start(r);
+    double loss_sum, total;
+    if (mrnn__grad_reducer_finish(r->reducer, &loss_sum, &total) != 0)
         return mrnn__fail(MRNN_ERR_IO, "rank %u: the allreduce callback failed at step %llu", r->p->rank,
                           (unsigned long long)(r->m->step + 1));
-    double total = r->fused[n + 1];
-    float inv = total > 0 ? (float)(1.0 / total) : 0.0f;
-    for (size_t i = 0; i < n; i++) r->grad_block[i] = r->fused[i] * inv;
-    res->loss_sum = r->fused[n];
+    res->loss_sum = loss_sum;
     res->n_scored = (uint64_t)llround(total);
     return MRNN_OK;
 }
@@ -290,6 +321,8 @@ static double train_step(train_run *r, double lr, uint64_t *n_scored, mrnn_statu
         mrnn__rng peek = m->rng, local;
         mrnn__rng_seed(&local, mrnn__rng_next(&peek) + (uint64_t)r->p->rank * UINT64_C(0x9E3779B97F4A7C15));
         if (r->p->input_dropout > 0) mrnn__batcher_drop_inputs(&r->batcher, r->p->input_dropout, &local);
+        r->step_res = &res;
+        r->step_started = 0;
         mrnn__net_forward_backward(&m->cfg, &m->w, &r->grad, &r->batcher.batch, r->ws,
                                    dropping(r) ? &local : NULL, &res);
         *st = allreduce_step(r, &res);

@@ -93,9 +93,9 @@ START_TEST(test_corpus_params_version_1_still_works)
 }
 END_TEST
 
-/* Train params version 2 appended input_dropout and version 3 the data-parallel fields: a
- * version-1 struct (ending after log_path) is neither overrun by init nor read past its end by
- * training. */
+/* Train params version 2 appended input_dropout, version 3 the data-parallel fields and version 5
+ * the overlap: version-1 and version-3 structs are neither overrun by init nor read past their end
+ * by training. */
 START_TEST(test_train_params_version_1_still_works)
 {
     const size_t v1_size = offsetof(mrnn_train_params, log_path) + sizeof(const char *);
@@ -137,7 +137,7 @@ START_TEST(test_train_params_version_1_still_works)
     ck_assert_uint_eq(tp.n_ranks, 1);
     ck_assert_uint_eq(tp.rank, 0);
     ck_assert(tp.allreduce == NULL);
-    tp.version = 5;
+    tp.version = 6;
     ASSERT_FAILS(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
     /* Version 3 ends after n_ranks: the garbage after it (a weight average and a recurrent
      * dropout of -2.9e-16, which version 4 refuses) is neither written by init nor read by
@@ -159,6 +159,20 @@ START_TEST(test_train_params_version_1_still_works)
     ASSERT_FAILS(mrnn_model_train(m, c, &u.p, NULL, NULL), MRNN_ERR_INVALID_ARG);
     ck_assert(strstr(mrnn_last_error(), "weight_average") != NULL);
     ck_assert(tp.recurrent_dropout == 0.0f && tp.weight_average == 0.0f);
+    /* Version 4 ends after recurrent_dropout: the bytes after it would be an overlap flag of
+     * 0xA5A5A5A5, which training refuses; init leaves them alone and training does not read them. */
+    const size_t v4_size = offsetof(mrnn_train_params, recurrent_dropout) + sizeof(float);
+    memset(u.bytes, 0xA5, sizeof u.bytes);
+    ck_assert_int_eq(mrnn_train_params_init(&u.p, 4), MRNN_OK);
+    ck_assert(u.p.recurrent_dropout == 0.0f && u.p.weight_average == 0.0f);
+    for (size_t i = v4_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+    u.p.max_steps = 4;
+    u.p.seq_len = 8;
+    u.p.batch_size = 2;
+    u.p.valid_every = 0;
+    ck_assert_msg(mrnn_model_train(m, c, &u.p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    u.p.version = 5;
+    ASSERT_FAILS(mrnn_model_train(m, c, &u.p, NULL, NULL), MRNN_ERR_INVALID_ARG);
     mrnn_model_free(m);
     mrnn_corpus_free(c);
 }
@@ -175,7 +189,7 @@ START_TEST(test_params_init_rejects_bad_version)
     ASSERT_FAILS(mrnn_corpus_params_init(&c, 3), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_model_params_init(&m, 3), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_train_params_init(&t, 7), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_train_params_init(&t, 5), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_train_params_init(&t, 6), MRNN_ERR_INVALID_ARG);
     /* Version 1 of the train params ends after log_path: init writes nothing past it. */
     {
         const size_t v1_size = offsetof(mrnn_train_params, log_path) + sizeof(const char *);

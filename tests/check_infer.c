@@ -111,11 +111,11 @@ static void check_matmul(int isa, int E, int H, int V, int B, int bf16)
 }
 
 /* c += aᵀ · x (the weight-gradient product) against a double-precision sum, on every kernel this
- * CPU runs: gates not a multiple of the tiles' 4 or 6, inputs with and without a tail past the
- * whole tiles, rows past one chunk of 256, strides wider than the rows. */
+ * CPU runs: gates not a multiple of the tiles' 4 or 6 and past one group of 48, inputs with and
+ * without a tail past the whole tiles, rows past one chunk of 128, strides wider than the rows. */
 START_TEST(test_atb_matches_reference)
 {
-    static const int shapes[][3] = {{1, 1, 1}, {7, 19, 100}, {13, 64, 300}, {64, 80, 257}, {6, 16, 513}};
+    static const int shapes[][3] = {{1, 1, 1}, {7, 19, 100}, {13, 64, 300}, {64, 80, 257}, {6, 16, 513}, {100, 72, 130}};
     for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             const int ng = shapes[s][0], ni = shapes[s][1], n = shapes[s][2];
@@ -153,8 +153,9 @@ END_TEST
 
 START_TEST(test_matmul_matches_reference)
 {
-    static const int shapes[][3] = {{5, 3, 7}, {16, 16, 64}, {37, 21, 100}, {128, 64, 388}, {200, 150, 50}}; /* K = 350: two chunks of the AVX2 kernel */
-    static const int lanes[] = {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 17}; /* every tile and tail of each kernel */
+    static const int shapes[][3] = {{5, 3, 7}, {16, 16, 64}, {37, 21, 100}, {128, 64, 388}, {200, 150, 50}}; /* K = 350: three blocks of the AVX2 kernel */
+    /* every tile and tail of each kernel; 73 and 150: past one block of 72 rows of the AVX2 kernel */
+    static const int lanes[] = {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 17, 73, 150};
     /* every instruction-set variant this CPU can run, not only the one picked at run time */
     for (int isa = MRNN__ISA_BASE; isa <= mrnn__packed_best_isa(); isa++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)

@@ -22,6 +22,7 @@
 
 #include <musicrnn/musicrnn.h>
 
+#include "fake_comm.h"
 #include "test_main.h"
 #include "test_util.h"
 
@@ -249,43 +250,13 @@ START_TEST(training_on_two_threads)
 }
 END_TEST
 
-/* An allreduce between threads of one process, standing in for MPI: each rank posts its buffer,
- * all wait, each sums the posted buffers in rank order (so every rank gets the same bits). */
+/* An allreduce between threads of one process, standing in for MPI (fake_comm.h). */
 #define N_RANKS 2
-typedef struct fake_comm {
-    pthread_barrier_t barrier;
-    float *posted[N_RANKS];
-    uint64_t calls[N_RANKS];
-} fake_comm;
-
-typedef struct rank_ctx {
-    fake_comm *comm;
-    uint32_t rank;
-} rank_ctx;
-
-static int fake_allreduce(float *data, size_t count, void *user)
-{
-    rank_ctx *r = user;
-    fake_comm *c = r->comm;
-    c->posted[r->rank] = data;
-    pthread_barrier_wait(&c->barrier);
-    float *sum = malloc(count * sizeof *sum);
-    if (!sum) return -1;
-    for (size_t i = 0; i < count; i++) {
-        float x = 0;
-        for (int k = 0; k < N_RANKS; k++) x += c->posted[k][i];
-        sum[i] = x;
-    }
-    pthread_barrier_wait(&c->barrier); /* everyone has read every buffer */
-    memcpy(data, sum, count * sizeof *sum);
-    free(sum);
-    c->calls[r->rank]++;
-    return 0;
-}
-
 typedef struct rank_job {
     const mrnn_corpus *c;
-    rank_ctx ctx;
+    fake_comm *comm;
+    uint32_t rank;
+    fake_rank ctx;
     loss_log log;
     mrnn_status st;
 } rank_job;
@@ -316,11 +287,12 @@ static mrnn_model *rank_model(const mrnn_corpus *c)
 static void *train_rank(void *arg)
 {
     rank_job *j = arg;
+    fake_rank_init(&j->ctx, j->comm, j->rank);
     mrnn_model *m = rank_model(j->c);
     mrnn_train_params tp = rank_params();
     tp.allreduce = fake_allreduce;
     tp.allreduce_user_data = &j->ctx;
-    tp.rank = j->ctx.rank;
+    tp.rank = j->rank;
     tp.n_ranks = N_RANKS;
     j->log.valid = NAN;
     j->st = mrnn_model_train(m, j->c, &tp, log_loss, &j->log);
@@ -340,24 +312,24 @@ START_TEST(data_parallel_training_matches_one_process)
     mrnn_model_free(m);
 
     fake_comm comm;
-    memset(&comm, 0, sizeof comm);
-    pthread_barrier_init(&comm.barrier, NULL, N_RANKS);
-    rank_job jobs[N_RANKS];
+    fake_comm_init(&comm, N_RANKS);
+    static rank_job jobs[N_RANKS]; /* large: the call records */
     pthread_t tid[N_RANKS];
     for (uint32_t k = 0; k < N_RANKS; k++) {
         memset(&jobs[k], 0, sizeof jobs[k]);
         jobs[k].c = c;
-        jobs[k].ctx.comm = &comm;
-        jobs[k].ctx.rank = k;
+        jobs[k].comm = &comm;
+        jobs[k].rank = k;
         ck_assert_int_eq(pthread_create(&tid[k], NULL, train_rank, &jobs[k]), 0);
     }
     for (int k = 0; k < N_RANKS; k++) pthread_join(tid[k], NULL);
-    pthread_barrier_destroy(&comm.barrier);
+    fake_comm_destroy(&comm);
     for (int k = 0; k < N_RANKS; k++) {
         ck_assert_msg(jobs[k].st == MRNN_OK, "rank %d: status %d", k, jobs[k].st);
         ck_assert_int_eq(jobs[k].log.n, TRAIN_STEPS);
         /* one fused reduction per step, plus the one-float stop vote */
-        ck_assert_uint_eq(comm.calls[k], 2 * TRAIN_STEPS);
+        ck_assert_uint_eq(jobs[k].ctx.n_calls, 2 * TRAIN_STEPS);
+        ck_assert(!jobs[k].ctx.mismatch);
         for (int s = 0; s < TRAIN_STEPS; s++) {
             ck_assert_msg(jobs[k].log.loss[s] == jobs[0].log.loss[s], "ranks disagree at step %d", s + 1);
             ck_assert_double_eq_tol(jobs[k].log.loss[s], one.loss[s], 1e-4 * one.loss[s]);

@@ -32,6 +32,13 @@ d = self["distance"]
 assert d["pitch_class_js"] == 0 and d["ioi_js"] == 0, d
 assert all(v == 0 for v in d["abs_diff"].values()), d["abs_diff"]
 assert all(abs(v - 1) < 1e-6 for v in d["overlap"].values()), d["overlap"]
+ins = gen["instruments"]["reference"]
+assert ins["files"] == 3 and ins["instruments_mean"] >= 1, ins
+slots = ins["slots"]
+assert slots and all(v["pieces"] <= 3 and v["pitch_low"] <= v["pitch_high"] for v in slots.values()), slots
+assert sum(v["notes"] * v["pieces"] for v in slots.values()) > 0
+assert self["instruments"]["generated"] == self["instruments"]["reference"]
+assert gen["instruments"]["generated"]["files"] == 1
 g = gen["distance"]
 assert 0 < g["pitch_class_js"] <= 1 and 0 <= g["ioi_js"] <= 1, g
 print("eval --generated/--reference: %d reference files, pitch-class JS %.4f" % (ref["files"], g["pitch_class_js"]))

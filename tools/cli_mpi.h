@@ -8,8 +8,10 @@
 #include <stdint.h>
 
 /* If this process was started by mpirun/mpiexec, initialise MPI and return 1 with its rank and the
- * number of ranks; otherwise 0 (MPI is then never touched, so a plain run needs no launcher). */
-int cli_mpi_start(uint32_t *rank, uint32_t *n_ranks);
+ * number of ranks; otherwise 0 (MPI is then never touched, so a plain run needs no launcher).
+ * *overlap != 0 asks for the thread level the overlapped allreduce needs (MPI_THREAD_SERIALIZED);
+ * when MPI does not give it, *overlap is set to 0 and rank 0 says so on stderr. */
+int cli_mpi_start(uint32_t *rank, uint32_t *n_ranks, int *overlap);
 /* In-place sum over MPI_COMM_WORLD; the signature of mrnn_allreduce_fn. */
 int cli_mpi_allreduce(float *data, size_t count, void *user_data);
 /* Seconds spent inside cli_mpi_allreduce so far, and its calls (for the benchmark line). */

@@ -154,8 +154,39 @@ static void json_stats(const char *dir, const mrnn_music_stats *s)
     printf("}}");
 }
 
+/* The instruments of one set as JSON: the band-wide figures, then one object per slot that plays,
+ * keyed by the same names the table uses ("drums", "bass 33"). */
+static void json_instruments(const mrnn_music_instruments *s)
+{
+    printf("{\"files\": %u, \"instruments_mean\": ", s->n_files);
+    json_num(s->instruments_mean);
+    printf(", \"drum_density\": ");
+    json_num(s->drum_density);
+    printf(", \"pitch_class_entropy\": ");
+    json_num(s->pitch_class_entropy);
+    printf(", \"empty_beat_rate\": ");
+    json_num(s->empty_beat_rate);
+    printf(", \"slots\": {");
+    int first = 1;
+    for (uint32_t k = 0; k < MRNN_INSTRUMENT_COUNT; k++) {
+        if (!s->pieces[k]) continue;
+        if (k == MRNN_INSTRUMENT_DRUMS) printf("%s\"drums\": {", first ? "" : ", ");
+        else printf("%s\"%s %u\": {", first ? "" : ", ", mrnn_instrument_name(k), k);
+        first = 0;
+        printf("\"slot\": %u, \"pieces\": %u, \"notes\": ", k, s->pieces[k]);
+        json_num(s->notes[k]);
+        printf(", \"pitch_low\": ");
+        json_num(s->pitch_low[k]);
+        printf(", \"pitch_high\": ");
+        json_num(s->pitch_high[k]);
+        printf("}");
+    }
+    printf("}}");
+}
+
 static void print_json(const char *gen_dir, const char *ref_dir, const mrnn_music_stats *g,
-                       const mrnn_music_stats *r, const mrnn_music_distance *d)
+                       const mrnn_music_stats *r, const mrnn_music_distance *d,
+                       const mrnn_music_instruments *gi, const mrnn_music_instruments *ri)
 {
     printf("{\"ioi_bins\": [");
     for (uint32_t b = 0; b < r->n_ioi_bins; b++) printf("%s\"%s\"", b ? ", " : "", mrnn_music_ioi_bin_name(b));
@@ -181,7 +212,11 @@ static void print_json(const char *gen_dir, const char *ref_dir, const mrnn_musi
         printf("%s\"%s\": ", f ? ", " : "", mrnn_music_feature_name(f));
         json_num(d->abs_diff[f]);
     }
-    printf("}}}\n");
+    printf("}},\n \"instruments\": {\"reference\": ");
+    json_instruments(ri);
+    printf(", \"generated\": ");
+    json_instruments(gi);
+    printf("}}\n");
 }
 
 static void print_table(const mrnn_music_stats *g, const mrnn_music_stats *r, const mrnn_music_distance *d)
@@ -238,7 +273,7 @@ int cmd_eval_stats(const char *gen_dir, const char *ref_dir, int json)
     mrnn_status st = mrnn_music_stats_compare(&r, &g, &d);
     if (st != MRNN_OK) return cli_fail("eval", st);
     if (json) {
-        print_json(gen_dir, ref_dir, &g, &r, &d);
+        print_json(gen_dir, ref_dir, &g, &r, &d, &gi, &ri);
     } else {
         print_table(&g, &r, &d);
         print_instruments(&gi, &ri);

@@ -61,6 +61,8 @@ static void help(void)
            "Under mpirun (mpirun -np N musicrnn train ...) the N processes train one model: each\n"
            "computes its share of the --batch windows, gradients are summed with MPI_Allreduce, and\n"
            "rank 0 alone writes MODEL.mrm, --best, --log and the progress output.\n"
+           "      --overlap          sum each layer's gradient while the backward pass computes the\n"
+           "                         next (pays on a slow network or with many ranks; no effect alone)\n"
            "  -q, --quiet            no progress output\n");
 }
 
@@ -112,7 +114,7 @@ enum { GAVE_LAYERS = 1, GAVE_HIDDEN = 2, GAVE_EMBED = 4, GAVE_DROPOUT = 8, GAVE_
 
 typedef struct train_args {
     const char *corpus, *out, *resume;
-    int quiet, mmap;
+    int quiet, mmap, overlap;
     unsigned gave;
 } train_args;
 
@@ -120,7 +122,7 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
 {
     enum { O_LAYERS = 256, O_HIDDEN, O_EMBED, O_DROPOUT, O_INITSEED, O_SEQ, O_BATCH, O_LR, O_SCHED, O_WARMUP, O_WD,
            O_STEPS, O_EPOCHS, O_CLIP, O_SEED, O_THREADS, O_VALID, O_PATIENCE, O_BEST, O_CKEVERY, O_LOG, O_RESUME,
-           O_FRAME_OUTPUT, O_NADE_HIDDEN, O_INDROP, O_RECDROP, O_WAVG, O_MMAP };
+           O_FRAME_OUTPUT, O_NADE_HIDDEN, O_INDROP, O_RECDROP, O_WAVG, O_MMAP, O_OVERLAP };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"layers", required_argument, 0, O_LAYERS},
         {"hidden", required_argument, 0, O_HIDDEN}, {"embed", required_argument, 0, O_EMBED},
@@ -136,7 +138,8 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         {"resume", required_argument, 0, O_RESUME}, {"frame-output", required_argument, 0, O_FRAME_OUTPUT},
         {"nade-hidden", required_argument, 0, O_NADE_HIDDEN}, {"input-dropout", required_argument, 0, O_INDROP},
         {"recurrent-dropout", required_argument, 0, O_RECDROP}, {"weight-average", required_argument, 0, O_WAVG},
-        {"mmap", no_argument, 0, O_MMAP}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
+        {"mmap", no_argument, 0, O_MMAP}, {"overlap", no_argument, 0, O_OVERLAP}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     uint64_t u;
     double d;
@@ -202,6 +205,7 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         case O_LOG: tp->log_path = optarg; break;
         case O_RESUME: a->resume = optarg; break;
         case O_MMAP: a->mmap = 1; break;
+        case O_OVERLAP: a->overlap = 1; break;
         case 'q': a->quiet = 1; break;
         case 'h': help(); return 0;
         default: return cli_usage_error("train", "bad option");
@@ -270,17 +274,19 @@ int cmd_train(int argc, char **argv)
     int rc = parse(argc, argv, &a, &mp, &tp);
     if (rc >= 0) return rc;
     tp.checkpoint_path = a.out;
-    int mpi = cli_mpi_start(&tp.rank, &tp.n_ranks);
+    int mpi = cli_mpi_start(&tp.rank, &tp.n_ranks, &a.overlap);
     if (mpi) {
         tp.allreduce = cli_mpi_allreduce;
+        tp.allreduce_overlap = a.overlap ? 1u : 0u;
         if (tp.rank != 0) a.quiet = 1; /* one progress display for the run */
     }
     rc = train_with(&a, &mp, &tp);
-    if (mpi && tp.rank == 0 && !a.quiet && tp.n_ranks > 1) {
+    if (mpi && tp.rank == 0 && !a.quiet) {
         uint64_t calls;
         double secs = cli_mpi_allreduce_seconds(&calls);
-        fprintf(stderr, "mpi: %u ranks, %llu allreduce calls, %.3f ms per call on rank 0\n", tp.n_ranks,
-                (unsigned long long)calls, calls ? 1e3 * secs / (double)calls : 0.0);
+        fprintf(stderr, "mpi: %u ranks, %llu allreduce calls (overlap %s), %.3f ms per call, %.2f s in calls on rank 0\n",
+                tp.n_ranks, (unsigned long long)calls, tp.allreduce_overlap ? "on" : "off",
+                calls ? 1e3 * secs / (double)calls : 0.0, secs);
     }
     cli_mpi_stop();
     return rc;

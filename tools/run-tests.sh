@@ -47,7 +47,7 @@ tsan="$root/build-tsan"
 rm -rf "$tsan"
 meson setup "$tsan" -Db_sanitize=thread -Db_lundef=false -Ddocs=disabled -Dexamples=false \
     -Dpython=disabled >/dev/null
-ninja -C "$tsan" tests/check_threads tests/check_team >/dev/null
+ninja -C "$tsan" tests/check_threads tests/check_team tests/check_overlap >/dev/null
 # No suppressions: with one BLAS thread every access TSan sees is made by our threads.
 OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     meson test -C "$tsan" --no-rebuild --suite threads --print-errorlogs --logbase testlog-tsan || status=1

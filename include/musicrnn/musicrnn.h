@@ -322,16 +322,33 @@ enum mrnn_lr_schedule {
 
 /** Version of ::mrnn_train_params this header describes. Version 2 appended `input_dropout`;
  *  version 3 appended `allreduce`, `allreduce_user_data`, `rank` and `n_ranks` (data-parallel
- *  training); version 4 appended `weight_average` and `recurrent_dropout`. Structs of versions 1 to 3 keep working. */
-#define MRNN_TRAIN_PARAMS_VERSION 4u
+ *  training); version 4 appended `weight_average` and `recurrent_dropout`; version 5 appended
+ *  `allreduce_overlap` and `allreduce_segment_min`. Structs of versions 1 to 4 keep working. */
+#define MRNN_TRAIN_PARAMS_VERSION 5u
+
+/** Default of mrnn_train_params.allreduce_segment_min: 65536 floats (256 KiB). */
+#define MRNN_ALLREDUCE_SEGMENT_MIN_DEFAULT 65536u
 
 /** Sums @p count floats element-wise across every rank of a data-parallel run, in place: on
  *  return each rank's @p data holds the same sums. An MPI program passes a function calling
  *  `MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, comm)`; the library itself never
- *  links MPI (the `musicrnn` program provides this callback when built with Open MPI). It is
- *  called on the thread that called mrnn_model_train(), the same number of times and with the
- *  same @p count on every rank. Return 0 on success; non-zero makes the call fail with
- *  ::MRNN_ERR_IO. */
+ *  links MPI (the `musicrnn` program provides this callback when built with Open MPI). Every rank
+ *  makes the same calls in the same order with the same @p count. Return 0 on success; non-zero
+ *  makes the call fail with ::MRNN_ERR_IO.
+ *
+ *  Each step reduces one fused buffer of mrnn_model_param_count() + 2 floats: the rank's gradient
+ *  scaled by its scored steps, its loss sum, its scored steps; then one more call sums a single
+ *  float (the ranks' votes to stop).
+ *  - With `allreduce_overlap` = 0 the fused buffer goes in one call, and every call is made on the
+ *    thread that called mrnn_model_train(), after the backward pass.
+ *  - With `allreduce_overlap` = 1 the fused buffer goes in segments while the backward pass is
+ *    still computing: from the end of the buffer to its start, each segment once per step, each
+ *    call's @p data starting where the previous call's began (the output layer and the loss
+ *    first, then the LSTM layers top down, the last one with the embedding). These calls are made
+ *    on a thread the library starts for the duration of mrnn_model_train(); the stop vote still
+ *    comes from the caller's thread. Two calls never run at the same time, and each returns before
+ *    the next begins (an MPI program needs `MPI_THREAD_SERIALIZED` from MPI_Init_thread). The
+ *    segments are the same on every rank and every step. */
 typedef int (*mrnn_allreduce_fn)(float *data, size_t count, void *user_data);
 
 /** How to train. */
@@ -405,12 +422,24 @@ typedef struct mrnn_train_params {
                                     1/(1-p)), while the memory f⊙c_{t-1} is always kept. Training
                                     only: the model, its file, evaluation and sampling are the same
                                     as without it. Default 0. */
+    /* version 5: the allreduce overlapped with the backward pass */
+    uint32_t allreduce_overlap; /**< 1: call `allreduce` on each finished segment of the gradient
+                                    while the backward pass computes the rest, from a thread of the
+                                    library's (see ::mrnn_allreduce_fn); it pays when the reduction
+                                    is a sizeable share of a step (a slow network, many ranks). The
+                                    losses equal those of 0 to rounding (with one rank: exactly).
+                                    Needs `allreduce`. Default 0: one call after the backward pass,
+                                    on the calling thread. */
+    uint32_t allreduce_segment_min; /**< With `allreduce_overlap`: a segment (a layer's gradient)
+                                    of fewer floats than this is joined to the next, so that the
+                                    latency of a call is paid for larger pieces. 1 = one segment
+                                    per layer. Default ::MRNN_ALLREDUCE_SEGMENT_MIN_DEFAULT. */
 } mrnn_train_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1 to 3): then only that version's
+ *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1 to 4): then only that version's
  *  fields are written.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */
