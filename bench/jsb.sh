@@ -23,9 +23,9 @@ threads=${THREADS:-2}
 # Chosen on the validation split only (docs/QUALITY.md lists what was tried).
 case $frame_output in
 independent)
-    model=(--layers ${LAYERS:-1} --hidden ${HIDDEN:-384} --embed 64 --dropout ${DROPOUT:-0.6} --init-seed "$seed")
-    recipe=(--seq-len 64 --batch 32 --lr ${LR:-0.004} --schedule cosine --warmup 100 --steps ${STEPS:-1500} --seed "$seed"
-            --input-dropout ${INPUT_DROPOUT:-0} --recurrent-dropout ${RECURRENT_DROPOUT:-0}
+    model=(--layers ${LAYERS:-1} --hidden ${HIDDEN:-512} --embed 64 --dropout ${DROPOUT:-0.6} --init-seed "$seed")
+    recipe=(--seq-len 64 --batch 32 --lr ${LR:-0.006} --schedule cosine --warmup 100 --steps ${STEPS:-1500} --seed "$seed"
+            --input-dropout ${INPUT_DROPOUT:-0} --recurrent-dropout ${RECURRENT_DROPOUT:-0.3}
             --weight-decay ${WEIGHT_DECAY:-0} --weight-average ${WEIGHT_AVERAGE:-0})
     label="libmusicrnn LSTM" ;;
 nade)

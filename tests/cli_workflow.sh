@@ -111,15 +111,19 @@ if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --weights half 2> "$work/
     echo "--weights half was accepted"; exit 1
 fi
 
-# A pianoroll corpus gets the pianoroll defaults (one wide layer, dropout 0.6); options given win.
+# A pianoroll corpus gets the pianoroll defaults (one wide layer, dropout 0.6; the joint output
+# its own width); options given win.
 "$musicrnn" preprocess --encoding pianoroll --valid-fraction 0.25 -q -o "$work/r.mrc" "$work/midi" > /dev/null
 "$musicrnn" train "$work/r.mrc" -o "$work/r1.mrm" --steps 1 --valid-every 0 -q > /dev/null
-"$musicrnn" info "$work/r1.mrm" | grep -q "embed 64 -> 1 x LSTM 384, dropout 0.6" ||
+"$musicrnn" info "$work/r1.mrm" | grep -q "embed 64 -> 1 x LSTM 512, dropout 0.6" ||
     { echo "pianoroll defaults not applied:"; "$musicrnn" info "$work/r1.mrm"; exit 1; }
 "$musicrnn" train "$work/r.mrc" -o "$work/r2.mrm" --steps 1 --valid-every 0 -q --layers 2 --hidden 32 --dropout 0 \
     > /dev/null
 "$musicrnn" info "$work/r2.mrm" | grep -q "2 x LSTM 32, dropout 0$" ||
     { echo "explicit options lost to the pianoroll defaults:"; "$musicrnn" info "$work/r2.mrm"; exit 1; }
+"$musicrnn" train "$work/r.mrc" -o "$work/r3.mrm" --steps 1 --valid-every 0 -q --frame-output nade > /dev/null
+"$musicrnn" info "$work/r3.mrm" | grep -q "embed 64 -> 1 x LSTM 384, dropout 0.6" ||
+    { echo "pianoroll NADE defaults not applied:"; "$musicrnn" info "$work/r3.mrm"; exit 1; }
 
 # Bad input: a clear message and a non-zero exit, no crash.
 if "$musicrnn" generate "$work/m.mrm" -o "$work/x.mid" --seed "NOT_A_TOKEN" 2> "$work/err.txt"; then
