@@ -334,7 +334,11 @@ START_TEST(weight_average_is_the_model)
     mrnn_model *best = NULL;
     ck_assert_int_eq(mrnn_model_load(&best, pbest), MRNN_OK);
     ck_assert_int_eq(mrnn_model_evaluate(best, c, MRNN_SPLIT_VALID, &eb), MRNN_OK);
-    ck_assert(eb.nll == avg->best_valid);
+    /* Training validated on its one thread, mrnn_model_evaluate runs on the default threads: the
+     * same bits on the packed paths, a rounding apart on the OpenBLAS one (its sums depend on
+     * how the rows are split). The training weights score far further away than that. */
+    ck_assert_msg(fabs(eb.nll - avg->best_valid) <= 1e-6 * fabs(avg->best_valid), "%.9g vs %.9g", eb.nll,
+                  avg->best_valid);
     mrnn_model_free(best);
     ck_assert_int_eq(mrnn_model_save(avg, pstate, MRNN_SAVE_TRAINING_STATE), MRNN_OK);
     ck_assert_int_eq(mrnn_model_save(avg, pplain, MRNN_SAVE_WEIGHTS_ONLY), MRNN_OK);
