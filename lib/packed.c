@@ -46,6 +46,15 @@ size_t mrnn__packed_floats(int n_in, int n_out)
     return (size_t)n_in * padded(n_out);
 }
 
+/* The first n sums of a tile, added to output row yr or written over it. */
+static inline void store_tile_sums(float *yr, const float *tile, int n, int add)
+{
+    if (add)
+        for (int j = 0; j < n; j++) yr[j] += tile[j];
+    else
+        memcpy(yr, tile, (size_t)n * sizeof *yr);
+}
+
 /* Element (k, g) of the transposed matrix comes from src_rows[g][k]: two row-major sources stacked
  * along k (a layer's W_ih then W_hh) or one (b == NULL). */
 void mrnn__pack_stacked(mrnn__packed *m, void *dst, int bf16, const float *a, int ka, const float *b, int kb,
@@ -203,10 +212,7 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
                                 }                                                                                  \
                                 float tile[W];                                                                     \
                                 memcpy(tile, acc[l], sizeof tile);                                                 \
-                                if (to_add)                                                                        \
-                                    for (int j = 0; j < n; j++) yr[j] += tile[j];                                  \
-                                else                                                                               \
-                                    memcpy(yr, tile, (size_t)n * sizeof *yr);                                      \
+                                store_tile_sums(yr, tile, n, to_add);                                              \
                             }                                                                                      \
                         }                                                                                          \
                     }                                                                                              \
@@ -262,10 +268,7 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
                         float tile[(VW) * (GV)];                                                                   \
                         memcpy(tile, acc[l], sizeof tile);                                                         \
                         float *yr = y + (size_t)(b0 + l) * ldy + (size_t)(g0 + s);                                 \
-                        if (add)                                                                                   \
-                            for (int j = 0; j < n; j++) yr[j] += tile[j];                                          \
-                        else                                                                                       \
-                            memcpy(yr, tile, (size_t)n * sizeof *yr);                                              \
+                        store_tile_sums(yr, tile, n, add);                                                         \
                     }                                                                                              \
                 }                                                                                                  \
             }                                                                                                      \

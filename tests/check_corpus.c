@@ -22,14 +22,6 @@ static mrnn_status map_corpus(const char *path);
 #define OPENMSX_FILES 31
 
 /* The default corpus is a Debian package the test command installs: its absence is a failure. */
-static const char *default_corpus(void)
-{
-    const char *d = getenv("MRNN_DEFAULT_CORPUS");
-    struct stat st;
-    ck_assert_msg(d && stat(d, &st) == 0, "default corpus %s is missing: install openttd-openmsx", d ? d : "(unset)");
-    return d;
-}
-
 static mrnn_corpus *read_dir(const char *dir, uint32_t encoding, uint32_t spq, const mrnn_corpus_params *cp)
 {
     mrnn_encoding_params enc;
@@ -134,18 +126,6 @@ END_TEST
  * token array in memory (twice the tokens), the mapped corpus a mapping of the tokens alone.
  * In a child process, so that the cap does not outlive the test; not under ASan or valgrind, whose
  * shadow memory needs far more address space than any cap here. */
-static long vm_size_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld kB", &kb) == 1) break;
-    fclose(f);
-    return kb;
-}
-
 START_TEST(out_of_core_corpus_trains_under_an_address_space_cap)
 {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -213,7 +193,7 @@ START_TEST(out_of_core_corpus_trains_under_an_address_space_cap)
             mrnn_corpus_free(small);
         }
         /* Room for the mapping and 50 % more, not for the loader's two copies. */
-        long cap_kb = vm_size_kb() + file_kb * 3 / 2;
+        long cap_kb = test_vm_size_kb() + file_kb * 3 / 2;
         struct rlimit rl = {(rlim_t)cap_kb * 1024, (rlim_t)cap_kb * 1024};
         if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(10);
         mrnn_corpus *c = NULL;
@@ -341,7 +321,7 @@ static void check_midi_round_trip(mrnn_corpus *c, const char *tmp, uint32_t max_
 
 static void default_corpus_in(uint32_t encoding, uint32_t spq)
 {
-    const char *dir = default_corpus();
+    const char *dir = test_default_corpus();
     mrnn_corpus *c = read_dir(dir, encoding, spq, NULL);
     mrnn_corpus_stats s;
     mrnn_corpus_get_stats(c, &s);
@@ -392,7 +372,7 @@ START_TEST(normalize_key_moves_pieces_to_c)
     enc.normalize_key = 1;
     mrnn_corpus *c = NULL;
     ck_assert_int_eq(mrnn_corpus_create(&c, &enc, NULL), MRNN_OK);
-    ck_assert_int_eq(mrnn_corpus_add_dir(c, default_corpus()), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, test_default_corpus()), MRNN_OK);
     ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
     int moved = 0, in_c = 0;
     for (uint32_t i = 0; i < mrnn_corpus_piece_count(c); i++) {
@@ -417,7 +397,7 @@ START_TEST(normalize_key_moves_pieces_to_c)
     }
     ck_assert_msg(in_c >= 27, "only %d of 31 pieces are in C major / A minor", in_c);
     /* ...and without it, most of these pieces are in other keys. */
-    mrnn_corpus *plain = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, NULL);
+    mrnn_corpus *plain = read_dir(test_default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, NULL);
     for (uint32_t i = 0; i < mrnn_corpus_piece_count(plain); i++) {
         const uint32_t *ids;
         size_t n;
@@ -447,7 +427,7 @@ START_TEST(normalize_key_tonic_c)
     enc.normalize_key = MRNN_KEY_TONIC_C;
     mrnn_corpus *c = NULL;
     ck_assert_int_eq(mrnn_corpus_create(&c, &enc, NULL), MRNN_OK);
-    ck_assert_int_eq(mrnn_corpus_add_dir(c, default_corpus()), MRNN_OK);
+    ck_assert_int_eq(mrnn_corpus_add_dir(c, test_default_corpus()), MRNN_OK);
     ck_assert_int_eq(mrnn_corpus_finish(c), MRNN_OK);
     int on_c = 0, minor_on_c = 0;
     uint32_t n_pieces = mrnn_corpus_piece_count(c);
@@ -502,7 +482,7 @@ static void copy_file(const char *from, const char *to)
 /* A folder tree with two style folders holding copies of default-corpus files. */
 static char *make_style_tree(void)
 {
-    const char *dir = default_corpus();
+    const char *dir = test_default_corpus();
     char *tmp = test_tmpdir();
     static const char *files[] = {"5432gone_redfarn.mid", "be_sharp_bw_redfarn.mid", "boogi_marabi_redfarn.mid"};
     char a[4200], b[4200];
@@ -537,9 +517,9 @@ START_TEST(transposition_multiplies_training_pieces_only)
 {
     mrnn_corpus_params cp;
     mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
-    mrnn_corpus *plain = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
+    mrnn_corpus *plain = read_dir(test_default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
     cp.transpose_range = 2;
-    mrnn_corpus *aug = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
+    mrnn_corpus *aug = read_dir(test_default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
     mrnn_corpus_stats a, b;
     mrnn_corpus_get_stats(plain, &a);
     mrnn_corpus_get_stats(aug, &b);
@@ -569,8 +549,8 @@ START_TEST(split_is_deterministic_and_follows_fractions)
     mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
     cp.valid_fraction = 0.3;
     cp.test_fraction = 0.2;
-    mrnn_corpus *c1 = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
-    mrnn_corpus *c2 = read_dir(default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
+    mrnn_corpus *c1 = read_dir(test_default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
+    mrnn_corpus *c2 = read_dir(test_default_corpus(), MRNN_ENCODING_PERFORMANCE, 4, &cp);
     mrnn_corpus_stats s;
     mrnn_corpus_get_stats(c1, &s);
     ck_assert_uint_gt(s.n_pieces[MRNN_SPLIT_VALID], 3);
@@ -594,7 +574,7 @@ START_TEST(bad_files_are_skipped_with_reasons)
 {
     char *tmp = test_tmpdir();
     char path[4200], from[4200];
-    TEST_PATH(from, "%s/5432gone_redfarn.mid", default_corpus());
+    TEST_PATH(from, "%s/5432gone_redfarn.mid", test_default_corpus());
     TEST_PATH(path, "%s/good.mid", tmp);
     copy_file(from, path);
     size_t n;

@@ -14,14 +14,6 @@
 #include "test_main.h"
 #include "test_util.h"
 
-static const char *default_corpus(void)
-{
-    const char *d = getenv("MRNN_DEFAULT_CORPUS");
-    struct stat st;
-    ck_assert_msg(d && stat(d, &st) == 0, "default corpus %s is missing: install openttd-openmsx", d ? d : "(unset)");
-    return d;
-}
-
 /* The corpus of `dirs` (and one bad file offered by name, which must be rolled back) saved to
  * `path`; spill_dir NULL keeps it in memory. */
 static void build(const mrnn_encoding_params *enc, const mrnn_vocab *vocab, uint32_t transpose, uint32_t threads,
@@ -38,10 +30,10 @@ static void build(const mrnn_encoding_params *enc, const mrnn_vocab *vocab, uint
         ck_assert_int_eq(mrnn_corpus_create_with_vocab(&c, vocab, &cp), MRNN_OK);
     else
         ck_assert_msg(mrnn_corpus_create(&c, enc, &cp) == MRNN_OK, "%s", mrnn_last_error());
-    ck_assert_msg(mrnn_corpus_add_dir(c, default_corpus()) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_msg(mrnn_corpus_add_dir(c, test_default_corpus()) == MRNN_OK, "%s", mrnn_last_error());
     ck_assert_int_ne(mrnn_corpus_add_file(c, bad_file, NULL), MRNN_OK);
     char one[4200];
-    TEST_PATH(one, "%s/5432gone_redfarn.mid", default_corpus());
+    TEST_PATH(one, "%s/5432gone_redfarn.mid", test_default_corpus());
     ck_assert_msg(mrnn_corpus_add_file(c, one, "extra") == MRNN_OK, "%s", mrnn_last_error());
     ck_assert_msg(mrnn_corpus_save(c, path) == MRNN_OK, "%s", mrnn_last_error());
     mrnn_corpus_get_stats(c, stats);
@@ -210,7 +202,7 @@ START_TEST(spill_errors_name_the_folder_and_leave_no_output)
                 struct rlimit rl = {256 << 10, RLIM_INFINITY};
                 if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(3);
             }
-            mrnn_status st = mrnn_corpus_add_dir(c, default_corpus());
+            mrnn_status st = mrnn_corpus_add_dir(c, test_default_corpus());
             if (stage == 0) {
                 if (st != MRNN_OK || mrnn_corpus_finish(c) != MRNN_OK) _exit(4);
                 FILE *f = fopen(path, "w"); /* report the size for stage 2 */
@@ -221,7 +213,7 @@ START_TEST(spill_errors_name_the_folder_and_leave_no_output)
             }
             if (stage == 1) {
                 if (st != MRNN_ERR_IO || !strstr(mrnn_last_error(), spill)) _exit(6);
-                if (mrnn_corpus_add_dir(c, default_corpus()) != MRNN_ERR_IO) _exit(7); /* the error stays */
+                if (mrnn_corpus_add_dir(c, test_default_corpus()) != MRNN_ERR_IO) _exit(7); /* the error stays */
                 if (mrnn_corpus_save(c, path) != MRNN_ERR_IO || !strstr(mrnn_last_error(), spill)) _exit(8);
                 _exit(0);
             }
@@ -251,18 +243,6 @@ START_TEST(spill_errors_name_the_folder_and_leave_no_output)
 }
 END_TEST
 
-static long vm_size_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld kB", &kb) == 1) break;
-    fclose(f);
-    return kb;
-}
-
 /* Preprocessing a folder whose tokens (about 60 MiB: the default corpus six times over,
  * transposed) need more address space than the process may use: the in-memory corpus runs out
  * of memory, the spilled one is built and saved. The file then trains from a mapping under a cap
@@ -283,7 +263,7 @@ START_TEST(preprocessing_under_an_address_space_cap)
         TEST_PATH(link, "%s/copy%d", midi, k);
         ck_assert_int_eq(mkdir(link, 0700), 0);
         char cmd[8600];
-        TEST_PATH(cmd, "cp '%s'/*.mid '%s'/", default_corpus(), link);
+        TEST_PATH(cmd, "cp '%s'/*.mid '%s'/", test_default_corpus(), link);
         ck_assert_int_eq(system(cmd), 0);
     }
     TEST_PATH(path, "%s/big.mrc", tmp);
@@ -325,7 +305,7 @@ START_TEST(preprocessing_under_an_address_space_cap)
             mrnn_corpus_free(small);
         }
         /* The reading threads' stacks (8 MiB each) are in the budget. */
-        long base_kb = vm_size_kb();
+        long base_kb = test_vm_size_kb();
         struct rlimit rl = {(rlim_t)(base_kb + CAP_MIB * 1024 + 16 * 1024) * 1024, RLIM_INFINITY};
         if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(3);
         mrnn_corpus *c = NULL;
@@ -344,7 +324,7 @@ START_TEST(preprocessing_under_an_address_space_cap)
         if (stat(path, &sb) != 0 || sb.st_size < (off_t)(CAP_MIB * 2) << 20) _exit(10); /* well above the cap */
         /* Training: the loader needs the file and its tokens (twice the file), a mapping the tokens. */
         long file_kb = (long)(sb.st_size / 1024);
-        rl.rlim_cur = (rlim_t)(vm_size_kb() + file_kb * 3 / 2) * 1024;
+        rl.rlim_cur = (rlim_t)(test_vm_size_kb() + file_kb * 3 / 2) * 1024;
         if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(11);
         if (mrnn_corpus_load(&c, path) != MRNN_ERR_NOMEM) _exit(12);
         if (mrnn_corpus_map(&c, path) != MRNN_OK) _exit(13);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <musicrnn/musicrnn.h>
@@ -40,6 +41,28 @@ static inline mrnn_corpus *test_small_corpus(uint32_t encoding, float valid_frac
 }
 
 /* A fresh folder under /tmp; the caller removes it with test_rmdir. */
+/* The Debian corpus (openmsx) that meson names in MRNN_DEFAULT_CORPUS; fails the test if absent. */
+static inline const char *test_default_corpus(void)
+{
+    const char *d = getenv("MRNN_DEFAULT_CORPUS");
+    struct stat st;
+    ck_assert_msg(d && stat(d, &st) == 0, "default corpus %s is missing: install openttd-openmsx", d ? d : "(unset)");
+    return d;
+}
+
+/* This process's address space in KiB (VmSize), -1 if unknown: the base of RLIMIT_AS caps. */
+static inline long test_vm_size_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %ld kB", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
 static inline char *test_tmpdir(void)
 {
     char tmpl[] = "/tmp/mrnn-test.XXXXXX";
