@@ -85,10 +85,22 @@ mrnn_status mrnn__corpus_new(struct mrnn_corpus **out, mrnn_vocab *v, const mrnn
 
 /* The corpus file's container (corpus_file.c; fileio.h describes containers). */
 extern const struct mrnn__container mrnn__corpus_container;
-/* Parse from after magic and version up to the token array (see corpus_file.c). */
+/* Parse the metadata: formats 1 and 2 from after magic and version up to the token array, format
+ * 3 from after the tokens to the checksum (see corpus_file.c). */
 struct mrnn__rbuf;
+struct mrnn__wbuf;
 mrnn_status mrnn__corpus_parse_meta(struct mrnn__rbuf *b, uint32_t format, const char *path,
                                     struct mrnn_corpus **out, uint64_t *n_ids_out);
+/* Where the metadata and the tokens of a body (the len bytes between version and checksum) start,
+ * relative to the body, and the token count a format-3 body declares at its end; first4 and last8
+ * are the body's first 4 and last 8 bytes (len >= 12). Formats 1 and 2: both offsets 0 (the tokens
+ * follow the metadata, whose end only parsing finds). -1 when a format-3 body cannot hold what it
+ * declares. */
+int mrnn__corpus_locate(const uint8_t *first4, const uint8_t *last8, size_t len, uint32_t format, size_t *meta_off,
+                        size_t *ids_off, uint64_t *n_ids);
+/* Start a corpus file in an empty buffer: magic, version and the padding before the tokens. */
+void mrnn__corpus_begin(struct mrnn__wbuf *b);
+#define MRNN__CORPUS_IDS_AT 16 /* where a format-3 file's tokens start */
 /* 1 if every id indexes the vocabulary (or ends a frame of a multi-hot corpus). */
 int mrnn__corpus_ids_valid(const struct mrnn_corpus *c, const uint32_t *ids, size_t n);
 /* ---- the spill file (corpus_spill.c) ---- */
@@ -104,10 +116,12 @@ mrnn_status mrnn__spill_flush(struct mrnn_corpus *c, int all);
  * over, also on failure) for mrnn__spill_save. */
 uint64_t mrnn__spill_count_unknown(const struct mrnn_corpus *c, const uint32_t *remap, uint32_t n_old, uint32_t unk);
 void mrnn__spill_keep_remap(struct mrnn_corpus *c, uint32_t *remap, uint32_t n_old);
-/* Write the corpus file: head (container start and metadata, as for an in-memory corpus, up to and
- * including the id count), then the spilled ids, renumbered, then the checksum. Frees head. */
-struct mrnn__wbuf;
-mrnn_status mrnn__spill_save(const struct mrnn_corpus *c, struct mrnn__wbuf *head, const char *path);
+/* Write the corpus file: the start, the spilled ids (renumbered), meta (the metadata, as for an
+ * in-memory corpus, ending with the id count), the checksum. When the ids need no renumbering and
+ * the spill file can be linked into path's folder, the spill file becomes the corpus file: meta
+ * and checksum are appended to it and it is published under path, without copying the tokens.
+ * Frees meta. */
+mrnn_status mrnn__spill_save(struct mrnn_corpus *c, struct mrnn__wbuf *meta, const char *path);
 
 /* Release the mapping of an out-of-core corpus (corpus_map.c). */
 void mrnn__corpus_unmap(struct mrnn_corpus *c);

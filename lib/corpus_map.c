@@ -2,9 +2,9 @@
  * but its token array in a read-only file mapping, so the kernel pages tokens in and out as the
  * batcher draws windows, and a corpus larger than the memory the process may use can be trained on.
  *
- * The corpus file format (format 1) cannot be mapped as it is: its token array follows
- * variable-length strings, so it has no alignment a uint32_t pointer may rely on, and a file
- * another process rewrites under a mapping would feed unchecked ids to the embedding. So the tokens
+ * The corpus file is not mapped as it is: in formats 1 and 2 its token array follows
+ * variable-length strings, so it has no alignment a uint32_t pointer may rely on, and in every
+ * format a file another process rewrites under a mapping would feed unchecked ids to the embedding. So the tokens
  * are streamed once, checked, into an unnamed temporary file (O_TMPFILE: nobody else can open it,
  * it vanishes with the last reference), and that copy is mapped. Memory stays bounded by the
  * metadata and one copy buffer whatever the corpus size. */
@@ -117,10 +117,44 @@ static mrnn_status check_container(int fd, size_t len, const char *path, uint32_
     return MRNN_OK;
 }
 
-/* Parse the metadata from a head of the file that grows until it holds all of it. */
+/* Format 3: the metadata lies between the tokens and the checksum, located by the token count at
+ * its end (corpus_file.c); read it whole. */
+static mrnn_status read_meta_after_ids(int fd, size_t body_len, uint32_t format, const char *path, mrnn_corpus **out,
+                                       uint64_t *n_ids, size_t *ids_off)
+{
+    uint8_t first4[4], last8[8];
+    size_t len = body_len - 12; /* the body without magic and version */
+    if (len < 12) return mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
+    if (read_at(fd, first4, 4, 12) != 0 || read_at(fd, last8, 8, (off_t)(body_len - 8)) != 0)
+        return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
+    size_t meta_off, at;
+    uint64_t declared;
+    if (mrnn__corpus_locate(first4, last8, len, format, &meta_off, &at, &declared) != 0)
+        return mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
+    size_t meta_len = len - meta_off;
+    uint8_t *meta = mrnn__malloc(meta_len);
+    if (!meta) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory reading the corpus header", path);
+    if (read_at(fd, meta, meta_len, (off_t)(12 + meta_off)) != 0) {
+        mrnn__free(meta);
+        return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
+    }
+    mrnn__rbuf b = {meta, meta_len, 0, 0, 0};
+    mrnn_status st = mrnn__corpus_parse_meta(&b, format, path, out, n_ids);
+    mrnn__free(meta);
+    if (st == MRNN_OK && (b.pos != meta_len || *n_ids != declared)) {
+        mrnn_corpus_free(*out);
+        *out = NULL;
+        st = mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
+    }
+    *ids_off = 12 + at;
+    return st;
+}
+
+/* Formats 1 and 2: parse the metadata from a head of the file that grows until it holds all of it. */
 static mrnn_status read_meta(int fd, size_t body_len, uint32_t format, const char *path, mrnn_corpus **out,
                              uint64_t *n_ids, size_t *ids_off)
 {
+    if (format >= 3) return read_meta_after_ids(fd, body_len, format, path, out, n_ids, ids_off);
     size_t head_len = body_len < HEAD_START ? body_len : HEAD_START;
     for (;;) {
         uint8_t *head = mrnn__malloc(head_len);
@@ -188,7 +222,8 @@ MRNN_API mrnn_status mrnn_corpus_map(mrnn_corpus **out, const char *path)
     uint64_t n_ids = 0;
     size_t ids_off = 0;
     if (st == MRNN_OK) st = read_meta(fd, len - 4, format, path, &c, &n_ids, &ids_off);
-    if (st == MRNN_OK && (ids_off > len - 4 || n_ids != (len - 4 - ids_off) / 4 || (len - 4 - ids_off) % 4))
+    /* Formats 1 and 2: the tokens fill the file after the metadata (format 3 checked its layout). */
+    if (st == MRNN_OK && format < 3 && (ids_off > len - 4 || n_ids != (len - 4 - ids_off) / 4 || (len - 4 - ids_off) % 4))
         st = mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
     int tmp = -1;
     if (st == MRNN_OK && n_ids > 0) {

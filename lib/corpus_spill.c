@@ -6,7 +6,14 @@
  * under the corpus, and nothing is left behind by a crash. It holds host-order ids as encoded; a
  * notechord vocabulary is renumbered only when the corpus is finished, so the spill keeps the old
  * ids, a histogram of them gives the unknown count the corpus header needs before the tokens, and
- * the renumbering is applied while saving. */
+ * the renumbering is applied while saving.
+ *
+ * The file starts as a corpus file does (format 3: magic, version, padding, then the tokens), and
+ * its checksum is kept up to date as ids are written. So saving a corpus whose ids are final
+ * appends the metadata and the checksum and links the file under the corpus's path: the tokens,
+ * gigabytes for Lakh, are written once. Saving copies them instead when they are renumbered, when
+ * the file cannot be linked there (another file system), on a big-endian host (the spill holds
+ * host-order ids), and for every save after the first (the first file now owns the bytes). */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,9 +33,19 @@ typedef struct mrnn__spill {
     size_t n_hist;
     uint32_t *remap; /* [n_remap] pre-finish id -> final id, or NULL: ids are final */
     uint32_t n_remap;
+    uint32_t crc;       /* of the file's bytes so far (little-endian hosts) */
+    int published;      /* the file became a saved corpus file: it must not change again */
     mrnn_status failed; /* MRNN_OK, or the error of a write that failed... */
     char *why;          /* ...and its message */
 } mrnn__spill;
+
+static int little_endian_host(void)
+{
+    const uint16_t one = 1;
+    uint8_t low;
+    memcpy(&low, &one, 1);
+    return low == 1;
+}
 
 /* Only a vocabulary that grows while files are added is renumbered by finish (corpus.c). */
 static int renumbered(const mrnn_corpus *c)
@@ -52,6 +69,22 @@ mrnn_status mrnn__spill_open(mrnn_corpus *c, const char *dir)
         mrnn__spill_free(s);
         return mrnn__fail(e == ENOMEM ? MRNN_ERR_NOMEM : MRNN_ERR_IO,
                           "spill_dir %s: cannot create a temporary file for the corpus tokens (%s)", dir, strerror(e));
+    }
+    mrnn__wbuf head = {0};
+    mrnn__corpus_begin(&head);
+    if (head.failed) {
+        mrnn__wbuf_free(&head);
+        mrnn__spill_free(s);
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory creating a corpus");
+    }
+    int wrote = mrnn__write_all(s->fd, head.data, head.len) == 0;
+    int e = errno;
+    if (wrote) s->crc = mrnn__crc32(0, head.data, head.len);
+    mrnn__wbuf_free(&head);
+    if (!wrote) {
+        mrnn__spill_free(s);
+        return mrnn__fail(MRNN_ERR_IO, "spill_dir %s: cannot write the temporary file for the corpus tokens (%s)", dir,
+                          strerror(e));
     }
     c->spill = s;
     c->params.spill_dir = s->dir;
@@ -107,6 +140,7 @@ mrnn_status mrnn__spill_flush(mrnn_corpus *c, int all)
         s->why = mrnn__strdup(mrnn_last_error());
         return st;
     }
+    if (little_endian_host()) s->crc = mrnn__crc32(s->crc, c->ids, n * sizeof *c->ids);
     c->spilled += n;
     /* Keep the buffer: the next files refill it, so it is allocated once per corpus. */
     return MRNN_OK;
@@ -150,31 +184,77 @@ static int read_at(int fd, void *buf, size_t n, off_t off)
     return 0;
 }
 
-mrnn_status mrnn__spill_save(const mrnn_corpus *c, mrnn__wbuf *head, const char *path)
+/* pwrite exactly n bytes at off; 0 on success. */
+static int write_at(int fd, const void *buf, size_t n, off_t off)
 {
-    const mrnn__spill *s = c->spill;
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t w = pwrite(fd, p, n, off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
+/* The spill file as the corpus file: 0 published, 1 not possible here (nothing changed: the
+ * caller copies), -1 failed (error set). */
+static int publish(mrnn__spill *s, uint64_t n_ids, const mrnn__wbuf *meta, const char *path)
+{
+    off_t end = (off_t)(MRNN__CORPUS_IDS_AT + n_ids * sizeof(uint32_t));
+    uint8_t crc[4];
+    uint32_t v = mrnn__crc32(s->crc, meta->data, meta->len);
+    for (int i = 0; i < 4; i++) crc[i] = (uint8_t)(v >> (8 * i));
+    int r = 1;
+    if (write_at(s->fd, meta->data, meta->len, end) == 0 && write_at(s->fd, crc, 4, end + (off_t)meta->len) == 0)
+        r = mrnn__publish_unnamed(s->fd, path);
+    if (r == 0) {
+        s->published = 1;
+        return 0;
+    }
+    int e = errno;
+    /* Back to the tokens alone, for the copy or a later save; a failed truncation leaves bytes
+     * after them that the copy never reads. */
+    (void)ftruncate(s->fd, end);
+    if (r < 0) (void)mrnn__fail(MRNN_ERR_IO, "%s: cannot replace: %s", path, strerror(e));
+    return r;
+}
+
+mrnn_status mrnn__spill_save(mrnn_corpus *c, mrnn__wbuf *meta, const char *path)
+{
+    mrnn__spill *s = c->spill;
     if (s->failed != MRNN_OK) {
-        mrnn__wbuf_free(head);
+        mrnn__wbuf_free(meta);
         return failed_before(s);
     }
-    if (head->failed) {
-        mrnn__wbuf_free(head);
+    if (meta->failed) {
+        mrnn__wbuf_free(meta);
         return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the corpus", path);
+    }
+    if (!s->remap && !s->published && little_endian_host()) {
+        int r = publish(s, c->spilled, meta, path);
+        if (r <= 0) {
+            mrnn__wbuf_free(meta);
+            return r == 0 ? MRNN_OK : MRNN_ERR_IO;
+        }
     }
     uint32_t *ids = mrnn__malloc(CHUNK_IDS * sizeof *ids);
     mrnn__wbuf out = {0};
     if (!ids) {
-        mrnn__wbuf_free(head);
+        mrnn__wbuf_free(meta);
         return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory saving the corpus", path);
     }
+    mrnn__corpus_begin(&out);
     mrnn__atomic_file f;
-    uint32_t crc = mrnn__crc32(0, head->data, head->len);
-    mrnn_status st = mrnn__atomic_open(&f, path);
-    if (st == MRNN_OK) st = mrnn__atomic_write(&f, head->data, head->len);
-    mrnn__wbuf_free(head);
+    uint32_t crc = mrnn__crc32(0, out.data, out.len);
+    mrnn_status st = out.failed ? mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory saving the corpus", path)
+                                : mrnn__atomic_open(&f, path);
+    if (st == MRNN_OK) st = mrnn__atomic_write(&f, out.data, out.len);
     for (uint64_t done = 0; done < c->spilled && st == MRNN_OK;) {
         size_t k = c->spilled - done < CHUNK_IDS ? (size_t)(c->spilled - done) : CHUNK_IDS;
-        if (read_at(s->fd, ids, k * sizeof *ids, (off_t)(done * sizeof *ids)) != 0) {
+        if (read_at(s->fd, ids, k * sizeof *ids, (off_t)(MRNN__CORPUS_IDS_AT + done * sizeof *ids)) != 0) {
             int e = errno;
             mrnn__atomic_abort(&f);
             st = mrnn__fail(MRNN_ERR_IO, "%s: cannot read the corpus tokens back from the temporary file in %s (%s)", path,
@@ -195,6 +275,10 @@ mrnn_status mrnn__spill_save(const mrnn_corpus *c, mrnn__wbuf *head, const char 
         done += k;
     }
     if (st == MRNN_OK) {
+        crc = mrnn__crc32(crc, meta->data, meta->len);
+        st = mrnn__atomic_write(&f, meta->data, meta->len);
+    }
+    if (st == MRNN_OK) {
         out.len = 0;
         mrnn__wbuf_u32(&out, crc);
         if (out.failed) {
@@ -205,6 +289,7 @@ mrnn_status mrnn__spill_save(const mrnn_corpus *c, mrnn__wbuf *head, const char 
     if (st == MRNN_OK) st = mrnn__atomic_write(&f, out.data, out.len);
     if (st == MRNN_OK) st = mrnn__atomic_commit(&f);
     mrnn__wbuf_free(&out);
+    mrnn__wbuf_free(meta);
     mrnn__free(ids);
     return st;
 }

@@ -1,5 +1,6 @@
 /* Capped whole-file reads, atomic writes, CRC-32, bounded little-endian buffers, and the container
  * of the library's files (fileio.h). */
+#define _GNU_SOURCE /* O_TMPFILE: glibc declares it only here */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -100,6 +101,16 @@ mrnn_status mrnn__read_head(const char *path, uint8_t *buf, size_t n, size_t *go
     return MRNN_OK;
 }
 
+/* Make a rename in path's folder durable. Modifies path (dirname). */
+static void sync_folder(char *path)
+{
+    int dfd = open(dirname(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+}
+
 mrnn_status mrnn__atomic_open(mrnn__atomic_file *f, const char *path)
 {
     f->fd = -1;
@@ -149,14 +160,9 @@ mrnn_status mrnn__atomic_commit(mrnn__atomic_file *f)
         mrnn__atomic_abort(f);
         return mrnn__fail(MRNN_ERR_IO, "%s: cannot replace: %s", f->path, strerror(e));
     }
-    /* Make the rename itself durable. */
     size_t plen = strlen(f->path);
     memcpy(f->tmp, f->path, plen + 1);
-    int dfd = open(dirname(f->tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
+    sync_folder(f->tmp);
     mrnn__free(f->tmp);
     f->tmp = NULL;
     return MRNN_OK;
@@ -183,6 +189,55 @@ int mrnn__open_unnamed(const char *dir)
     }
     mrnn__free(tmpl);
     return fd2;
+}
+
+/* The process's umask, read without changing it (umask(2) can only set it, which races with other
+ * threads creating files); 022 where /proc does not say. */
+static mode_t process_umask(void)
+{
+    mode_t mask = 022;
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f) return mask;
+    char line[256];
+    unsigned m;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &m) == 1) {
+            mask = (mode_t)(m & 0777);
+            break;
+        }
+    fclose(f);
+    return mask;
+}
+
+int mrnn__publish_unnamed(int fd, const char *path)
+{
+    size_t plen = strlen(path);
+    char *tmp = mrnn__malloc(plen + 32);
+    if (!tmp) return 1; /* the copy path reports the shortage with the path */
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    /* The mode a file the library creates gets (O_TMPFILE gives 0600). */
+    int linked = fchmod(fd, 0644 & ~process_umask()) == 0 && fsync(fd) == 0;
+    if (linked) {
+        (void)unlink(tmp); /* a leftover of a killed run with this pid */
+        linked = linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0;
+    }
+    if (!linked) {
+        mrnn__free(tmp);
+        return 1;
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        mrnn__free(tmp);
+        errno = e;
+        return -1;
+    }
+    memcpy(tmp, path, plen + 1);
+    sync_folder(tmp);
+    mrnn__free(tmp);
+    return 0;
 }
 
 mrnn_status mrnn__write_file_atomic(const char *path, const void *data, size_t len)

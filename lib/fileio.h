@@ -43,6 +43,13 @@ void mrnn__atomic_abort(mrnn__atomic_file *f);
  * even when the process is killed. -1 with errno set on failure. */
 int mrnn__open_unnamed(const char *dir);
 
+/* Give an unnamed file of mrnn__open_unnamed its name without copying it: fsync, link it in
+ * path's folder under a temporary name, rename that over path, fsync the folder (the same
+ * guarantees as mrnn__atomic_commit). Returns 0 when published; 1 when the file cannot be linked
+ * there (another file system, no O_TMPFILE, no /proc: nothing changed, the caller copies instead);
+ * -1 with errno set when publishing failed after the link (the temporary name is removed). */
+int mrnn__publish_unnamed(int fd, const char *path);
+
 /* CRC-32 (IEEE) of data, continuing from crc (start with 0). */
 uint32_t mrnn__crc32(uint32_t crc, const void *data, size_t len);
 

@@ -643,6 +643,35 @@ static mrnn_status map_corpus(const char *path)
     return st;
 }
 
+/* Damage a checksum cannot catch: a file written so, with a valid checksum, that declares a layout
+ * its bytes do not have (format 3: the padding before the tokens, the token count at the end). */
+static void refuses_inconsistent_layout(const char *good)
+{
+    size_t len;
+    uint8_t *data = test_read(good, &len);
+    ck_assert_uint_eq(data[8], 3);
+    char bad[4200];
+    TEST_PATH(bad, "%s.layout", good);
+    struct {
+        size_t at;
+        int delta;
+    } edits[] = {{12, 1}, {15, 0x80}, {len - 12, 1}, {len - 12, -1}, {len - 8, 1}, {len - 5, 0x80}};
+    for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+        uint8_t *d = malloc(len);
+        memcpy(d, data, len);
+        d[edits[e].at] = (uint8_t)(d[edits[e].at] + edits[e].delta);
+        uint32_t crc = test_crc32(d, len - 4);
+        for (int i = 0; i < 4; i++) d[len - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+        test_write(bad, d, len);
+        free(d);
+        mrnn_status a = load_corpus(bad), b = map_corpus(bad);
+        ck_assert_msg(a == MRNN_ERR_FORMAT && b == MRNN_ERR_FORMAT, "edit %zu: load %d, map %d", e, a, b);
+        ck_assert_ptr_nonnull(strstr(mrnn_last_error(), bad));
+    }
+    ck_assert_int_eq(unlink(bad), 0);
+    free(data);
+}
+
 START_TEST(corpus_file_round_trip_and_corruption)
 {
     char *tmp = make_style_tree();
@@ -691,6 +720,7 @@ START_TEST(corpus_file_round_trip_and_corruption)
     ck_assert_int_eq(mrnn_corpus_add_file(m, path, NULL), MRNN_ERR_STATE);
     mrnn_corpus_free(m);
     test_corruptions(path, map_corpus);
+    refuses_inconsistent_layout(path);
     mrnn_corpus_free(l);
     mrnn_corpus_free(c);
     test_rmdir(tmp);

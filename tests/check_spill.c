@@ -2,6 +2,7 @@
  * the same corpus file as in memory for every encoding and thread count, clear errors when the
  * disk fails, and memory that does not grow with the tokens (under an address-space cap the
  * in-memory path exceeds). */
+#include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -14,10 +15,28 @@
 #include "test_main.h"
 #include "test_util.h"
 
+/* 1 if this process holds path's file open: a corpus whose spill file was published as path
+ * does (the tokens were written once, not copied). */
+static int held_open(const char *path)
+{
+    struct stat want, got;
+    ck_assert_int_eq(stat(path, &want), 0);
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.' && fstat(atoi(e->d_name), &got) == 0)
+            found = got.st_ino == want.st_ino && got.st_dev == want.st_dev;
+    closedir(d);
+    return found;
+}
+
 /* The corpus of `dirs` (and one bad file offered by name, which must be rolled back) saved to
- * `path`; spill_dir NULL keeps it in memory. */
+ * `path`; spill_dir NULL keeps it in memory. With a spill_dir, `linked` says whether the spill
+ * file must become path (1) or be copied into it (0). */
 static void build(const mrnn_encoding_params *enc, const mrnn_vocab *vocab, uint32_t transpose, uint32_t threads,
-                  const char *spill_dir, const char *bad_file, const char *path, mrnn_corpus_stats *stats)
+                  const char *spill_dir, int linked, const char *bad_file, const char *path,
+                  mrnn_corpus_stats *stats)
 {
     mrnn_corpus_params cp;
     mrnn_corpus_params_init(&cp, MRNN_CORPUS_PARAMS_VERSION);
@@ -37,6 +56,7 @@ static void build(const mrnn_encoding_params *enc, const mrnn_vocab *vocab, uint
     ck_assert_msg(mrnn_corpus_add_file(c, one, "extra") == MRNN_OK, "%s", mrnn_last_error());
     ck_assert_msg(mrnn_corpus_save(c, path) == MRNN_OK, "%s", mrnn_last_error());
     mrnn_corpus_get_stats(c, stats);
+    if (spill_dir) ck_assert_msg(held_open(path) == linked, "%s: %s, expected otherwise", path, linked ? "copied" : "linked");
     if (spill_dir) {
         /* Its tokens are on disk: not lent, not trained on; the error says what to do instead. */
         const uint32_t *ids;
@@ -54,7 +74,8 @@ static void build(const mrnn_encoding_params *enc, const mrnn_vocab *vocab, uint
         ck_assert_int_eq(mrnn_model_train(m, c, NULL, NULL, NULL), MRNN_ERR_UNSUPPORTED);
         ck_assert_ptr_nonnull(strstr(mrnn_last_error(), spill_dir));
         mrnn_model_free(m);
-        /* Saving again reads the spill file again (and renumbers again): the same file. */
+        /* Saving again reads the spill file again (and renumbers again), or copies the file the
+         * first save published: the same file. */
         char again[4200];
         TEST_PATH(again, "%s.again", path);
         ck_assert_msg(mrnn_corpus_save(c, again) == MRNN_OK, "%s", mrnn_last_error());
@@ -64,6 +85,11 @@ static void build(const mrnn_encoding_params *enc, const mrnn_vocab *vocab, uint
         ck_assert(memcmp(x, y, na) == 0);
         free(x);
         free(y);
+        ck_assert(!held_open(again));
+        struct stat sa, sb;
+        ck_assert_int_eq(stat(path, &sa), 0);
+        ck_assert_int_eq(stat(again, &sb), 0);
+        ck_assert_uint_eq(sa.st_mode, sb.st_mode); /* a published file gets the mode a copy does */
         ck_assert_int_eq(unlink(again), 0);
     }
     mrnn_corpus_free(c);
@@ -81,7 +107,9 @@ static void assert_same_file(const char *a, const char *b)
 
 /* Every encoding, with transposition (many flushes, and a notechord vocabulary pruned by
  * min_count, so spilled ids are renumbered and <unk>s counted), on 1 and 2 threads: the file is
- * the in-memory corpus's, byte for byte, and it loads. */
+ * the in-memory corpus's, byte for byte, and it loads. Ids that need no renumbering are written
+ * once: the spill file becomes the corpus file when it lives in the same folder, and is copied
+ * from a spill folder on another file system. */
 START_TEST(spilled_corpus_file_is_the_in_memory_one)
 {
     char *tmp = test_tmpdir();
@@ -97,10 +125,18 @@ START_TEST(spilled_corpus_file_is_the_in_memory_one)
         enc.encoding = encodings[e];
         enc.min_count = 3;
         mrnn_corpus_stats a, b;
-        build(&enc, NULL, 8, 1, NULL, bad, mem, &a);
+        build(&enc, NULL, 8, 1, NULL, 0, bad, mem, &a);
         for (uint32_t threads = 1; threads <= 2; threads++) {
             TEST_PATH(disk, "%s/disk-%d-%u.mrc", tmp, e, threads);
-            build(&enc, NULL, 8, threads, tmp, bad, disk, &b);
+            build(&enc, NULL, 8, threads, tmp, e != 0, bad, disk, &b);
+            ck_assert_mem_eq(&a, &b, sizeof a);
+            assert_same_file(mem, disk);
+        }
+        struct stat st_tmp, st_shm;
+        if (e == 1 && stat("/dev/shm", &st_shm) == 0 && stat(tmp, &st_tmp) == 0 && st_shm.st_dev != st_tmp.st_dev &&
+            access("/dev/shm", W_OK) == 0) {
+            TEST_PATH(disk, "%s/disk-shm.mrc", tmp);
+            build(&enc, NULL, 8, 2, "/dev/shm", 0, bad, disk, &b);
             ck_assert_mem_eq(&a, &b, sizeof a);
             assert_same_file(mem, disk);
         }
@@ -110,8 +146,8 @@ START_TEST(spilled_corpus_file_is_the_in_memory_one)
         ck_assert_uint_gt(a.n_tokens[0], (uint64_t)1 << 19); /* more than two chunks of the spill */
         if (e == 0) {
             /* A fixed vocabulary (a model's): ids are final as encoded, nothing is renumbered. */
-            build(NULL, mrnn_corpus_vocab(l), 0, 2, NULL, bad, mem, &a);
-            build(NULL, mrnn_corpus_vocab(l), 0, 2, tmp, bad, disk, &b);
+            build(NULL, mrnn_corpus_vocab(l), 0, 2, NULL, 0, bad, mem, &a);
+            build(NULL, mrnn_corpus_vocab(l), 0, 2, tmp, 1, bad, disk, &b);
             ck_assert_mem_eq(&a, &b, sizeof a);
             assert_same_file(mem, disk);
         }
