@@ -7,8 +7,8 @@
 #   bash bench/lakh.sh [N_FILES]      default 176581 (all of LMD-full); try 10000 first
 # Environment: BUILD (default build/), WORK (default /tmp/musicrnn-lakh), ENCODING (default
 # performance; notechord does not scale to Lakh, see bench/README.md), THREADS (default "1 2").
-# The full run needs the whole machine, about 12 GB of disk for the MIDI and twice the corpus
-# (2 x 9.4 GiB) while a run writes it. Writes bench/lakh-results.txt.
+# The full run needs the whole machine, about 12 GB of disk for the MIDI and the corpus (9.4 GiB,
+# written once: its temporary token file becomes the corpus file). Writes bench/lakh-results.txt.
 set -euo pipefail
 n="${1:-176581}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -54,8 +54,8 @@ free_kb() { df -k --output=avail "$work" | tail -1; }
         awk -v t="$threads" -v s="$secs" -v r="$rss_kb" -v b="$bytes" -v f="$files" -v z="$size" -v u="$user" -v y="$sys" \
             -v d="$((before - low))" 'BEGIN {
             c = u + y
-            printf "threads %d: %.1f s wall, %.1f s CPU (%.1f user + %.1f sys), %.0f files/s, %.1f MB/s, %.2f CPU ms/file, peak RSS %.0f MiB, corpus %.0f MiB, disk at the peak 2 x corpus = %.0f MiB (free space down by up to %.0f MiB per df)\n",
-                   t, s, c, u, y, f / s, b / 1e6 / s, 1000 * c / f, r / 1024, z / 1048576, 2 * z / 1048576, d / 1024 }'
+            printf "threads %d: %.1f s wall, %.1f s CPU (%.1f user + %.1f sys), %.0f files/s, %.1f MB/s, %.2f CPU ms/file, peak RSS %.0f MiB, corpus %.0f MiB, free space down by up to %.0f MiB (df, once a second)\n",
+                   t, s, c, u, y, f / s, b / 1e6 / s, 1000 * c / f, r / 1024, z / 1048576, d / 1024 }'
         sum=$(sha256sum "$work/lakh.mrc" | cut -c1-16)
         if [ -n "$prev" ]; then
             [ "$sum" = "$prev" ] && echo "the corpus file is the same for every thread count (sha256 $sum)" \
