@@ -102,9 +102,10 @@ static mrnn_status bad(const char *path, const char *what)
     return mrnn__container_corrupt(&mrnn__corpus_container, path, what);
 }
 
-/* Parse the metadata (formats 1 and 2: the body after magic and version up to the token array, format 3: the body after the tokens), whose declared token count goes to
- * *n_ids_out (checked against the pieces; the caller checks it against the bytes left). On
- * failure *out is NULL; MRNN_ERR_FORMAT may then also mean that the buffer ended early. */
+/* Parse the metadata (formats 1 and 2: the body after magic and version up to the token array;
+ * format 3: the body after the tokens), whose declared token count goes to *n_ids_out (checked
+ * against the pieces; the caller checks it against the bytes left). On failure *out is NULL;
+ * MRNN_ERR_FORMAT may then also mean that the buffer ended early. */
 mrnn_status mrnn__corpus_parse_meta(mrnn__rbuf *b, uint32_t format, const char *path, mrnn_corpus **out,
                                     uint64_t *n_ids_out)
 {

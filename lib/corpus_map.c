@@ -25,21 +25,6 @@
 #define COPY_IDS (1u << 18) /* ids per copy chunk: 1 MiB */
 #define HEAD_START (1u << 20)
 
-/* pread exactly n bytes at off; 0 on success. */
-static int read_at(int fd, void *buf, size_t n, off_t off)
-{
-    uint8_t *p = buf;
-    while (n) {
-        ssize_t r = pread(fd, p, n, off);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        p += r;
-        n -= (size_t)r;
-        off += r;
-    }
-    return 0;
-}
-
 /* An unnamed temporary file: in the corpus's folder (usually the disk the corpus lives on), else
  * in $TMPDIR, else /tmp. */
 static int open_temporary(const char *path)
@@ -75,12 +60,12 @@ static mrnn_status check_crc(int fd, size_t len, const char *path, uint8_t *buf,
     uint32_t crc = 0;
     for (size_t at = 0; at < len - 4;) {
         size_t n = len - 4 - at < buf_len ? len - 4 - at : buf_len;
-        if (read_at(fd, buf, n, (off_t)at) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
+        if (mrnn__read_at(fd, buf, n, (off_t)at) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
         crc = mrnn__crc32(crc, buf, n);
         at += n;
     }
     uint8_t tail[4];
-    if (read_at(fd, tail, 4, (off_t)(len - 4)) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
+    if (mrnn__read_at(fd, tail, 4, (off_t)(len - 4)) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
     mrnn__rbuf t = {tail, 4, 0, 0, 0};
     if (mrnn__rbuf_u32(&t) != crc)
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: %s file checksum mismatch (file corrupt or truncated)", path, k->noun);
@@ -95,7 +80,7 @@ static mrnn_status check_container(int fd, size_t len, const char *path, uint32_
     const mrnn__container *const one[1] = {k};
     uint8_t head[12] = {0};
     size_t n_head = len < sizeof head ? len : sizeof head;
-    if (read_at(fd, head, n_head, 0) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
+    if (mrnn__read_at(fd, head, n_head, 0) != 0) return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
     if (!mrnn__container_match(one, 1, head, n_head))
         return mrnn__fail(MRNN_ERR_FORMAT, "%s: not a libmusicrnn %s file (bad magic)", path, k->noun);
     if (len < 16) return mrnn__fail(MRNN_ERR_FORMAT, "%s: truncated %s file (%zu bytes)", path, k->noun, len);
@@ -125,7 +110,7 @@ static mrnn_status read_meta_after_ids(int fd, size_t body_len, uint32_t format,
     uint8_t first4[4], last8[8];
     size_t len = body_len - 12; /* the body without magic and version */
     if (len < 12) return mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
-    if (read_at(fd, first4, 4, 12) != 0 || read_at(fd, last8, 8, (off_t)(body_len - 8)) != 0)
+    if (mrnn__read_at(fd, first4, 4, 12) != 0 || mrnn__read_at(fd, last8, 8, (off_t)(body_len - 8)) != 0)
         return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
     size_t meta_off, at;
     uint64_t declared;
@@ -134,7 +119,7 @@ static mrnn_status read_meta_after_ids(int fd, size_t body_len, uint32_t format,
     size_t meta_len = len - meta_off;
     uint8_t *meta = mrnn__malloc(meta_len);
     if (!meta) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory reading the corpus header", path);
-    if (read_at(fd, meta, meta_len, (off_t)(12 + meta_off)) != 0) {
+    if (mrnn__read_at(fd, meta, meta_len, (off_t)(12 + meta_off)) != 0) {
         mrnn__free(meta);
         return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
     }
@@ -159,7 +144,7 @@ static mrnn_status read_meta(int fd, size_t body_len, uint32_t format, const cha
     for (;;) {
         uint8_t *head = mrnn__malloc(head_len);
         if (!head) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory reading the corpus header", path);
-        if (read_at(fd, head, head_len, 0) != 0) {
+        if (mrnn__read_at(fd, head, head_len, 0) != 0) {
             mrnn__free(head);
             return mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
         }
@@ -185,7 +170,7 @@ static mrnn_status copy_ids(const mrnn_corpus *c, int fd, off_t off, uint64_t n,
     if (!raw || !ids) st = mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory mapping the corpus", path);
     for (uint64_t done = 0; done < n && st == MRNN_OK;) {
         size_t k = n - done < COPY_IDS ? (size_t)(n - done) : COPY_IDS;
-        if (read_at(fd, raw, k * 4, off + (off_t)(done * 4)) != 0) {
+        if (mrnn__read_at(fd, raw, k * 4, off + (off_t)(done * 4)) != 0) {
             st = mrnn__fail(MRNN_ERR_IO, "%s: read error", path);
             break;
         }
@@ -223,7 +208,8 @@ MRNN_API mrnn_status mrnn_corpus_map(mrnn_corpus **out, const char *path)
     size_t ids_off = 0;
     if (st == MRNN_OK) st = read_meta(fd, len - 4, format, path, &c, &n_ids, &ids_off);
     /* Formats 1 and 2: the tokens fill the file after the metadata (format 3 checked its layout). */
-    if (st == MRNN_OK && format < 3 && (ids_off > len - 4 || n_ids != (len - 4 - ids_off) / 4 || (len - 4 - ids_off) % 4))
+    if (st == MRNN_OK && format < 3 &&
+        (ids_off > len - 4 || n_ids != (len - 4 - ids_off) / 4 || (len - 4 - ids_off) % 4))
         st = mrnn__container_corrupt(&mrnn__corpus_container, path, "inconsistent or truncated contents");
     int tmp = -1;
     if (st == MRNN_OK && n_ids > 0) {

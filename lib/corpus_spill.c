@@ -166,39 +166,6 @@ void mrnn__spill_keep_remap(mrnn_corpus *c, uint32_t *remap, uint32_t n_old)
     s->n_hist = 0;
 }
 
-/* pread exactly n bytes at off; 0 on success. */
-static int read_at(int fd, void *buf, size_t n, off_t off)
-{
-    uint8_t *p = buf;
-    while (n) {
-        ssize_t r = pread(fd, p, n, off);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            if (r == 0) errno = EIO; /* shorter than what was written to it */
-            return -1;
-        }
-        p += r;
-        n -= (size_t)r;
-        off += r;
-    }
-    return 0;
-}
-
-/* pwrite exactly n bytes at off; 0 on success. */
-static int write_at(int fd, const void *buf, size_t n, off_t off)
-{
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t w = pwrite(fd, p, n, off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
 /* The spill file as the corpus file: 0 published, 1 not possible here (nothing changed: the
  * caller copies), -1 failed (error set). */
 static int publish(mrnn__spill *s, uint64_t n_ids, const mrnn__wbuf *meta, const char *path)
@@ -208,7 +175,8 @@ static int publish(mrnn__spill *s, uint64_t n_ids, const mrnn__wbuf *meta, const
     uint32_t v = mrnn__crc32(s->crc, meta->data, meta->len);
     for (int i = 0; i < 4; i++) crc[i] = (uint8_t)(v >> (8 * i));
     int r = 1;
-    if (write_at(s->fd, meta->data, meta->len, end) == 0 && write_at(s->fd, crc, 4, end + (off_t)meta->len) == 0)
+    if (mrnn__write_at(s->fd, meta->data, meta->len, end) == 0 &&
+        mrnn__write_at(s->fd, crc, 4, end + (off_t)meta->len) == 0)
         r = mrnn__publish_unnamed(s->fd, path);
     if (r == 0) {
         s->published = 1;
@@ -254,7 +222,7 @@ mrnn_status mrnn__spill_save(mrnn_corpus *c, mrnn__wbuf *meta, const char *path)
     if (st == MRNN_OK) st = mrnn__atomic_write(&f, out.data, out.len);
     for (uint64_t done = 0; done < c->spilled && st == MRNN_OK;) {
         size_t k = c->spilled - done < CHUNK_IDS ? (size_t)(c->spilled - done) : CHUNK_IDS;
-        if (read_at(s->fd, ids, k * sizeof *ids, (off_t)(MRNN__CORPUS_IDS_AT + done * sizeof *ids)) != 0) {
+        if (mrnn__read_at(s->fd, ids, k * sizeof *ids, (off_t)(MRNN__CORPUS_IDS_AT + done * sizeof *ids)) != 0) {
             int e = errno;
             mrnn__atomic_abort(&f);
             st = mrnn__fail(MRNN_ERR_IO, "%s: cannot read the corpus tokens back from the temporary file in %s (%s)", path,

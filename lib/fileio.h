@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "musicrnn/musicrnn.h"
 
@@ -15,6 +16,10 @@ mrnn_status mrnn__read_file(const char *path, size_t max_bytes, uint8_t **buf, s
 
 /* Write all n bytes to fd, retrying short writes and EINTR. 0 on success, -1 (errno set) else. */
 int mrnn__write_all(int fd, const void *buf, size_t n);
+/* pread / pwrite exactly n bytes at offset off (retrying short transfers and EINTR). 0 on success;
+ * -1 on an error (errno set) or, for reads, end of file first. */
+int mrnn__read_at(int fd, void *buf, size_t n, off_t off);
+int mrnn__write_at(int fd, const void *buf, size_t n, off_t off);
 
 /* Read the first n bytes (or fewer, *got says how many) of a regular file. MRNN_ERR_IO naming the
  * path when it cannot be opened, is not a regular file or cannot be read. */

@@ -56,7 +56,8 @@ static void build(const mrnn_encoding_params *enc, const mrnn_vocab *vocab, uint
     ck_assert_msg(mrnn_corpus_add_file(c, one, "extra") == MRNN_OK, "%s", mrnn_last_error());
     ck_assert_msg(mrnn_corpus_save(c, path) == MRNN_OK, "%s", mrnn_last_error());
     mrnn_corpus_get_stats(c, stats);
-    if (spill_dir) ck_assert_msg(held_open(path) == linked, "%s: %s, expected otherwise", path, linked ? "copied" : "linked");
+    if (spill_dir)
+        ck_assert_msg(held_open(path) == linked, "%s: %s, expected otherwise", path, linked ? "copied" : "linked");
     if (spill_dir) {
         /* Its tokens are on disk: not lent, not trained on; the error says what to do instead. */
         const uint32_t *ids;
