@@ -9,7 +9,7 @@
 #   SEED=2 bash bench/jsb.sh               another seed (batching, dropout and initialisation)
 #   SCORE_TEST=0 ...                       validation only (while choosing settings)
 #   INPUT_DROPOUT=0.2 STEPS=2000 TAG=x ...  other settings (TAG names the work folder; also
-#   RECURRENT_DROPOUT, WEIGHT_AVERAGE, WEIGHT_DECAY, DROPOUT, HIDDEN, LAYERS, LR, EMBED)
+#   RECURRENT_DROPOUT, WEIGHT_AVERAGE, WEIGHT_DECAY, DROPOUT, HIDDEN, LAYERS, LR, EMBED, SEQ_LEN, BATCH)
 # Test NLL: nats per frame, summed over the 88 keys, the first frame of each piece not scored, each
 # piece run from its start with the state carried through, averaged over all scored frames of the
 # split (the definition of Boulanger-Lewandowski et al. 2012 and of Bai et al.'s evaluation code).
@@ -24,8 +24,8 @@ threads=${THREADS:-2}
 case $frame_output in
 independent)
     model=(--layers ${LAYERS:-1} --hidden ${HIDDEN:-512} --embed ${EMBED:-64} --dropout ${DROPOUT:-0.6} --init-seed "$seed")
-    recipe=(--seq-len 64 --batch 32 --lr ${LR:-0.006} --schedule cosine --warmup 100 --steps ${STEPS:-1500} --seed "$seed"
-            --input-dropout ${INPUT_DROPOUT:-0} --recurrent-dropout ${RECURRENT_DROPOUT:-0.3}
+    recipe=(--seq-len ${SEQ_LEN:-128} --batch ${BATCH:-16} --lr ${LR:-0.006} --schedule cosine --warmup 100 --steps ${STEPS:-1500} --seed "$seed"
+            --input-dropout ${INPUT_DROPOUT:-0} --recurrent-dropout ${RECURRENT_DROPOUT:-0.4}
             --weight-decay ${WEIGHT_DECAY:-0} --weight-average ${WEIGHT_AVERAGE:-0})
     label="libmusicrnn LSTM" ;;
 nade)
