@@ -4,10 +4,10 @@
  *
  * The corpus file is not mapped as it is: in formats 1 and 2 its token array follows
  * variable-length strings, so it has no alignment a uint32_t pointer may rely on, and in every
- * format a file another process rewrites under a mapping would feed unchecked ids to the embedding. So the tokens
- * are streamed once, checked, into an unnamed temporary file (O_TMPFILE: nobody else can open it,
- * it vanishes with the last reference), and that copy is mapped. Memory stays bounded by the
- * metadata and one copy buffer whatever the corpus size. */
+ * format a file another process rewrites under a mapping would feed unchecked ids to the
+ * embedding. So the tokens are streamed once, checked, into an unnamed temporary file (O_TMPFILE:
+ * nobody else can open it, it vanishes with the last reference), and that copy is mapped. Memory
+ * stays bounded by the metadata and one copy buffer whatever the corpus size. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -135,7 +135,8 @@ static mrnn_status read_meta_after_ids(int fd, size_t body_len, uint32_t format,
     return st;
 }
 
-/* Formats 1 and 2: parse the metadata from a head of the file that grows until it holds all of it. */
+/* Parse the metadata: format 3 after the tokens; formats 1 and 2 from a head of the file that
+ * grows until it holds all of it. */
 static mrnn_status read_meta(int fd, size_t body_len, uint32_t format, const char *path, mrnn_corpus **out,
                              uint64_t *n_ids, size_t *ids_off)
 {
