@@ -270,10 +270,14 @@ typedef struct mrnn_corpus_params {
                                    by mrnn_corpus_create()) in which the corpus keeps them in an
                                    unnamed temporary file while it is built, so that memory grows
                                    only with the file report and pieces (a few hundred bytes a
-                                   file), not with the tokens: for corpora larger than memory. mrnn_corpus_save() streams the tokens from that file into
-                                   the same corpus file, byte for byte, as an in-memory corpus
-                                   writes; the temporary file (as large as the tokens) vanishes with
-                                   mrnn_corpus_free() or when the process ends. Such a corpus cannot
+                                   file), not with the tokens: for corpora larger than memory.
+                                   mrnn_corpus_save() writes the same corpus file, byte for byte,
+                                   as an in-memory corpus: when the output is on the file system
+                                   of spill_dir, the temporary file itself becomes the corpus file
+                                   (the tokens are written once; a later save copies them), else
+                                   the tokens are copied from it. The temporary file (as large as
+                                   the tokens) vanishes with mrnn_corpus_free() or when the
+                                   process ends, unless it became the corpus file. Such a corpus cannot
                                    lend tokens (mrnn_corpus_piece_tokens()) or be trained on: save it
                                    and open the file with mrnn_corpus_map(). Not saved in corpus
                                    files. Default NULL. */
