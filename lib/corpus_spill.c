@@ -39,14 +39,6 @@ typedef struct mrnn__spill {
     char *why;          /* ...and its message */
 } mrnn__spill;
 
-static int little_endian_host(void)
-{
-    const uint16_t one = 1;
-    uint8_t low;
-    memcpy(&low, &one, 1);
-    return low == 1;
-}
-
 /* Only a vocabulary that grows while files are added is renumbered by finish (corpus.c). */
 static int renumbered(const mrnn_corpus *c)
 {
@@ -140,7 +132,7 @@ mrnn_status mrnn__spill_flush(mrnn_corpus *c, int all)
         s->why = mrnn__strdup(mrnn_last_error());
         return st;
     }
-    if (little_endian_host()) s->crc = mrnn__crc32(s->crc, c->ids, n * sizeof *c->ids);
+    if (mrnn__host_is_le()) s->crc = mrnn__crc32(s->crc, c->ids, n * sizeof *c->ids);
     c->spilled += n;
     /* Keep the buffer: the next files refill it, so it is allocated once per corpus. */
     return MRNN_OK;
@@ -201,7 +193,7 @@ mrnn_status mrnn__spill_save(mrnn_corpus *c, mrnn__wbuf *meta, const char *path)
         mrnn__wbuf_free(meta);
         return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory serialising the corpus", path);
     }
-    if (!s->remap && !s->published && little_endian_host()) {
+    if (!s->remap && !s->published && mrnn__host_is_le()) {
         int r = publish(s, c->spilled, meta, path);
         if (r <= 0) {
             mrnn__wbuf_free(meta);

@@ -82,7 +82,10 @@ int mrnn__read_at(int fd, void *buf, size_t n, off_t off)
     while (n > 0) {
         ssize_t r = pread(fd, p, n, off);
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
+        if (r <= 0) {
+            if (r == 0) errno = EIO; /* the file is shorter than the caller knows it to be */
+            return -1;
+        }
         p += r;
         n -= (size_t)r;
         off += r;
@@ -96,7 +99,10 @@ int mrnn__write_at(int fd, const void *buf, size_t n, off_t off)
     while (n > 0) {
         ssize_t w = pwrite(fd, p, n, off);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;
+            return -1;
+        }
         p += w;
         n -= (size_t)w;
         off += w;
@@ -139,14 +145,23 @@ static void sync_folder(char *path)
     }
 }
 
+/* The name a file is written under before it is renamed to path: path.tmp.<pid>, in path's
+ * folder so that the rename stays on one file system. Caller frees; NULL when out of memory. The
+ * buffer holds path's length again plus 32, for callers that copy path into it. */
+static char *temporary_name(const char *path)
+{
+    size_t cap = strlen(path) + 32;
+    char *tmp = mrnn__malloc(cap);
+    if (tmp) snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
+    return tmp;
+}
+
 mrnn_status mrnn__atomic_open(mrnn__atomic_file *f, const char *path)
 {
     f->fd = -1;
     f->path = path;
-    size_t plen = strlen(path);
-    f->tmp = mrnn__malloc(plen + 32);
+    f->tmp = temporary_name(path);
     if (!f->tmp) return mrnn__fail(MRNN_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(f->tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
     f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (f->fd < 0) {
         int e = errno;
@@ -239,10 +254,8 @@ static mode_t process_umask(void)
 
 int mrnn__publish_unnamed(int fd, const char *path)
 {
-    size_t plen = strlen(path);
-    char *tmp = mrnn__malloc(plen + 32);
+    char *tmp = temporary_name(path);
     if (!tmp) return 1; /* the copy path reports the shortage with the path */
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     /* The mode a file the library creates gets (O_TMPFILE gives 0600). */
@@ -262,7 +275,7 @@ int mrnn__publish_unnamed(int fd, const char *path)
         errno = e;
         return -1;
     }
-    memcpy(tmp, path, plen + 1);
+    memcpy(tmp, path, strlen(path) + 1);
     sync_folder(tmp);
     mrnn__free(tmp);
     return 0;
@@ -360,7 +373,7 @@ void mrnn__wbuf_f64(mrnn__wbuf *b, double v)
 }
 
 /* The formats are little-endian; on a little-endian host arrays are copied as they are. */
-static int host_is_le(void)
+int mrnn__host_is_le(void)
 {
     const uint16_t one = 1;
     return *(const uint8_t *)&one == 1;
@@ -368,7 +381,7 @@ static int host_is_le(void)
 
 void mrnn__wbuf_f32s(mrnn__wbuf *b, const float *v, size_t n)
 {
-    if (host_is_le() && n <= SIZE_MAX / 4) {
+    if (mrnn__host_is_le() && n <= SIZE_MAX / 4) {
         mrnn__wbuf_bytes(b, v, n * 4);
         return;
     }
@@ -377,7 +390,7 @@ void mrnn__wbuf_f32s(mrnn__wbuf *b, const float *v, size_t n)
 
 void mrnn__wbuf_u32s(mrnn__wbuf *b, const uint32_t *v, size_t n)
 {
-    if (host_is_le() && n <= SIZE_MAX / 4) {
+    if (mrnn__host_is_le() && n <= SIZE_MAX / 4) {
         mrnn__wbuf_bytes(b, v, n * 4);
         return;
     }
@@ -466,7 +479,7 @@ int mrnn__rbuf_f32s(mrnn__rbuf *b, float *out, size_t n)
         b->bad = 1;
         return -1;
     }
-    if (host_is_le()) {
+    if (mrnn__host_is_le()) {
         mrnn__rbuf_bytes(b, out, n * 4);
     } else {
         for (size_t i = 0; i < n; i++) out[i] = mrnn__rbuf_f32(b);
@@ -480,7 +493,7 @@ int mrnn__rbuf_u32s(mrnn__rbuf *b, uint32_t *out, size_t n)
         b->bad = 1;
         return -1;
     }
-    if (host_is_le()) {
+    if (mrnn__host_is_le()) {
         mrnn__rbuf_bytes(b, out, n * 4);
     } else {
         for (size_t i = 0; i < n; i++) out[i] = mrnn__rbuf_u32(b);

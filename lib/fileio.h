@@ -17,7 +17,7 @@ mrnn_status mrnn__read_file(const char *path, size_t max_bytes, uint8_t **buf, s
 /* Write all n bytes to fd, retrying short writes and EINTR. 0 on success, -1 (errno set) else. */
 int mrnn__write_all(int fd, const void *buf, size_t n);
 /* pread / pwrite exactly n bytes at offset off (retrying short transfers and EINTR). 0 on success;
- * -1 on an error (errno set) or, for reads, end of file first. */
+ * -1 with errno set on an error (EIO when a read meets the end of the file first). */
 int mrnn__read_at(int fd, void *buf, size_t n, off_t off);
 int mrnn__write_at(int fd, const void *buf, size_t n, off_t off);
 
@@ -54,6 +54,9 @@ int mrnn__open_unnamed(const char *dir);
  * there (another file system, no O_TMPFILE, no /proc: nothing changed, the caller copies instead);
  * -1 with errno set when publishing failed after the link (the temporary name is removed). */
 int mrnn__publish_unnamed(int fd, const char *path);
+
+/* 1 on a little-endian host, whose uint32_t arrays are already the files' byte order. */
+int mrnn__host_is_le(void);
 
 /* CRC-32 (IEEE) of data, continuing from crc (start with 0). */
 uint32_t mrnn__crc32(uint32_t crc, const void *data, size_t len);
