@@ -34,6 +34,8 @@ struct mrnn__net_workspace {
     uint64_t *chunk_correct;                /* the same for the correct-prediction counts */
     mrnn__team *team;                       /* borrowed (mrnn__net_workspace_set_team), or NULL */
     float rec_drop;                         /* recurrent dropout of training windows (set_recurrent_dropout) */
+    float w_drop;                           /* weight dropout of W_hh in training windows (set_weight_dropout) */
+    float *whh_dropped;                     /* [layers x 4H x H] this window's masked W_hh, or NULL */
     mrnn__nade_ws *nade;                    /* MRNN__LOSS_NADE: the frame output's buffers */
     mrnn__net_grad_ready_fn grad_ready;     /* mrnn__net_workspace_set_grad_hook, or NULL */
     void *grad_ready_ctx;
@@ -310,10 +312,25 @@ void mrnn__net_workspace_set_recurrent_dropout(mrnn__net_workspace *ws, float p)
     ws->rec_drop = p;
 }
 
+int mrnn__net_workspace_set_weight_dropout(mrnn__net_workspace *ws, const mrnn__net_config *cfg, float p)
+{
+    ws->w_drop = 0.0f;
+    if (p > 0.0f && !ws->whh_dropped) {
+        size_t n;
+        if (!mrnn__mul_ok((size_t)cfg->layers * 4u * cfg->hidden, cfg->hidden, &n) || !mrnn__mul_ok(n, sizeof(float), &n))
+            return -1;
+        ws->whh_dropped = mrnn__malloc(n);
+        if (!ws->whh_dropped) return -1;
+    }
+    ws->w_drop = p;
+    return 0;
+}
+
 void mrnn__net_workspace_free(mrnn__net_workspace *ws)
 {
     if (!ws) return;
     mrnn__nade_ws_free(ws->nade);
+    mrnn__free(ws->whh_dropped);
     mrnn__free(ws->mem);
     mrnn__free(ws);
 }
@@ -333,6 +350,7 @@ typedef struct net_job {
     uint64_t seed;   /* dropout jobs: the step's mask seed */
     float scale;     /* loss: gradient scale */
     float *dh;       /* dropout backward: the gradient to mask */
+    mrnn__net_params dropped; /* weight dropout: the weights with the masked W_hh (j->w points here) */
 } net_job;
 
 static void row_range(const net_job *j, size_t align, int part, int n_parts, size_t *r0, size_t *r1)
@@ -475,6 +493,39 @@ static mrnn__lstm_packed layer_packed(const mrnn__net_workspace *ws, uint32_t l,
     return pk;
 }
 
+/* Weight dropout (DropConnect, Wan et al. 2013, on the recurrent weights as in Merity et al. 2018):
+ * one mask per window over every element of W_hh, the same at every time step. Element k of layer
+ * l keeps the scale 1/(1-p) or 0 from a counter hash of the window's seed, so that the masked copy
+ * (forward) and the masked gradient (backward) agree, whatever split over threads drew them. */
+static uint64_t weight_drop_seed(uint64_t seed, uint32_t layer)
+{
+    return seed ^ (UINT64_C(0xD6E8FEB86659FD93) * (uint64_t)(layer + 1));
+}
+
+/* Rows [r0, r1) of W_hh of j->layer: j->w's into the masked copy (grad 0), or the gradient block
+ * masked in place (grad 1: dL/dW = s ⊙ dL/dW' for W' = s ⊙ W). */
+static void weight_drop_rows(const net_job *j, int grad, int part, int n_parts)
+{
+    const size_t H = j->cfg->hidden, G = 4 * H;
+    const float p = j->ws->w_drop, keep = 1.0f / (1.0f - p);
+    const uint64_t seed = weight_drop_seed(j->seed, j->layer);
+    size_t r0, r1;
+    mrnn__team_range(G, 1, part, n_parts, &r0, &r1);
+    float *out = grad ? j->grad->layer[j->layer].w_hh : j->ws->whh_dropped + j->layer * G * H;
+    const float *in = grad ? out : j->w->layer[j->layer].w_hh;
+    for (size_t k = r0 * H; k < r1 * H; k++) out[k] = in[k] * (mrnn__hash_uniform(seed, k) >= p ? keep : 0.0f);
+}
+
+static void weight_drop_forward_part(void *ctx, int part, int n_parts)
+{
+    weight_drop_rows(ctx, 0, part, n_parts);
+}
+
+static void weight_drop_backward_part(void *ctx, int part, int n_parts)
+{
+    weight_drop_rows(ctx, 1, part, n_parts);
+}
+
 /* Forward through the stack and the output layer; logits in ws->logits. h/c: initial states
  * [layers x B x H] or NULL. Returns whether dropout was applied. */
 static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropout_rng)
@@ -486,6 +537,7 @@ static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropou
     const size_t rows = (size_t)T * (size_t)B, bh = (size_t)B * (size_t)cfg->hidden;
     const int drop = dropout_rng != NULL && cfg->dropout > 0.0f;
     const int rec_drop = dropout_rng != NULL && ws->rec_drop > 0.0f;
+    const int w_drop = dropout_rng != NULL && ws->w_drop > 0.0f;
     const int table = mrnn__embed_proj_worth(cfg, rows);
     const int layout = table ? FORWARD_TABLE : FORWARD_DIRECT, reuse = ws->frozen && ws->ready == layout;
     if (table && reuse)
@@ -495,12 +547,21 @@ static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropou
     else
         mrnn__team_run(ws->team, embed_rows_part, j);
     const float *in = table ? NULL : ws->x0;
+    /* One draw per window (none when nothing drops, so that a run without dropout keeps its
+     * stream); the recurrent and weight masks take their own stream per layer from it. */
+    if (drop || rec_drop || w_drop) j->seed = mrnn__rng_next(dropout_rng);
+    if (w_drop) { /* from here on (backward too) the window sees the masked W_hh */
+        j->dropped = *j->w;
+        for (uint32_t l = 0; l < cfg->layers; l++) {
+            j->layer = l;
+            mrnn__team_run(ws->team, weight_drop_forward_part, j);
+            j->dropped.layer[l].w_hh = ws->whh_dropped + (size_t)l * 4u * cfg->hidden * cfg->hidden;
+        }
+        j->w = &j->dropped;
+    }
     j->pack = packed_for(ws, rows);
     if (j->pack && !reuse) pack_weights(cfg, j->w, ws, table, 0);
     ws->ready = layout;
-    /* One draw per window (none when nothing drops, so that a run without dropout keeps its
-     * stream); the recurrent masks take their own stream per layer from it. */
-    if (drop || rec_drop) j->seed = mrnn__rng_next(dropout_rng);
     for (uint32_t l = 0; l < cfg->layers; l++) {
         mrnn__lstm_packed pk = layer_packed(ws, l, table);
         ws->cache[l].rec_drop = rec_drop ? ws->rec_drop : 0.0f;
@@ -617,8 +678,9 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
     zero_params(cfg, grad, team);
     if (rows == 0) return;
     uint64_t n_scored = count_scored(bt);
-    net_job j = {cfg, w, grad, bt, ws, 0, 0, 0, 0.0f, NULL};
+    net_job j = {.cfg = cfg, .w = w, .grad = grad, .bt = bt, .ws = ws};
     int drop = forward(&j, NULL, NULL, dropout_rng);
+    w = j.w; /* with weight dropout: the masked W_hh, whose gradient is masked below */
     const int table = mrnn__embed_proj_worth(cfg, rows);
     float scale = n_scored ? (float)(1.0 / (double)n_scored) : 0.0f;
     uint64_t n_correct = 0;
@@ -653,6 +715,10 @@ void mrnn__net_forward_backward(const mrnn__net_config *cfg, const mrnn__net_par
         mrnn__lstm_packed pk = layer_packed(ws, l, table);
         mrnn__lstm_backward(&w->layer[l], j.pack ? &pk : NULL, team, &grad->layer[l], in, T, B, NULL, NULL,
                             &ws->cache[l], dh, dx, ws->scratch);
+        if (w == &j.dropped) {
+            j.layer = l;
+            mrnn__team_run(team, weight_drop_backward_part, &j);
+        }
         if (l == 0 && table) mrnn__embed_proj_backward(cfg, w, grad, bt, ws->table, ws->cache[0].gates, team);
         grad_ready(ws, grad, l == 0 && table ? grad->embed : grad->layer[l].w_ih);
         float *tmp = dh;
@@ -673,7 +739,7 @@ void mrnn__net_forward_eval(const mrnn__net_config *cfg, const mrnn__net_params 
     const int T = bt->T, B = bt->B, H = (int)cfg->hidden;
     const size_t bh = (size_t)B * (size_t)H;
     if (T <= 0 || B <= 0) return;
-    net_job j = {cfg, w, NULL, bt, ws, 0, 0, 0, 0.0f, NULL};
+    net_job j = {.cfg = cfg, .w = w, .bt = bt, .ws = ws};
     forward(&j, h, c, NULL);
     uint64_t n_correct = 0;
     double total = loss(&j, 1.0f, &n_correct);

@@ -91,6 +91,11 @@ void mrnn__net_workspace_freeze(mrnn__net_workspace *ws, int frozen);
  * windows mrnn__net_forward_backward trains with a dropout stream; 0 (the default) = none.
  * Evaluation never applies it. */
 void mrnn__net_workspace_set_recurrent_dropout(mrnn__net_workspace *ws, float p);
+/* Weight dropout at rate p in [0, 1) on every layer's recurrent weights W_hh (DropConnect: one
+ * mask per window, the kept weights scaled by 1/(1-p)) in the windows mrnn__net_forward_backward
+ * trains with a dropout stream; 0 (the default) = none. The first p > 0 allocates the masked copy
+ * (layers x 4H x H floats): returns -1 when that fails (the rate stays 0), else 0. */
+int mrnn__net_workspace_set_weight_dropout(mrnn__net_workspace *ws, const mrnn__net_config *cfg, float p);
 /* Training: fn(ctx, from) is called on the calling thread during each mrnn__net_forward_backward
  * once a tail of the gradient block is final, floats [from, mrnn__net_param_count) of it (from
  * only decreases within a call; the output layer first, then the LSTM layers top down, then the

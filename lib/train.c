@@ -29,7 +29,8 @@ static size_t params_size(uint32_t version)
     case 2: return offsetof(mrnn_train_params, input_dropout) + sizeof(float);
     case 3: return offsetof(mrnn_train_params, n_ranks) + sizeof(uint32_t);
     case 4: return offsetof(mrnn_train_params, recurrent_dropout) + sizeof(float);
-    case 5: return sizeof(mrnn_train_params);
+    case 5: return offsetof(mrnn_train_params, allreduce_segment_min) + sizeof(uint32_t);
+    case 6: return sizeof(mrnn_train_params);
     default: return 0;
     }
 }
@@ -60,6 +61,7 @@ static void params_defaults(mrnn_train_params *p)
     p->rank = 0;
     p->n_ranks = 1;
     p->recurrent_dropout = 0.0f;
+    p->weight_dropout = 0.0f;
     p->weight_average = 0.0f;
     p->allreduce_overlap = 0;
     p->allreduce_segment_min = MRNN_ALLREDUCE_SEGMENT_MIN_DEFAULT;
@@ -88,6 +90,8 @@ static mrnn_status check_params(const mrnn_train_params *p)
         BAD("train params: weight_average %g is not in [0, 1)", (double)p->weight_average);
     if (!(p->recurrent_dropout >= 0 && p->recurrent_dropout < 1))
         BAD("train params: recurrent_dropout %g is not in [0, 1)", (double)p->recurrent_dropout);
+    if (!(p->weight_dropout >= 0 && p->weight_dropout < 1))
+        BAD("train params: weight_dropout %g is not in [0, 1)", (double)p->weight_dropout);
     if (p->n_ranks < 1 || p->rank >= p->n_ranks)
         BAD("train params: rank %u is not below n_ranks %u", p->rank, p->n_ranks);
     if (p->n_ranks > 1 && !p->allreduce) BAD("train params: n_ranks %u needs an allreduce callback", p->n_ranks);
@@ -244,6 +248,9 @@ static mrnn_status run_setup(train_run *r)
     mrnn__net_bind(&m->cfg, r->grad_block, &r->grad);
     mrnn__net_workspace_set_team(r->ws, r->team);
     mrnn__net_workspace_set_recurrent_dropout(r->ws, p->recurrent_dropout);
+    if (mrnn__net_workspace_set_weight_dropout(r->ws, &m->cfg, p->weight_dropout) != 0)
+        return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for weight dropout (%u layers of %u cells)", m->cfg.layers,
+                          m->cfg.hidden);
     if (r->distributed) {
         st = reducer_setup(r);
         if (st != MRNN_OK) return st;
@@ -296,10 +303,11 @@ static mrnn_status allreduce_step(train_run *r, mrnn__net_result *res)
     return MRNN_OK;
 }
 
-/* Whether a training window draws dropout masks (on the LSTM outputs or in the recurrence). */
+/* Whether a training window draws dropout masks (on the LSTM outputs, in the recurrence or on its
+ * weights). */
 static int dropping(const train_run *r)
 {
-    return r->m->cfg.dropout > 0 || r->p->recurrent_dropout > 0;
+    return r->m->cfg.dropout > 0 || r->p->recurrent_dropout > 0 || r->p->weight_dropout > 0;
 }
 
 /* One optimiser step. Returns the mean loss, or NaN when it diverged (weights untouched then). */

@@ -93,8 +93,8 @@ START_TEST(test_corpus_params_version_1_still_works)
 }
 END_TEST
 
-/* Train params version 2 appended input_dropout, version 3 the data-parallel fields and version 5
- * the overlap: version-1 and version-3 structs are neither overrun by init nor read past their end
+/* Train params version 2 appended input_dropout, version 3 the data-parallel fields, version 5
+ * the overlap and version 6 weight_dropout: structs of versions 1, 3, 4 and 5 are neither overrun by init nor read past their end
  * by training. */
 START_TEST(test_train_params_version_1_still_works)
 {
@@ -137,7 +137,7 @@ START_TEST(test_train_params_version_1_still_works)
     ck_assert_uint_eq(tp.n_ranks, 1);
     ck_assert_uint_eq(tp.rank, 0);
     ck_assert(tp.allreduce == NULL);
-    tp.version = 6;
+    tp.version = 7;
     ASSERT_FAILS(mrnn_model_train(m, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
     /* Version 3 ends after n_ranks: the garbage after it (a weight average and a recurrent
      * dropout of -2.9e-16, which version 4 refuses) is neither written by init nor read by
@@ -173,6 +173,21 @@ START_TEST(test_train_params_version_1_still_works)
     ck_assert_msg(mrnn_model_train(m, c, &u.p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
     u.p.version = 5;
     ASSERT_FAILS(mrnn_model_train(m, c, &u.p, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    /* Version 5 ends after allreduce_segment_min: a weight_dropout of 0xA5A5A5A5 (a huge float)
+     * would be refused; init leaves it alone and training does not read it. */
+    const size_t v5_size = offsetof(mrnn_train_params, allreduce_segment_min) + sizeof(uint32_t);
+    memset(u.bytes, 0xA5, sizeof u.bytes);
+    ck_assert_int_eq(mrnn_train_params_init(&u.p, 5), MRNN_OK);
+    ck_assert(u.p.allreduce_overlap == 0 && u.p.allreduce_segment_min == MRNN_ALLREDUCE_SEGMENT_MIN_DEFAULT);
+    for (size_t i = v5_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
+    u.p.max_steps = 4;
+    u.p.seq_len = 8;
+    u.p.batch_size = 2;
+    u.p.valid_every = 0;
+    ck_assert_msg(mrnn_model_train(m, c, &u.p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    u.p.version = 6;
+    ASSERT_FAILS(mrnn_model_train(m, c, &u.p, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "weight_dropout") != NULL);
     mrnn_model_free(m);
     mrnn_corpus_free(c);
 }
@@ -188,8 +203,8 @@ START_TEST(test_params_init_rejects_bad_version)
     ASSERT_FAILS(mrnn_corpus_params_init(&c, 0), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_corpus_params_init(&c, 4), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_model_params_init(&m, 3), MRNN_ERR_INVALID_ARG);
+    ASSERT_FAILS(mrnn_train_params_init(&t, 8), MRNN_ERR_INVALID_ARG);
     ASSERT_FAILS(mrnn_train_params_init(&t, 7), MRNN_ERR_INVALID_ARG);
-    ASSERT_FAILS(mrnn_train_params_init(&t, 6), MRNN_ERR_INVALID_ARG);
     /* Version 1 of the train params ends after log_path: init writes nothing past it. */
     {
         const size_t v1_size = offsetof(mrnn_train_params, log_path) + sizeof(const char *);

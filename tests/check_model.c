@@ -256,7 +256,7 @@ END_TEST
 
 /* Train 40 steps in one go, and 20 + (save, load) + 20: the losses must be identical. With
  * dropout (on the outputs, or in the recurrence), so that the RNG state must be restored too. */
-static void resume_check(float dropout, float recurrent_dropout, float weight_average)
+static void resume_check(float dropout, float recurrent_dropout, float weight_average, float weight_dropout)
 {
     mrnn_corpus *c = small_corpus(MRNN_ENCODING_PERFORMANCE);
     char *tmp = test_tmpdir();
@@ -267,6 +267,7 @@ static void resume_check(float dropout, float recurrent_dropout, float weight_av
     mrnn_train_params tp = small_training(40);
     tp.recurrent_dropout = recurrent_dropout;
     tp.weight_average = weight_average;
+    tp.weight_dropout = weight_dropout;
     loss_log full = {0};
     ck_assert_int_eq(mrnn_model_train(a, c, &tp, record, &full), MRNN_OK);
 
@@ -296,11 +297,12 @@ static void resume_check(float dropout, float recurrent_dropout, float weight_av
 
 START_TEST(resume_continues_exactly)
 {
-    resume_check(0.2f, 0.0f, 0.0f);
-    resume_check(0.0f, 0.3f, 0.0f);
+    resume_check(0.2f, 0.0f, 0.0f, 0.0f);
+    resume_check(0.0f, 0.3f, 0.0f, 0.0f);
+    resume_check(0.0f, 0.0f, 0.0f, 0.4f);
     /* The first call ends with the average as the model; the resumed one continues from the
      * training weights, and ends with the same average as the run in one go. */
-    resume_check(0.0f, 0.0f, 0.9f);
+    resume_check(0.0f, 0.0f, 0.9f, 0.0f);
 }
 END_TEST
 
@@ -406,6 +408,21 @@ START_TEST(recurrent_dropout_trains_the_same_model)
     ck_assert(strstr(mrnn_last_error(), "recurrent_dropout") != NULL);
     tp.recurrent_dropout = -0.1f;
     ck_assert_int_eq(mrnn_model_train(rec, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    /* Weight dropout likewise: another model that learns, the same file, the range checked. */
+    mrnn_model *wd = small_model(c, 0.0f);
+    tp.recurrent_dropout = 0.0f;
+    tp.weight_dropout = 0.4f;
+    ck_assert_int_eq(mrnn_model_train(wd, c, &tp, NULL, NULL), MRNN_OK);
+    ck_assert(memcmp(plain->weights, wd->weights, plain->n_params * sizeof(float)) != 0);
+    ck_assert_int_eq(mrnn_model_evaluate(wd, c, MRNN_SPLIT_TRAIN, &er), MRNN_OK);
+    ck_assert_double_lt(er.nll, 40.0);
+    ck_assert_int_eq(mrnn_model_save(wd, pb, MRNN_SAVE_WEIGHTS_ONLY), MRNN_OK);
+    ck_assert(stat(pb, &sb) == 0);
+    ck_assert_int_eq((long long)sa.st_size, (long long)sb.st_size);
+    tp.weight_dropout = 1.0f;
+    ck_assert_int_eq(mrnn_model_train(wd, c, &tp, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert(strstr(mrnn_last_error(), "weight_dropout") != NULL);
+    mrnn_model_free(wd);
     mrnn_model_free(loaded);
     mrnn_model_free(plain);
     mrnn_model_free(rec);

@@ -43,6 +43,8 @@ static void help(void)
            "                         (default 0)\n"
            "      --recurrent-dropout P  leave each cell's update of each time step out with probability P\n"
            "                         (inside the LSTM; the memory is kept; default 0*)\n"
+           "      --weight-dropout P  leave each recurrent weight out of a training window with\n"
+           "                         probability P (DropConnect on W_hh; default 0)\n"
            "      --weight-average D  validate, keep (--best) and save the moving average of the\n"
            "                         weights, avg += (1-D)(w-avg) each step (0 = off, default)\n"
            "      --steps N          total optimiser steps (overrides --epochs)\n"
@@ -123,7 +125,7 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
 {
     enum { O_LAYERS = 256, O_HIDDEN, O_EMBED, O_DROPOUT, O_INITSEED, O_SEQ, O_BATCH, O_LR, O_SCHED, O_WARMUP, O_WD,
            O_STEPS, O_EPOCHS, O_CLIP, O_SEED, O_THREADS, O_VALID, O_PATIENCE, O_BEST, O_CKEVERY, O_LOG, O_RESUME,
-           O_FRAME_OUTPUT, O_NADE_HIDDEN, O_INDROP, O_RECDROP, O_WAVG, O_MMAP, O_OVERLAP };
+           O_FRAME_OUTPUT, O_NADE_HIDDEN, O_INDROP, O_RECDROP, O_WDROP, O_WAVG, O_MMAP, O_OVERLAP };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"layers", required_argument, 0, O_LAYERS},
         {"hidden", required_argument, 0, O_HIDDEN}, {"embed", required_argument, 0, O_EMBED},
@@ -138,7 +140,8 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         {"checkpoint-every", required_argument, 0, O_CKEVERY}, {"log", required_argument, 0, O_LOG},
         {"resume", required_argument, 0, O_RESUME}, {"frame-output", required_argument, 0, O_FRAME_OUTPUT},
         {"nade-hidden", required_argument, 0, O_NADE_HIDDEN}, {"input-dropout", required_argument, 0, O_INDROP},
-        {"recurrent-dropout", required_argument, 0, O_RECDROP}, {"weight-average", required_argument, 0, O_WAVG},
+        {"recurrent-dropout", required_argument, 0, O_RECDROP},
+        {"weight-dropout", required_argument, 0, O_WDROP}, {"weight-average", required_argument, 0, O_WAVG},
         {"mmap", no_argument, 0, O_MMAP}, {"overlap", no_argument, 0, O_OVERLAP}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
@@ -190,6 +193,7 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
         case O_WD: FLT(tp->weight_decay, 0, 0.99, "--weight-decay"); break;
         case O_INDROP: FLT(tp->input_dropout, 0, 0.95, "--input-dropout"); break;
         case O_RECDROP: FLT(tp->recurrent_dropout, 0, 0.95, "--recurrent-dropout"); break;
+        case O_WDROP: FLT(tp->weight_dropout, 0, 0.95, "--weight-dropout"); break;
         case O_WAVG: FLT(tp->weight_average, 0, 0.9999, "--weight-average"); break;
         case O_STEPS:
             if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &tp->max_steps)) return cli_usage_error("train", "bad --steps");

@@ -339,8 +339,9 @@ enum mrnn_lr_schedule {
 /** Version of ::mrnn_train_params this header describes. Version 2 appended `input_dropout`;
  *  version 3 appended `allreduce`, `allreduce_user_data`, `rank` and `n_ranks` (data-parallel
  *  training); version 4 appended `weight_average` and `recurrent_dropout`; version 5 appended
- *  `allreduce_overlap` and `allreduce_segment_min`. Structs of versions 1 to 4 keep working. */
-#define MRNN_TRAIN_PARAMS_VERSION 5u
+ *  `allreduce_overlap` and `allreduce_segment_min`; version 6 appended `weight_dropout`. Structs
+ *  of versions 1 to 5 keep working. */
+#define MRNN_TRAIN_PARAMS_VERSION 6u
 
 /** Default of mrnn_train_params.allreduce_segment_min: 65536 floats (256 KiB). */
 #define MRNN_ALLREDUCE_SEGMENT_MIN_DEFAULT 65536u
@@ -450,12 +451,20 @@ typedef struct mrnn_train_params {
                                     of fewer floats than this is joined to the next, so that the
                                     latency of a call is paid for larger pieces. 1 = one segment
                                     per layer. Default ::MRNN_ALLREDUCE_SEGMENT_MIN_DEFAULT. */
+    /* version 6 */
+    float weight_dropout;      /**< Weight dropout (DropConnect on the recurrent weights, as in
+                                    Merity et al. 2018's AWD-LSTM) in every LSTM layer, 0 ≤ p < 1:
+                                    each training window, each element of the hidden-to-hidden
+                                    matrix W_hh is left out with probability p (the rest scaled by
+                                    1/(1-p)), the same mask at every time step of the window.
+                                    Training only: the model, its file, evaluation and sampling are
+                                    the same as without it. Default 0. */
 } mrnn_train_params;
 
 /** Fill @p p with the defaults of every field and set its `version`. Call it before setting
  *  fields, so that a program compiled against this header keeps working with later libraries.
  *  @param p the struct to fill (caller-owned, typically on the stack).
- *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1 to 4): then only that version's
+ *  @param version ::MRNN_TRAIN_PARAMS_VERSION, or an older version (1 to 5): then only that version's
  *  fields are written.
  *  @return ::MRNN_OK, or ::MRNN_ERR_INVALID_ARG if @p p is NULL or @p version is unknown.
  *  Thread safety: safe from any thread (touches only @p p). */

@@ -9,7 +9,7 @@ import ctypes as C
 ENCODING_PARAMS_VERSION = 2
 CORPUS_PARAMS_VERSION = 3
 MODEL_PARAMS_VERSION = 2
-TRAIN_PARAMS_VERSION = 5
+TRAIN_PARAMS_VERSION = 6
 SAMPLER_PARAMS_VERSION = 4
 
 FRAME_END = 0xFFFFFFFF  # MRNN_FRAME_END: ends each pianoroll frame in a flat token stream
@@ -119,6 +119,8 @@ class TrainParams(C.Structure):
         # version 5: the allreduce overlapped with the backward pass
         ("allreduce_overlap", C.c_uint32),
         ("allreduce_segment_min", C.c_uint32),
+        # version 6
+        ("weight_dropout", C.c_float),
     ]
 
 

@@ -252,19 +252,19 @@ def test_multitrack_instruments_and_masked_generation(tmp_path):
         model.sampler(instruments="kazoo")
 
 
-def test_recurrent_dropout_and_weight_average(corpus_dir):
-    # Recurrent dropout and weight averaging are training parameters: each changes the trained
+def test_regularisers_reach_the_c_call(corpus_dir):
+    # Recurrent dropout, weight dropout and weight averaging are training parameters: each changes the trained
     # model (so it reached the C call), and a rate of 1 is refused, naming the field.
     c = musicrnn.Corpus(encoding="pianoroll", valid_fraction=0.2)
     for name in sorted(os.listdir(corpus_dir))[:3]:
         c.add_file(os.path.join(corpus_dir, name))
     c.finish()
     scores = []
-    for extra in ({}, {"recurrent_dropout": 0.3}, {"weight_average": 0.9}):
+    for extra in ({}, {"recurrent_dropout": 0.3}, {"weight_average": 0.9}, {"weight_dropout": 0.3}):
         with musicrnn.Model(c.vocab, embed_size=8, hidden_size=16, num_layers=1, init_seed=2) as m:
             assert m.train(c, max_steps=10, seq_len=16, batch_size=2, valid_every=0, threads=1, **extra)
             scores.append(m.evaluate(c, "train").nll)
             for name in extra:
                 with pytest.raises(musicrnn.MusicRNNError, match=name):
                     m.train(c, max_steps=11, **{name: 1.0})
-    assert scores[0] != scores[1] and scores[0] != scores[2]
+    assert scores[0] != scores[1] and scores[0] != scores[2] and scores[0] != scores[3]
