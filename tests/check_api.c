@@ -93,6 +93,33 @@ START_TEST(test_corpus_params_version_1_still_works)
 }
 END_TEST
 
+/* Fill the struct at p (of sizeof(mrnn_train_params) bytes) as a program built against `version`
+ * would: init must write nothing past that version's `size` bytes (0xA5 beyond). */
+static void init_old_train_params(mrnn_train_params *p, uint32_t version, size_t size)
+{
+    ck_assert_uint_lt(size, sizeof *p);
+    memset(p, 0xA5, sizeof *p);
+    ck_assert_int_eq(mrnn_train_params_init(p, version), MRNN_OK);
+    ck_assert_uint_eq(p->version, version);
+    for (size_t i = size; i < sizeof *p; i++) ck_assert_uint_eq(((const unsigned char *)p)[i], 0xA5);
+}
+
+/* Training with the old struct reads nothing past its end: it trains two more steps. The same
+ * bytes labelled as the next version are refused, naming the first field that version appended. */
+static void train_then_refuse_as_next(mrnn_model *m, mrnn_corpus *c, mrnn_train_params *p, const char *next_field)
+{
+    const uint64_t before = mrnn_model_steps_trained(m);
+    p->max_steps = before + 2;
+    p->seq_len = 8;
+    p->batch_size = 2;
+    p->valid_every = 0;
+    ck_assert_msg(mrnn_model_train(m, c, p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
+    ck_assert_uint_eq(mrnn_model_steps_trained(m), before + 2);
+    p->version++;
+    ASSERT_FAILS(mrnn_model_train(m, c, p, NULL, NULL), MRNN_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(mrnn_last_error(), next_field) != NULL, "%s", mrnn_last_error());
+}
+
 /* Train params version 2 appended input_dropout, version 3 the data-parallel fields, version 5
  * the overlap and version 6 weight_dropout: structs of versions 1, 3, 4 and 5 are neither overrun by init nor read past their end
  * by training. */
@@ -142,52 +169,20 @@ START_TEST(test_train_params_version_1_still_works)
     /* Version 3 ends after n_ranks: the garbage after it (a weight average and a recurrent
      * dropout of -2.9e-16, which version 4 refuses) is neither written by init nor read by
      * training. */
-    const size_t v3_size = offsetof(mrnn_train_params, n_ranks) + sizeof(uint32_t);
-    ck_assert_uint_lt(v3_size, sizeof u.bytes);
-    memset(u.bytes, 0xA5, sizeof u.bytes);
-    ck_assert_int_eq(mrnn_train_params_init(&u.p, 3), MRNN_OK);
+    init_old_train_params(&u.p, 3, offsetof(mrnn_train_params, n_ranks) + sizeof(uint32_t));
     ck_assert_uint_eq(u.p.n_ranks, 1);
-    for (size_t i = v3_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
-    u.p.max_steps = 4;
-    u.p.seq_len = 8;
-    u.p.batch_size = 2;
-    u.p.valid_every = 0;
-    ck_assert_msg(mrnn_model_train(m, c, &u.p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
-    ck_assert_uint_eq(mrnn_model_steps_trained(m), 4);
-    /* The same bytes as a version-4 struct are refused, naming the field. */
-    u.p.version = 4;
-    ASSERT_FAILS(mrnn_model_train(m, c, &u.p, NULL, NULL), MRNN_ERR_INVALID_ARG);
-    ck_assert(strstr(mrnn_last_error(), "weight_average") != NULL);
+    train_then_refuse_as_next(m, c, &u.p, "weight_average");
     ck_assert(tp.recurrent_dropout == 0.0f && tp.weight_average == 0.0f);
     /* Version 4 ends after recurrent_dropout: the bytes after it would be an overlap flag of
-     * 0xA5A5A5A5, which training refuses; init leaves them alone and training does not read them. */
-    const size_t v4_size = offsetof(mrnn_train_params, recurrent_dropout) + sizeof(float);
-    memset(u.bytes, 0xA5, sizeof u.bytes);
-    ck_assert_int_eq(mrnn_train_params_init(&u.p, 4), MRNN_OK);
+     * 0xA5A5A5A5, which training refuses. */
+    init_old_train_params(&u.p, 4, offsetof(mrnn_train_params, recurrent_dropout) + sizeof(float));
     ck_assert(u.p.recurrent_dropout == 0.0f && u.p.weight_average == 0.0f);
-    for (size_t i = v4_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
-    u.p.max_steps = 4;
-    u.p.seq_len = 8;
-    u.p.batch_size = 2;
-    u.p.valid_every = 0;
-    ck_assert_msg(mrnn_model_train(m, c, &u.p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
-    u.p.version = 5;
-    ASSERT_FAILS(mrnn_model_train(m, c, &u.p, NULL, NULL), MRNN_ERR_INVALID_ARG);
-    /* Version 5 ends after allreduce_segment_min: a weight_dropout of 0xA5A5A5A5 (a huge float)
-     * would be refused; init leaves it alone and training does not read it. */
-    const size_t v5_size = offsetof(mrnn_train_params, allreduce_segment_min) + sizeof(uint32_t);
-    memset(u.bytes, 0xA5, sizeof u.bytes);
-    ck_assert_int_eq(mrnn_train_params_init(&u.p, 5), MRNN_OK);
+    train_then_refuse_as_next(m, c, &u.p, "allreduce_overlap");
+    /* Version 5 ends after allreduce_segment_min: the bytes after it would be a weight_dropout of
+     * -2.9e-16. */
+    init_old_train_params(&u.p, 5, offsetof(mrnn_train_params, allreduce_segment_min) + sizeof(uint32_t));
     ck_assert(u.p.allreduce_overlap == 0 && u.p.allreduce_segment_min == MRNN_ALLREDUCE_SEGMENT_MIN_DEFAULT);
-    for (size_t i = v5_size; i < sizeof u.bytes; i++) ck_assert_uint_eq(u.bytes[i], 0xA5);
-    u.p.max_steps = 4;
-    u.p.seq_len = 8;
-    u.p.batch_size = 2;
-    u.p.valid_every = 0;
-    ck_assert_msg(mrnn_model_train(m, c, &u.p, NULL, NULL) == MRNN_OK, "%s", mrnn_last_error());
-    u.p.version = 6;
-    ASSERT_FAILS(mrnn_model_train(m, c, &u.p, NULL, NULL), MRNN_ERR_INVALID_ARG);
-    ck_assert(strstr(mrnn_last_error(), "weight_dropout") != NULL);
+    train_then_refuse_as_next(m, c, &u.p, "weight_dropout");
     mrnn_model_free(m);
     mrnn_corpus_free(c);
 }

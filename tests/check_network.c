@@ -374,28 +374,31 @@ START_TEST(test_team_matches_alone)
 }
 END_TEST
 
+/* Every product path, two and three threads, layer 0 multiplying its input (loss_a) and through
+ * the table (loss_b): with the dropout a test set around the call. */
+static void team_matches_alone_every_path(uint32_t loss_a, uint32_t loss_b)
+{
+    for (int path = -1; path <= mrnn__packed_best_isa(); path = next_path(path)) {
+        const int pack = path < 0 ? MRNN__PACK_NEVER : MRNN__PACK_ALWAYS, isa = path < 0 ? 0 : path;
+        team_matches_alone(loss_a, 50, 9, 7, pack, isa, 2);
+        team_matches_alone(loss_b, 10, 20, 6, pack, isa, 3);
+    }
+}
+
 /* Recurrent dropout splits over a team like the rest: its masks are drawn per element. */
 START_TEST(test_team_matches_alone_recurrent_dropout)
 {
     recurrent_dropout = 0.4f;
-    for (int path = -1; path <= mrnn__packed_best_isa(); path = next_path(path)) {
-        const int pack = path < 0 ? MRNN__PACK_NEVER : MRNN__PACK_ALWAYS, isa = path < 0 ? 0 : path;
-        team_matches_alone(MRNN__LOSS_SIGMOID, 50, 9, 7, pack, isa, 2);
-        team_matches_alone(MRNN__LOSS_NADE, 10, 20, 6, pack, isa, 3);
-    }
+    team_matches_alone_every_path(MRNN__LOSS_SIGMOID, MRNN__LOSS_NADE);
     recurrent_dropout = 0.0f;
 }
 END_TEST
 
-/* Weight dropout splits over a team like the rest: its mask is drawn per weight. */
+/* Weight dropout too: its mask is drawn per weight. */
 START_TEST(test_team_matches_alone_weight_dropout)
 {
     weight_dropout = 0.5f;
-    for (int path = -1; path <= mrnn__packed_best_isa(); path = next_path(path)) {
-        const int pack = path < 0 ? MRNN__PACK_NEVER : MRNN__PACK_ALWAYS, isa = path < 0 ? 0 : path;
-        team_matches_alone(MRNN__LOSS_SOFTMAX, 50, 9, 7, pack, isa, 2);
-        team_matches_alone(MRNN__LOSS_SIGMOID, 10, 20, 6, pack, isa, 3);
-    }
+    team_matches_alone_every_path(MRNN__LOSS_SOFTMAX, MRNN__LOSS_SIGMOID);
     weight_dropout = 0.0f;
 }
 END_TEST
