@@ -24,15 +24,15 @@ threads=${THREADS:-2}
 case $frame_output in
 independent)
     model=(--layers ${LAYERS:-1} --hidden ${HIDDEN:-512} --embed ${EMBED:-64} --dropout ${DROPOUT:-0.6} --init-seed "$seed")
-    recipe=(--seq-len ${SEQ_LEN:-128} --batch ${BATCH:-16} --lr ${LR:-0.006} --schedule cosine --warmup 100 --steps ${STEPS:-1500} --seed "$seed"
-            --input-dropout ${INPUT_DROPOUT:-0} --recurrent-dropout ${RECURRENT_DROPOUT:-0.4}
-            --weight-decay ${WEIGHT_DECAY:-0} --weight-average ${WEIGHT_AVERAGE:-0} --weight-dropout ${WEIGHT_DROPOUT:-0})
+    recipe=(--seq-len ${SEQ_LEN:-128} --batch ${BATCH:-16} --lr ${LR:-0.006} --schedule cosine --warmup 100 --steps ${STEPS:-1000} --seed "$seed"
+            --input-dropout ${INPUT_DROPOUT:-0} --recurrent-dropout ${RECURRENT_DROPOUT:-0}
+            --weight-decay ${WEIGHT_DECAY:-0} --weight-average ${WEIGHT_AVERAGE:-0} --weight-dropout ${WEIGHT_DROPOUT:-0.7})
     label="libmusicrnn LSTM" ;;
 nade)
     model=(--layers 1 --hidden ${HIDDEN:-384} --embed 64 --dropout ${DROPOUT:-0.6} --init-seed "$seed"
            --frame-output nade --nade-hidden ${NADE_HIDDEN:-150})
     recipe=(--seq-len 64 --batch 32 --lr ${LR:-0.004} --schedule cosine --warmup 100 --steps ${STEPS:-1000}
-            --seed "$seed")
+            --seed "$seed" --weight-dropout ${WEIGHT_DROPOUT:-0})
     label="libmusicrnn LSTM-NADE" ;;
 *) echo "jsb.sh: FRAME_OUTPUT is independent or nade" >&2; exit 1 ;;
 esac
