@@ -8,6 +8,7 @@
 #include "encoding_performance.h"
 #include "midi.h"
 #include "model.h"
+#include "sampler.h"
 #include "test_main.h"
 #include "test_util.h"
 
@@ -433,6 +434,53 @@ START_TEST(constraints_pianoroll)
 }
 END_TEST
 
+/* The state an unprimed sampler generates from, against one primed with the given frames. */
+static void assert_same_start(mrnn_model *m, const mrnn_sampler_params *sp, const uint32_t *primer, size_t n)
+{
+    mrnn_sampler *a = NULL, *b = NULL;
+    ck_assert_int_eq(mrnn_sampler_create(&a, m, sp), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_create(&b, m, sp), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_prime_tokens(b, primer, n), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_generate(a, 3, 0, NULL, NULL), MRNN_OK);
+    ck_assert_int_eq(mrnn_sampler_generate(b, 3, 0, NULL, NULL), MRNN_OK);
+    const size_t state = (size_t)m->cfg.layers * m->cfg.hidden * sizeof(float);
+    ck_assert_mem_eq(a->prime_h, b->prime_h, state);
+    ck_assert_mem_eq(a->prime_c, b->prime_c, state);
+    mrnn_sampler_free(a);
+    mrnn_sampler_free(b);
+}
+
+/* Unprimed, an independent-key pianoroll sampler starts from an empty frame and then 8 frames of
+ * the (at most 4) keys its model gives more than one half, inside the key masks, fed and not
+ * emitted: here the output weights are zero, so the logits are b_out whatever the state, keys
+ * 20..39 above one half in rising order, and the burn-in frames are keys 36..39 (32..35 once the
+ * range ends below 36). The NADE starts from the empty frame alone. */
+START_TEST(unprimed_pianoroll_burns_in_greedily)
+{
+    mrnn_model *m = tiny_model(MRNN_ENCODING_PIANOROLL, NULL);
+    memset(m->w.w_out, 0, (size_t)m->cfg.n_out * m->cfg.hidden * sizeof(float));
+    for (uint32_t k = 0; k < m->cfg.n_out; k++) m->w.b_out[k] = k >= 20 && k < 40 ? 1.0f + 0.1f * (float)k : -3.0f;
+    mrnn_sampler_params sp;
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    uint32_t primer[1 + 8 * 5], n = 0;
+    primer[n++] = MRNN_FRAME_END;
+    for (int f = 0; f < 8; f++) {
+        for (uint32_t k = 36; k < 40; k++) primer[n++] = k;
+        primer[n++] = MRNN_FRAME_END;
+    }
+    assert_same_start(m, &sp, primer, n);
+    sp.max_pitch = 21 + 35; /* key 35 */
+    for (uint32_t i = 0; i < n; i++) primer[i] -= primer[i] == MRNN_FRAME_END ? 0 : 4;
+    assert_same_start(m, &sp, primer, n);
+    mrnn_model_free(m);
+
+    m = tiny_nade_model();
+    mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
+    assert_same_start(m, &sp, primer, 1);
+    mrnn_model_free(m);
+}
+END_TEST
+
 static mrnn_corpus *openmsx_notechord(void)
 {
     const char *dir = getenv("MRNN_DEFAULT_CORPUS");
@@ -717,6 +765,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, length_in_seconds);
     tcase_add_test(t, constraints_performance);
     tcase_add_test(t, constraints_pianoroll);
+    tcase_add_test(t, unprimed_pianoroll_burns_in_greedily);
     tcase_add_test(t, constraints_pianoroll_nade);
     tcase_add_test(t, nade_same_seed_same_piece);
     tcase_add_test(t, constraints_notechord);
