@@ -12,6 +12,8 @@ dropped as warm-up) and every set is described per frame of sound (silent frames
   consonance   share of the pairs of simultaneous keys whose interval, in semitones mod 12, is a
                unison/octave, third, perfect fourth/fifth or sixth (0, 3, 4, 5, 7, 8, 9); seconds,
                sevenths and the tritone count as dissonant
+  register     the MIDI pitch of the lowest and of the highest key of a frame, averaged (the
+               bass and soprano lines' mean height)
   pc entropy   entropy in bits of the pitch-class histogram of each piece (key durations in
                frames), averaged over pieces: 12 keys equally used give 3.58
 Prints one Markdown table. Needs the Python package (PYTHONPATH=python, MUSICRNN_LIBRARY=...).
@@ -37,7 +39,7 @@ def frames_of(ids):
 
 
 def describe(pieces):
-    voices, four, pairs, cons = [], 0, 0, 0
+    voices, four, pairs, cons, lows, highs = [], 0, 0, 0, [], []
     entropies = []
     for frames in pieces:
         hist = [0] * 12
@@ -45,6 +47,8 @@ def describe(pieces):
             if not keys:
                 continue
             voices.append(len(keys))
+            lows.append(min(keys) + LOW)
+            highs.append(max(keys) + LOW)
             four += len(keys) == 4
             for a in range(len(keys)):
                 hist[(keys[a] + LOW) % 12] += 1
@@ -64,6 +68,8 @@ def describe(pieces):
         "voices_sd": sd,
         "four": four / n if n else float("nan"),
         "consonance": cons / pairs if pairs else float("nan"),
+        "low": sum(lows) / n if n else float("nan"),
+        "high": sum(highs) / n if n else float("nan"),
         "pc_entropy": sum(entropies) / len(entropies) if entropies else float("nan"),
     }
 
@@ -90,11 +96,11 @@ def main():
                 gen = [frames_of(s.tokens(lane))[4:] for lane in range(a.pieces)]
         rows.append((f"{kind} output ({path.rsplit('/', 1)[-1]}, T={a.temperature:g})", describe(gen)))
     print("| set | pieces | frames with sound | voices per frame | share with 4 voices | consonant pairs "
-          "| pitch-class entropy (bits) |")
-    print("|---|---|---|---|---|---|---|")
+          "| pitch-class entropy (bits) | lowest / highest key (mean MIDI pitch) |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, d in rows:
         print(f"| {name} | {d['pieces']} | {d['frames']} | {d['voices']:.2f} ± {d['voices_sd']:.2f} "
-              f"| {d['four']:.2f} | {d['consonance']:.3f} | {d['pc_entropy']:.2f} |")
+              f"| {d['four']:.2f} | {d['consonance']:.3f} | {d['pc_entropy']:.2f} | {d['low']:.1f} / {d['high']:.1f} |")
 
 
 if __name__ == "__main__":
