@@ -502,6 +502,12 @@ static uint64_t weight_drop_seed(uint64_t seed, uint32_t layer)
     return seed ^ (UINT64_C(0xD6E8FEB86659FD93) * (uint64_t)(layer + 1));
 }
 
+/* Layer l's masked W_hh in the workspace. */
+static float *dropped_whh(const mrnn__net_workspace *ws, const mrnn__net_config *cfg, uint32_t l)
+{
+    return ws->whh_dropped + (size_t)l * 4u * cfg->hidden * cfg->hidden;
+}
+
 /* Rows [r0, r1) of W_hh of j->layer: j->w's into the masked copy (grad 0), or the gradient block
  * masked in place (grad 1: dL/dW = s ⊙ dL/dW' for W' = s ⊙ W). */
 static void weight_drop_rows(const net_job *j, int grad, int part, int n_parts)
@@ -511,7 +517,7 @@ static void weight_drop_rows(const net_job *j, int grad, int part, int n_parts)
     const uint64_t seed = weight_drop_seed(j->seed, j->layer);
     size_t r0, r1;
     mrnn__team_range(G, 1, part, n_parts, &r0, &r1);
-    float *out = grad ? j->grad->layer[j->layer].w_hh : j->ws->whh_dropped + j->layer * G * H;
+    float *out = grad ? j->grad->layer[j->layer].w_hh : dropped_whh(j->ws, j->cfg, j->layer);
     const float *in = grad ? out : j->w->layer[j->layer].w_hh;
     for (size_t k = r0 * H; k < r1 * H; k++) out[k] = in[k] * (mrnn__hash_uniform(seed, k) >= p ? keep : 0.0f);
 }
@@ -555,7 +561,7 @@ static int forward(net_job *j, const float *h, const float *c, mrnn__rng *dropou
         for (uint32_t l = 0; l < cfg->layers; l++) {
             j->layer = l;
             mrnn__team_run(ws->team, weight_drop_forward_part, j);
-            j->dropped.layer[l].w_hh = ws->whh_dropped + (size_t)l * 4u * cfg->hidden * cfg->hidden;
+            j->dropped.layer[l].w_hh = dropped_whh(ws, cfg, l);
         }
         j->w = &j->dropped;
     }

@@ -217,24 +217,20 @@ static void burn_in(mrnn_sampler *s)
 {
     prime_feed(s, NULL, 0);
     for (int f = 0; f < BURN_IN_FRAMES; f++) {
-        uint32_t keys[BURN_IN_KEYS], n = 0;
-        for (uint32_t k = 0; k < s->V; k++) {
-            if (!s->allowed[k] || !(s->prime_logits[k] > 0.0f)) continue;
-            /* insertion into the most probable n, largest logit first */
-            uint32_t at = n < BURN_IN_KEYS ? n++ : BURN_IN_KEYS;
-            while (at > 0 && s->prime_logits[keys[at - 1]] < s->prime_logits[k]) {
-                if (at < BURN_IN_KEYS) keys[at] = keys[at - 1];
-                at--;
-            }
-            if (at < BURN_IN_KEYS) keys[at] = k;
+        /* Flag the most probable keys one at a time, then list them low to high, as a corpus
+         * frame lists its keys (the input sums their embeddings in that order). */
+        for (int pick = 0; pick < BURN_IN_KEYS; pick++) {
+            uint32_t best = s->V;
+            for (uint32_t k = 0; k < s->V; k++)
+                if (s->allowed[k] && !s->flag[k] && s->prime_logits[k] > 0.0f &&
+                    (best == s->V || s->prime_logits[k] > s->prime_logits[best]))
+                    best = k;
+            if (best == s->V) break;
+            s->flag[best] = 1;
         }
-        /* low to high, as a corpus frame lists its keys (the input sums their embeddings) */
-        for (uint32_t i = 1; i < n; i++)
-            for (uint32_t j = i; j > 0 && keys[j - 1] > keys[j]; j--) {
-                uint32_t t = keys[j];
-                keys[j] = keys[j - 1];
-                keys[j - 1] = t;
-            }
+        uint32_t keys[BURN_IN_KEYS], n = 0;
+        for (uint32_t k = 0; k < s->V; k++)
+            if (s->flag[k]) keys[n++] = k, s->flag[k] = 0;
         prime_feed(s, keys, n);
     }
 }
