@@ -60,6 +60,8 @@ cp "$out/generated.mid" "$out/generated/"
 /usr/bin/python3 tools/plot.py loss "$out/train.csv" "$out/loss.png"
 /usr/bin/python3 tools/plot.py pianoroll "$out/generated.mid" "$out/generated.png"
 echo "== the generated piece next to the held-out pieces"
+echo "   (the piece is in C major / A minor, the held-out files in their own keys: the pitch-class"
+echo "   histogram differs for that reason; scale consistency (in_key) and entropy do not depend on the key)"
 musicrnn eval --generated "$out/generated" --reference "$out/heldout"
 echo
 echo "Outputs in $out: the corpus (.mrc), the model (.mrm), the training log and its plot, and the"
