@@ -57,4 +57,19 @@ fi
     --rng-seed 2 > /dev/null 2>&1
 "$python" "$check_band" "$work/p.mid" 5 > "$work/primed.txt" || fail "the primed piece lost instruments" "$work/primed.txt"
 grep -q "organ (program 16)" "$work/primed.txt" || fail "the primer's organ is missing" "$work/primed.txt"
-echo "ok: $(wc -l < "$work/band.txt") channels; primed: $(wc -l < "$work/primed.txt")"
+
+# The main job's seed text (tools/run-main.sh, read from there) counts the band in: it parses in the
+# vocabulary of a key-normalised corpus, and each part it sounds comes through to the MIDI file.
+eval "$(grep -E '^band_seed=' "$(dirname "$check_band")/run-main.sh")"
+[ -n "${band_seed:-}" ] || fail "no band_seed in tools/run-main.sh"
+"$musicrnn" preprocess --encoding multitrack --normalize-key -o "$work/n.mrc" "$work/midi" > /dev/null
+"$musicrnn" info "$work/n.mrc" | grep -q "keys moved to C major / A minor" || fail "the corpus is not key-normalised"
+"$musicrnn" train "$work/n.mrc" -o "$work/n.mrm" --hidden 32 --embed 16 --steps 20 --seq-len 32 --batch 8 \
+    --valid-every 0 > /dev/null 2>&1
+"$musicrnn" generate "$work/n.mrm" -o "$work/s.mid" --seed "$band_seed" --length 200 --rng-seed 1 \
+    --instruments piano,bass,guitar,drums > "$work/seeded.log" 2>&1 || fail "the band seed was refused" "$work/seeded.log"
+"$python" "$check_band" "$work/s.mid" 4 > "$work/seeded.txt" || fail "the seeded piece is not a band" "$work/seeded.txt"
+for part in piano bass guitar; do
+    grep -q "$part (program" "$work/seeded.txt" || fail "the seed's $part is missing" "$work/seeded.txt"
+done
+echo "ok: $(wc -l < "$work/band.txt") channels; primed: $(wc -l < "$work/primed.txt"); seeded: $(wc -l < "$work/seeded.txt")"
