@@ -67,6 +67,7 @@ typedef struct reader {
         GPtrArray *events;
         guint next;
         unsigned track;
+        int tick; /* time_pulses of events[next]: the merge compares these, not the scattered events */
     } cur[MRNN__MIDI_MAX_TRACKS];
 } reader;
 
@@ -175,22 +176,21 @@ static mrnn_status read_smf(reader *r, smf_t *smf, unsigned n_tracks)
     for (int t = 1; t <= smf->number_of_tracks && live < MRNN__MIDI_MAX_TRACKS; t++) {
         smf_track_t *tr = smf_get_track_by_number(smf, t);
         if (!tr || !tr->events_array || tr->events_array->len == 0) continue;
-        r->cur[live++] = (struct track_cursor){tr->events_array, 0, (unsigned)t - 1};
+        const smf_event_t *first = g_ptr_array_index(tr->events_array, 0);
+        r->cur[live++] = (struct track_cursor){tr->events_array, 0, (unsigned)t - 1, first->time_pulses};
     }
     while (live > 0) {
         unsigned k = 0;
-        const smf_event_t *e = g_ptr_array_index(r->cur[0].events, r->cur[0].next);
-        for (unsigned i = 1; i < live; i++) {
-            const smf_event_t *f = g_ptr_array_index(r->cur[i].events, r->cur[i].next);
-            if (f->time_pulses < e->time_pulses) {
-                k = i;
-                e = f;
-            }
-        }
-        unsigned tn = r->cur[k].track;
-        if (++r->cur[k].next == r->cur[k].events->len) {
-            memmove(&r->cur[k], &r->cur[k + 1], (live - k - 1) * sizeof r->cur[0]); /* keeps ties in track order */
+        for (unsigned i = 1; i < live; i++)
+            if (r->cur[i].tick < r->cur[k].tick) k = i;
+        struct track_cursor *cu = &r->cur[k];
+        const smf_event_t *e = g_ptr_array_index(cu->events, cu->next);
+        unsigned tn = cu->track;
+        if (++cu->next == cu->events->len) {
+            memmove(cu, cu + 1, (live - k - 1) * sizeof r->cur[0]); /* keeps ties in track order */
             live--;
+        } else {
+            cu->tick = ((const smf_event_t *)g_ptr_array_index(cu->events, cu->next))->time_pulses;
         }
         const uint8_t *b = e->midi_buffer;
         int len = e->midi_buffer_length;
