@@ -83,6 +83,13 @@ const char *cli_encoding_name(uint32_t encoding)
     }
 }
 
+int cli_is_pianoroll(const mrnn_vocab *v)
+{
+    mrnn_encoding_params enc;
+    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
+    return mrnn_vocab_get_encoding_params(v, &enc) == MRNN_OK && enc.encoding == MRNN_ENCODING_PIANOROLL;
+}
+
 int cli_parse_encoding(const char *s, uint32_t *out)
 {
     for (uint32_t e = MRNN_ENCODING_NOTECHORD; e <= MRNN_ENCODING_MULTITRACK; e++) {

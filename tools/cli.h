@@ -19,6 +19,8 @@ int cli_parse_mask(const char *s, unsigned max_bit, uint64_t *out);
 /* Name of an encoding / parse one ("notechord", "performance", "pianoroll"). */
 const char *cli_encoding_name(uint32_t encoding);
 int cli_parse_encoding(const char *s, uint32_t *out);
+/* 1 if v encodes piano-roll frames (scored per frame, trained with the pianoroll defaults). */
+int cli_is_pianoroll(const mrnn_vocab *v);
 const char *cli_split_name(uint32_t split);
 double cli_now(void);
 

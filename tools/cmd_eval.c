@@ -36,11 +36,7 @@ static int eval_model(const char *model_path, const char *corpus_path, uint32_t 
         fprintf(stderr, "musicrnn eval: no --split given: scoring the %s split\n", cli_split_name(split));
     if (st == MRNN_OK) st = mrnn_model_evaluate(m, c, split, &r);
     const char *unit = "step";
-    mrnn_encoding_params enc;
-    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    if (st == MRNN_OK && mrnn_vocab_get_encoding_params(mrnn_model_vocab(m), &enc) == MRNN_OK &&
-        enc.encoding == MRNN_ENCODING_PIANOROLL)
-        unit = "frame";
+    if (st == MRNN_OK && cli_is_pianoroll(mrnn_model_vocab(m))) unit = "frame";
     int rc = 0;
     if (st != MRNN_OK) {
         rc = cli_fail("eval", st);

@@ -228,18 +228,10 @@ static int parse(int argc, char **argv, train_args *a, mrnn_model_params *mp, mr
 /* Pianoroll models learn best with one wide layer and strong dropout (docs/QUALITY.md: JSB
  * Chorales, chosen on the validation split). The event encodings keep the general defaults. A resumed
  * run gets the same training defaults as the run it continues; its shape comes from the checkpoint. */
-static int is_pianoroll(const mrnn_corpus *c)
-{
-    mrnn_encoding_params enc;
-    mrnn_encoding_params_init(&enc, MRNN_ENCODING_PARAMS_VERSION);
-    return mrnn_vocab_get_encoding_params(mrnn_corpus_vocab(c), &enc) == MRNN_OK &&
-           enc.encoding == MRNN_ENCODING_PIANOROLL;
-}
-
 static void pianoroll_defaults(const train_args *a, const mrnn_corpus *c, mrnn_model_params *mp,
                                mrnn_train_params *tp)
 {
-    if (!is_pianoroll(c)) return;
+    if (!cli_is_pianoroll(mrnn_corpus_vocab(c))) return;
     /* The independent output, regularised inside the recurrence, gains from a wider layer and a
      * higher rate (valid 8.29 -> 8.18), then from windows that hold whole chorales, fewer of them
      * a step (8.18 -> 8.15), then from weight dropout of W_hh in place of recurrent dropout, which
@@ -325,10 +317,11 @@ static int train_with(train_args *ap, mrnn_model_params *mpp, mrnn_train_params 
         return cli_fail("train", st);
     }
     mrnn_model_get_params(m, &mp);
+    const int roll = cli_is_pianoroll(mrnn_corpus_vocab(c));
     char frame_desc[48] = "softmax output"; /* the event encodings */
-    if (is_pianoroll(c) && mp.frame_output == MRNN_FRAME_OUTPUT_NADE)
+    if (roll && mp.frame_output == MRNN_FRAME_OUTPUT_NADE)
         snprintf(frame_desc, sizeof frame_desc, "NADE output of %u units", mp.nade_hidden);
-    else if (is_pianoroll(c))
+    else if (roll)
         snprintf(frame_desc, sizeof frame_desc, "independent outputs");
     if (!a.quiet)
         fprintf(stderr, "%s %s: %u x %u LSTM, embed %u, %s, %llu parameters, %llu steps done; seq %u, batch %u, lr %g\n",
