@@ -72,4 +72,32 @@ eval "$(grep -E '^band_seed=' "$(dirname "$check_band")/run-main.sh")"
 for part in piano bass guitar; do
     grep -q "$part (program" "$work/seeded.txt" || fail "the seed's $part is missing" "$work/seeded.txt"
 done
-echo "ok: $(wc -l < "$work/band.txt") channels; primed: $(wc -l < "$work/primed.txt"); seeded: $(wc -l < "$work/seeded.txt")"
+
+# --form ABA: the report gives each section's token range; the second A is the first one token for
+# token, B is new music; without the primer in the output the first section starts at token 0.
+"$musicrnn" generate "$work/n.mrm" -o "$work/f.mid" --seed "$band_seed" --form ABA --section-bars 2 \
+    --rng-seed 3 --instruments piano,bass,guitar,drums --print > "$work/form.txt" 2> "$work/form.log" \
+    || fail "--form failed" "$work/form.log"
+"$python" - "$work/form.txt" "$work/form.log" <<'PY' || fail "the sections do not repeat" "$work/form.log"
+import re, sys
+tokens = open(sys.argv[1]).read().split()
+spans = re.findall(r"([A-Z]) (\d+)-(\d+)", open(sys.argv[2]).read())
+assert [s[0] for s in spans] == ["A", "B", "A"], spans
+a1, b, a2 = [tokens[int(x):int(y)] for _, x, y in spans]
+assert int(spans[0][1]) > 0 and int(spans[-1][2]) == len(tokens), (spans, len(tokens))
+assert len(a1) > 4 and a1 == a2, "A differs on its return"
+assert len(b) > 4 and b != a1, "B is not new music"
+assert any(t.startswith("TIME_SHIFT") for t in b), "B has no time in it"
+PY
+"$python" "$check_band" "$work/f.mid" 2 > "$work/formband.txt" || fail "the piece in form is not a band" "$work/formband.txt"
+"$musicrnn" generate "$work/n.mrm" -o "$work/f0.mid" --seed "$band_seed" --form AB --section-bars 1 \
+    --no-primer-output > /dev/null 2> "$work/form0.log" || fail "--form --no-primer-output failed" "$work/form0.log"
+grep -q "form AB: A 0-" "$work/form0.log" || fail "the primer was not left out" "$work/form0.log"
+for bad in "--form aab" "--form AB --count 2" "--form AB --bars 4" "--form AB --section-bars 0"; do
+    # shellcheck disable=SC2086
+    if "$musicrnn" generate "$work/n.mrm" -o "$work/x.mid" $bad 2> "$work/err3.txt"; then
+        fail "generate $bad was accepted"
+    fi
+    grep -q -- "--form\|--section-bars" "$work/err3.txt" || fail "generate $bad: the error does not say why" "$work/err3.txt"
+done
+echo "ok: $(wc -l < "$work/band.txt") channels; primed: $(wc -l < "$work/primed.txt"); seeded: $(wc -l < "$work/seeded.txt"); form ABA repeats"

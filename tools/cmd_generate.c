@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "generate_form.h"
 
 #define DEFAULT_SOUNDFONT "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 
@@ -21,6 +22,10 @@ static void help(void)
            "Length (whichever is reached first):\n"
            "  --length N             steps to generate (default 512)\n"
            "  --seconds S | --bars B length of the generated music at the output tempo\n"
+           "Form (one piece):\n"
+           "  --form LETTERS         sections, e.g. AABA: a new letter is new music, a letter seen\n"
+           "                         before is its section again, note for note\n"
+           "  --section-bars B       length of each section in 4/4 bars (default 8)\n"
            "Sampling:\n"
            "  --temperature T        0 = greedy (default 1)      --top-k K   --top-p P\n"
            "  --repetition-penalty R (default 1 = off)          --beam W    (beam search)\n"
@@ -151,11 +156,46 @@ static int render_wav(const char *mid, const char *wav, const char *soundfont)
     return 0;
 }
 
+/* Print ids as text in the vocabulary's notation, one line. */
+static void print_tokens(const mrnn_vocab *v, const uint32_t *ids, size_t n)
+{
+    size_t need = 0;
+    char probe;
+    mrnn_vocab_format(v, ids, n, &probe, 1, &need);
+    char *text = malloc(need ? need : 1);
+    if (text && mrnn_vocab_format(v, ids, n, text, need, NULL) == MRNN_OK) printf("%s\n", text);
+    free(text);
+}
+
+/* --form: the sections one after another, then the piece written as one MIDI file. */
+static int generate_in_form(mrnn_sampler *s, const mrnn_model *m, const cli_form_job *job, int keep_primer,
+                            const char *out, double tempo, uint32_t program, int print)
+{
+    cli_form_result r;
+    if (cli_generate_form(s, job, &r) != 0) return 1;
+    const size_t skip = keep_primer ? 0 : r.primer_len;
+    const mrnn_vocab *v = mrnn_model_vocab(m);
+    mrnn_status st = mrnn_tokens_write_midi(v, r.ids + skip, r.n - skip, out, tempo, program);
+    if (st != MRNN_OK) {
+        free(r.ids);
+        return cli_fail("generate", st);
+    }
+    fprintf(stderr, "wrote %s (%zu tokens in %zu sections of form %s", out, r.n - skip, r.sections, job->form);
+    for (size_t i = 0; i < r.sections; i++)
+        fprintf(stderr, "%s%c %zu-%zu", i ? ", " : ": ", job->form[i], r.section_start[i] - skip,
+                r.section_start[i] + r.section_len[i] - skip);
+    fprintf(stderr, ")\n");
+    if (print) print_tokens(v, r.ids + skip, r.n - skip);
+    free(r.ids);
+    return 0;
+}
+
 int cmd_generate(int argc, char **argv)
 {
     enum { O_SEED = 256, O_PRIMER, O_PTRACKS, O_PCHANNELS, O_NOPRIMER, O_LENGTH, O_SECONDS, O_BARS, O_TEMP, O_TOPK,
            O_TOPP, O_REP, O_BEAM, O_RNG, O_COUNT, O_MINP, O_MAXP, O_KEY, O_MINOR, O_POLY, O_NODRUMS, O_STYLE,
-           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS, O_THREADS, O_INSTR, O_IRANGE };
+           O_TEMPO, O_PROGRAM, O_WAV, O_SF, O_PRINT, O_STREAM, O_WEIGHTS, O_THREADS, O_INSTR, O_IRANGE, O_FORM,
+           O_SECTION_BARS };
     static const struct option opts[] = {
         {"seed", required_argument, 0, O_SEED}, {"primer", required_argument, 0, O_PRIMER},
         {"primer-tracks", required_argument, 0, O_PTRACKS}, {"primer-channels", required_argument, 0, O_PCHANNELS},
@@ -173,13 +213,14 @@ int cmd_generate(int argc, char **argv)
         {"print", no_argument, 0, O_PRINT}, {"stream", no_argument, 0, O_STREAM},
         {"weights", required_argument, 0, O_WEIGHTS}, {"threads", required_argument, 0, O_THREADS},
         {"instruments", required_argument, 0, O_INSTR}, {"instrument-range", required_argument, 0, O_IRANGE},
+        {"form", required_argument, 0, O_FORM}, {"section-bars", required_argument, 0, O_SECTION_BARS},
         {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mrnn_sampler_params sp;
     mrnn_sampler_params_init(&sp, MRNN_SAMPLER_PARAMS_VERSION);
-    const char *seed = NULL, *primer = NULL, *out = NULL, *wav = NULL, *style = NULL;
+    const char *seed = NULL, *primer = NULL, *out = NULL, *wav = NULL, *style = NULL, *form = NULL;
     const char *soundfont = DEFAULT_SOUNDFONT;
     uint64_t ptracks = 0, pchannels = 0, length = 512, v;
-    double seconds = 0, bars = 0, tempo = 120, d;
+    double seconds = 0, bars = 0, tempo = 120, section_bars = 8, d;
     uint32_t program = 0;
     int print = 0, stream = 0, opt;
     optind = 1;
@@ -254,6 +295,15 @@ int cmd_generate(int argc, char **argv)
             if (parse_instrument_ranges(optarg, &sp) != 0) return 2;
             break;
         case O_STYLE: style = optarg; break;
+        case O_FORM:
+            if (!cli_form_valid(optarg))
+                return cli_usage_error("generate", "--form is 1 to %d capital letters, e.g. AABA", CLI_FORM_MAX);
+            form = optarg;
+            break;
+        case O_SECTION_BARS:
+            if (cli_parse_double(optarg, 0.25, 1e4, &section_bars))
+                return cli_usage_error("generate", "--section-bars is 0.25..10000");
+            break;
         case O_TEMPO:
             if (cli_parse_double(optarg, 10, 1000, &tempo)) return cli_usage_error("generate", "--tempo is 10..1000");
             break;
@@ -285,6 +335,10 @@ int cmd_generate(int argc, char **argv)
     if (optind != argc - 1) return cli_usage_error("generate", "expected one MODEL.mrm");
     if (!out) return cli_usage_error("generate", "-o OUT.mid is required");
     if (wav && sp.n_lanes > 1) return cli_usage_error("generate", "--wav renders one piece; drop --count");
+    if (form && (sp.n_lanes > 1 || sp.beam_width > 1))
+        return cli_usage_error("generate", "--form makes one piece by sampling; drop --count and --beam");
+    if (form && (seconds > 0 || bars > 0))
+        return cli_usage_error("generate", "with --form the length is --section-bars per section, not --seconds/--bars");
     /* Lengths in music time are measured by the sampler at 120 bpm. */
     double max_seconds = seconds > 0 ? seconds * tempo / 120.0 : 0;
     if (bars > 0) {
@@ -312,7 +366,22 @@ int cmd_generate(int argc, char **argv)
     int rc = 0;
     stream_state ss = {stream, 0, 0, 0};
     double t0 = cli_now();
+    const int keep_primer = sp.include_primer;
+    if (form) sp.include_primer = 1; /* each section is primed with the piece so far and must see it */
     st = mrnn_sampler_create(&s, m, &sp);
+    if (st == MRNN_OK && form) {
+        const uint32_t max_steps = (uint32_t)(length == 512 ? 10000000 : length);
+        cli_form_job job = {form,    section_bars * 4 * 0.5, max_steps, sp.rng_seed, seed, primer, ptracks,
+                            (uint32_t)pchannels, on_event, &ss};
+        rc = generate_in_form(s, m, &job, keep_primer, out, tempo, program, print);
+        if (rc == 0 && wav) {
+            rc = render_wav(out, wav, soundfont);
+            if (rc == 0) fprintf(stderr, "wrote %s\n", wav);
+        }
+        mrnn_sampler_free(s);
+        mrnn_model_free(m);
+        return rc;
+    }
     if (st == MRNN_OK && seed) st = mrnn_sampler_prime_text(s, seed);
     if (st == MRNN_OK && primer) st = mrnn_sampler_prime_midi(s, primer, ptracks, (uint32_t)pchannels);
     if (st == MRNN_OK) st = mrnn_sampler_generate(s, (uint32_t)(length > UINT32_MAX ? UINT32_MAX : length), max_seconds,
@@ -330,14 +399,7 @@ int cmd_generate(int argc, char **argv)
         mrnn_sampler_tokens(s, i, &ids, &n);
         mrnn_sampler_log_likelihood(s, i, &ll);
         fprintf(stderr, "wrote %s (%zu tokens, log-likelihood %.1f nats)\n", path, n, ll);
-        if (print) {
-            size_t need = 0;
-            char probe;
-            mrnn_vocab_format(mrnn_model_vocab(m), ids, n, &probe, 1, &need);
-            char *text = malloc(need ? need : 1);
-            if (text && mrnn_vocab_format(mrnn_model_vocab(m), ids, n, text, need, NULL) == MRNN_OK) printf("%s\n", text);
-            free(text);
-        }
+        if (print) print_tokens(mrnn_model_vocab(m), ids, n);
     }
     if (st != MRNN_OK) {
         rc = cli_fail("generate", st);

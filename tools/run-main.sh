@@ -46,11 +46,14 @@ echo "== generate a band: piano, bass, guitar and drums (the corpus's most commo
 # above (left alone, the model lets piano and guitar wander down into the bass's range). The seed
 # text counts the band in on a C chord: unseeded, the model picks its parts itself and half the
 # time leaves the piano out, with a seed that sounds every part it keeps them (docs/QUALITY.md).
+# The piece is in song form, AABA of 8 bars each: the model writes A and B, and A comes back note for
+# note (left to itself the model does not return to what it played: docs/QUALITY.md).
 band_seed="DRUM_36 DRUM_42 PROGRAM_bass NOTE_36 DUR_4 PROGRAM_piano NOTE_72 DUR_2 PROGRAM_guitar NOTE_60 DUR_4"
 band_seed="$band_seed NOTE_64 DUR_4 TIME_SHIFT_2"
 wav=()
 command -v fluidsynth >/dev/null && wav=(--wav "$out/generated.wav")
-musicrnn generate "$out/openmsx.mrm" -o "$out/generated.mid" --length 3000 --temperature 0.8 --top-p 0.9 \
+musicrnn generate "$out/openmsx.mrm" -o "$out/generated.mid" --form "${FORM:-AABA}" --section-bars 8 \
+    --temperature 0.8 --top-p 0.9 \
     --seed "${BAND_SEED:-$band_seed}" \
     --instruments "${INSTRUMENTS:-piano,bass,guitar,drums}" \
     --instrument-range "${RANGES:-bass=28-52,guitar=48-72,piano=60-84}" --rng-seed "${SEED:-1}" --tempo 110 "${wav[@]}"
