@@ -31,6 +31,8 @@ class Sampler(Handle):
     def __init__(self, model, **params):
         p = make_params(S.SamplerParams, "mrnn_sampler_params_init", S.SAMPLER_PARAMS_VERSION, params)
         self._init_handle(new_handle(lib.mrnn_sampler_create, model._ptr, C.byref(p)))
+        self._rng_seed = p.rng_seed
+        self._keeps_primer = bool(p.include_primer)
         self.model = model  # the C sampler borrows the model: keep it alive as long as we live
         model._samplers.add(self)
 
@@ -63,6 +65,47 @@ class Sampler(Handle):
             return False
         check(status)
         return True
+
+    def generate_form(self, form, section_seconds, max_steps=10_000_000):
+        """A piece in sections, e.g. ``form="AABA"``, as ``musicrnn generate --form`` makes it.
+
+        The first time a letter appears, the model continues from everything before it (what the
+        sampler was primed with, then the piece so far) for ``section_seconds`` of music (at 120
+        bpm, as ``max_seconds``); a letter seen before is that section again, note for note. New
+        section i draws with the sampler's seed + i. One lane; the sampler must keep its primer in
+        the output (``include_primer``, the default). Returns ``(ids, sections)``: the piece as a
+        list of token ids, primer first, and ``(letter, start, end)`` for each section. Write it
+        with ``model.vocab.write_midi(ids, path)``.
+        """
+        if not form or not all("A" <= ch <= "Z" for ch in form):
+            raise ValueError("form must be capital letters, e.g. 'AABA'")
+        if self.lane_count != 1 or not self._keeps_primer:
+            raise ValueError("generate_form needs one lane and include_primer=1")
+        piece, sections, seen = [], [], {}
+        for i, letter in enumerate(form):
+            if letter in seen:
+                start, end = seen[letter]
+                sections.append((letter, len(piece), len(piece) + end - start))
+                piece.extend(piece[start:end])
+                continue
+            first = []  # the first generated step's index in the output: the primer's length
+
+            def note_first(e, first=first):
+                if not first:
+                    first.append(e.step)
+
+            if i > 0:
+                self.reset(self._rng_seed + i)
+                self.prime_tokens(piece)
+            self.generate(max_steps, section_seconds, on_event=note_first)
+            out = [int(t) for t in self.tokens()]
+            primed = len(piece) if i > 0 else (first[0] if first else len(out))
+            if i == 0:
+                piece.extend(out[:primed])
+            seen[letter] = (len(piece), len(piece) + len(out) - primed)
+            sections.append((letter, len(piece), len(piece) + len(out) - primed))
+            piece.extend(out[primed:])
+        return piece, sections
 
     @property
     def lane_count(self):

@@ -268,3 +268,17 @@ def test_regularisers_reach_the_c_call(corpus_dir):
                 with pytest.raises(musicrnn.MusicRNNError, match=name):
                     m.train(c, max_steps=11, **{name: 1.0})
     assert scores[0] != scores[1] and scores[0] != scores[2] and scores[0] != scores[3]
+
+
+def test_generate_form_repeats_sections(model, tmp_path):
+    with model.sampler(rng_seed=3) as s:
+        ids, sections = s.generate_form("ABA", 2.0)
+        with pytest.raises(ValueError):
+            s.generate_form("aba", 2.0)
+    assert [x[0] for x in sections] == ["A", "B", "A"]
+    assert sections[0][1] == 0 and sections[-1][2] == len(ids)
+    a1, b, a2 = [ids[start:end] for _, start, end in sections]
+    assert len(a1) > 2 and a1 == a2
+    assert len(b) > 2 and b != a1
+    model.vocab.write_midi(ids, tmp_path / "form.mid")
+    assert (tmp_path / "form.mid").read_bytes()[:4] == b"MThd"
