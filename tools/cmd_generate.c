@@ -153,6 +153,7 @@ static int render_wav(const char *mid, const char *wav, const char *soundfont)
         fprintf(stderr, "musicrnn generate: fluidsynth failed to render %s\n", wav);
         return 1;
     }
+    fprintf(stderr, "wrote %s\n", wav);
     return 0;
 }
 
@@ -374,10 +375,7 @@ int cmd_generate(int argc, char **argv)
         cli_form_job job = {form,    section_bars * 4 * 0.5, max_steps, sp.rng_seed, seed, primer, ptracks,
                             (uint32_t)pchannels, on_event, &ss};
         rc = generate_in_form(s, m, &job, keep_primer, out, tempo, program, print);
-        if (rc == 0 && wav) {
-            rc = render_wav(out, wav, soundfont);
-            if (rc == 0) fprintf(stderr, "wrote %s\n", wav);
-        }
+        if (rc == 0 && wav) rc = render_wav(out, wav, soundfont);
         mrnn_sampler_free(s);
         mrnn_model_free(m);
         return rc;
@@ -408,10 +406,7 @@ int cmd_generate(int argc, char **argv)
             fprintf(stderr, "%llu steps in %.2f s: %.0f steps/s, latency per step mean %.3f ms, max %.3f ms\n",
                     ss.events, elapsed, (double)ss.events / elapsed, 1e3 * ss.latency_sum / (double)ss.events,
                     1e3 * ss.latency_max);
-        if (wav) {
-            rc = render_wav(out, wav, soundfont);
-            if (rc == 0) fprintf(stderr, "wrote %s\n", wav);
-        }
+        if (wav) rc = render_wav(out, wav, soundfont);
     }
     mrnn_sampler_free(s);
     mrnn_model_free(m);
