@@ -6,6 +6,9 @@
  *   (AVX-512) and with YMM (AVX2 + FMA) registers where the CPU has them. The accumulators are
  *   more than the FMA latency times the FMA units of any current core (4 cycles x 2 units = 8
  *   chains), so the loop is throughput-bound: what no kernel can beat.
+ * - bf16 dot-product peak (AVX512-BF16's vdpbf16ps: 16 floats each += two bf16 products, 64 flops
+ *   an instruction) where the CPU has it, 1 and 2 threads: what a bf16 path through these
+ *   instructions could reach at most, to compare with the float FMA peak.
  * - Read bandwidth of buffers sized to live in L2, in L3 and in DRAM (sizes from sysfs), 1 and 2
  *   threads: the bound of batch-1 sampling, which streams every weight once per token.
  *
@@ -69,6 +72,20 @@ __attribute__((target("avx2,fma"))) static double fma_ymm(float *sink)
     return 2.0 * 12 * 8 * (double)FMA_ITERS;
 }
 
+/* 16 chains of vdpbf16ps, like fma_zmm. (GCC and Clang spell the operand type __m512bh.) */
+__attribute__((target("avx512f,avx512bf16"))) static double dot_bf16_zmm(float *sink)
+{
+    __m512 a[16];
+    const __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80), y = (__m512bh)_mm512_set1_epi16(0x3380); /* 1, ~6e-8 */
+    for (int i = 0; i < 16; i++) a[i] = _mm512_set1_ps((float)i);
+    for (long it = 0; it < FMA_ITERS; it++)
+        for (int i = 0; i < 16; i++) a[i] = _mm512_dpbf16_ps(a[i], x, y);
+    __m512 s = a[0];
+    for (int i = 1; i < 16; i++) s = _mm512_add_ps(s, a[i]);
+    *sink = _mm512_reduce_add_ps(s);
+    return 4.0 * 16 * 16 * (double)FMA_ITERS;
+}
+
 /* The sum of n floats (n a multiple of 128), with 8 independent adds in flight. */
 __attribute__((target("avx512f"))) static float sum_zmm(const float *p, size_t n)
 {
@@ -101,7 +118,7 @@ static float sum_plain(const float *p, size_t n)
     return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
 }
 
-enum { ZMM, YMM, PLAIN };
+enum { ZMM, YMM, PLAIN, BF16 }; /* BF16: the dot-product loop, only for the FMA kind of job */
 
 static int best_width(void)
 {
@@ -132,7 +149,7 @@ static void *run_job(void *arg)
     j->work = 0;
     if (j->kind == 0) {
 #ifdef HAVE_X86
-        j->work = j->width == ZMM ? fma_zmm(&j->sink) : fma_ymm(&j->sink);
+        j->work = j->width == BF16 ? dot_bf16_zmm(&j->sink) : j->width == ZMM ? fma_zmm(&j->sink) : fma_ymm(&j->sink);
 #endif
     } else {
         float s = 0;
@@ -249,6 +266,11 @@ int main(int argc, char **argv)
         for (int threads = 1; threads <= 2; threads++)
             printf(",\"fma_%s_%dt_gflops\":%.2f", names[w], threads, rate(threads, 0, w, NULL, 0, 0) * 1e-9);
     }
+#ifdef HAVE_X86
+    if (__builtin_cpu_supports("avx512bf16"))
+        for (int threads = 1; threads <= 2; threads++)
+            printf(",\"dot_bf16_zmm_%dt_gflops\":%.2f", threads, rate(threads, 0, BF16, NULL, 0, 0) * 1e-9);
+#endif
     const struct {
         const char *name;
         size_t bytes;

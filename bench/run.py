@@ -88,6 +88,7 @@ class Bench:
         c = run_json([self.exe("ceilings")], 1)
         self.results["machine_ceilings"] = c
         self.log("ceilings: FMA " + ", ".join(f"{k[4:-6]} {v:.0f}" for k, v in c.items() if k.startswith("fma_")) +
+                 "".join(f", bf16 dot {k[13:-6]} {v:.0f}" for k, v in c.items() if k.startswith("dot_bf16_zmm_")) +
                  " GFLOP/s; read " + ", ".join(f"{k[5:-4]} {v:.0f}" for k, v in c.items() if k.startswith("read_") and
                                               k.endswith("_gbs")) + " GB/s")
 
@@ -335,6 +336,9 @@ def ceilings_markdown(res):
     for w in ("zmm", "ymm"):
         if f"fma_{w}_1t_gflops" in c:
             out.append(f"| FMA peak, {w.upper()} (GFLOP/s) | {c[f'fma_{w}_1t_gflops']:.1f} | {c[f'fma_{w}_2t_gflops']:.1f} |")
+    if "dot_bf16_zmm_1t_gflops" in c:
+        out.append(f"| bf16 dot products, ZMM (vdpbf16ps, GFLOP/s) | {c['dot_bf16_zmm_1t_gflops']:.1f} | "
+                   f"{c['dot_bf16_zmm_2t_gflops']:.1f} |")
     sizes = c.get("read_buffer_bytes", {})
     for lv in ("l2", "l3", "dram"):
         note = "" if lv != "dram" or c.get("dram_beyond_l3") else ", may be cache: the reported L3 is larger"
