@@ -87,8 +87,8 @@ class Bench:
         """The machine's own ceilings (bench/ceilings.c), measured in this run."""
         c = run_json([self.exe("ceilings")], 1)
         self.results["machine_ceilings"] = c
-        self.log("ceilings: FMA " + ", ".join(f"{k[4:-6]} {v:.0f}" for k, v in c.items() if k.startswith("fma_")) +
-                 "".join(f", bf16 dot {k[13:-6]} {v:.0f}" for k, v in c.items() if k.startswith("dot_bf16_zmm_")) +
+        self.log("ceilings: FMA " + ", ".join(f"{k[4:-7]} {v:.0f}" for k, v in c.items() if k.startswith("fma_")) +
+                 "".join(f", bf16 dot {k[13:-7]} {v:.0f}" for k, v in c.items() if k.startswith("dot_bf16_zmm_")) +
                  " GFLOP/s; read " + ", ".join(f"{k[5:-4]} {v:.0f}" for k, v in c.items() if k.startswith("read_") and
                                               k.endswith("_gbs")) + " GB/s")
 
