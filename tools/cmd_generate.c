@@ -340,7 +340,8 @@ int cmd_generate(int argc, char **argv)
         return cli_usage_error("generate", "--form makes one piece by sampling; drop --count and --beam");
     if (form && (seconds > 0 || bars > 0))
         return cli_usage_error("generate", "with --form the length is --section-bars per section, not --seconds/--bars");
-    /* Lengths in music time are measured by the sampler at 120 bpm. */
+    /* Lengths in music time are measured by the sampler at 120 bpm; with --form, per new section. */
+    if (form) bars = section_bars;
     double max_seconds = seconds > 0 ? seconds * tempo / 120.0 : 0;
     if (bars > 0) {
         double b = bars * 4 * 0.5; /* 4/4 bars in seconds at 120 bpm */
@@ -371,8 +372,7 @@ int cmd_generate(int argc, char **argv)
     if (form) sp.include_primer = 1; /* each section is primed with the piece so far and must see it */
     st = mrnn_sampler_create(&s, m, &sp);
     if (st == MRNN_OK && form) {
-        const uint32_t max_steps = (uint32_t)(length == 512 ? 10000000 : length);
-        cli_form_job job = {form,    section_bars * 4 * 0.5, max_steps, sp.rng_seed, seed, primer, ptracks,
+        cli_form_job job = {form,   max_seconds, (uint32_t)length, sp.rng_seed, seed, primer, ptracks,
                             (uint32_t)pchannels, on_event, &ss};
         rc = generate_in_form(s, m, &job, keep_primer, out, tempo, program, print);
         if (rc == 0 && wav) rc = render_wav(out, wav, soundfont);

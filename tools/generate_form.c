@@ -39,15 +39,6 @@ static int piece_append(piece *p, const uint32_t *ids, size_t n)
     return 0;
 }
 
-/* Ids [from, from + n) of the piece again at its end (grown first: the copy's source moves with it). */
-static int piece_repeat(piece *p, size_t from, size_t n)
-{
-    if (piece_reserve(p, n) != 0) return -1;
-    memcpy(p->ids + p->n, p->ids + from, n * sizeof *p->ids);
-    p->n += n;
-    return 0;
-}
-
 int cli_form_valid(const char *form)
 {
     size_t n = strlen(form);
@@ -57,41 +48,32 @@ int cli_form_valid(const char *form)
     return 1;
 }
 
-/* Counts the primer: the first generated step's index in the output is the primer's length. */
-typedef struct form_watch {
-    mrnn_sample_callback cb;
-    void *user;
-    int seen;
-    uint64_t first_step;
-} form_watch;
-
-static int watch_event(const mrnn_sample_event *ev, void *user)
+/* The sampler's output so far (before its first generate: what it was primed with). */
+static size_t output_length(const mrnn_sampler *s)
 {
-    form_watch *w = user;
-    if (!w->seen) {
-        w->seen = 1;
-        w->first_step = ev->step;
-    }
-    return w->cb ? w->cb(ev, w->user) : 0;
+    const uint32_t *ids;
+    size_t n = 0;
+    return mrnn_sampler_tokens(s, 0, &ids, &n) == MRNN_OK ? n : 0;
 }
 
 int cli_generate_form(mrnn_sampler *s, const cli_form_job *job, cli_form_result *res)
 {
     piece p = {0};
-    size_t start[26], len[26];
-    int have[26] = {0};
+    int first[26]; /* the section where each letter is first written, or -1 */
+    for (int l = 0; l < 26; l++) first[l] = -1;
     memset(res, 0, sizeof *res);
-    mrnn_status st = MRNN_OK;
-    for (size_t i = 0; job->form[i] && st == MRNN_OK; i++) {
+    for (size_t i = 0; job->form[i]; i++) {
         const int letter = job->form[i] - 'A';
-        res->section_start[i] = p.n;
-        if (have[letter]) {
-            if (piece_repeat(&p, start[letter], len[letter]) != 0) goto nomem;
-            res->section_len[i] = len[letter];
+        if (first[letter] >= 0) {
+            const size_t from = res->section_start[first[letter]], n = res->section_len[first[letter]];
+            /* reserved first: the copy's source moves with the piece when it grows */
+            if (piece_reserve(&p, n) != 0 || piece_append(&p, p.ids + from, n) != 0) goto nomem;
+            res->section_start[i] = p.n - n;
+            res->section_len[i] = n;
             res->sections = i + 1;
             continue;
         }
-        form_watch w = {job->cb, job->user, 0, 0};
+        mrnn_status st = MRNN_OK;
         if (i > 0) {
             /* a new section follows everything so far: the piece becomes the primer */
             st = mrnn_sampler_reset(s, job->rng_seed + (uint64_t)i);
@@ -101,30 +83,26 @@ int cli_generate_form(mrnn_sampler *s, const cli_form_job *job, cli_form_result 
             if (st == MRNN_OK && job->primer)
                 st = mrnn_sampler_prime_midi(s, job->primer, job->primer_tracks, job->primer_channels);
         }
-        if (st == MRNN_OK) st = mrnn_sampler_generate(s, job->max_steps, job->section_seconds, watch_event, &w);
+        /* include_primer: the output begins with the primer, the piece so far from the second
+         * section on, the seed or primer file in the first */
+        const size_t primed = output_length(s);
         const uint32_t *ids = NULL;
         size_t n = 0;
+        if (st == MRNN_OK) st = mrnn_sampler_generate(s, job->max_steps, job->section_seconds, job->cb, job->user);
         if (st == MRNN_OK) st = mrnn_sampler_tokens(s, 0, &ids, &n);
-        if (st != MRNN_OK) break;
-        /* The sampler keeps its primer in the output (include_primer): from the second section on
-         * that primer is the piece so far; in the first, the seed or primer file. */
-        size_t primed = i > 0 ? p.n : (w.seen ? (size_t)w.first_step : n);
-        if (primed > n) primed = n;
+        if (st != MRNN_OK) {
+            free(p.ids);
+            return cli_fail("generate", st);
+        }
         if (i == 0) {
             res->primer_len = primed;
             if (piece_append(&p, ids, primed) != 0) goto nomem;
-            res->section_start[0] = p.n;
         }
-        start[letter] = p.n;
-        len[letter] = n - primed;
-        have[letter] = 1;
-        if (piece_append(&p, ids + primed, n - primed) != 0) goto nomem;
-        res->section_len[i] = len[letter];
+        first[letter] = (int)i;
+        res->section_start[i] = p.n;
+        res->section_len[i] = n - primed;
         res->sections = i + 1;
-    }
-    if (st != MRNN_OK) {
-        free(p.ids);
-        return cli_fail("generate", st);
+        if (piece_append(&p, ids + primed, n - primed) != 0) goto nomem;
     }
     res->ids = p.ids;
     res->n = p.n;

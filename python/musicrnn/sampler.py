@@ -81,28 +81,22 @@ class Sampler(Handle):
             raise ValueError("form must be capital letters, e.g. 'AABA'")
         if self.lane_count != 1 or not self._keeps_primer:
             raise ValueError("generate_form needs one lane and include_primer=1")
-        piece, sections, seen = [], [], {}
+        piece, sections, first = [], [], {}  # first: letter -> index of its section in sections
         for i, letter in enumerate(form):
-            if letter in seen:
-                start, end = seen[letter]
+            if letter in first:
+                _, start, end = sections[first[letter]]
                 sections.append((letter, len(piece), len(piece) + end - start))
                 piece.extend(piece[start:end])
                 continue
-            first = []  # the first generated step's index in the output: the primer's length
-
-            def note_first(e, first=first):
-                if not first:
-                    first.append(e.step)
-
             if i > 0:
                 self.reset(self._rng_seed + i)
                 self.prime_tokens(piece)
-            self.generate(max_steps, section_seconds, on_event=note_first)
+            primed = len(self.tokens())  # before the first generate, the output is the primer
+            self.generate(max_steps, section_seconds)
             out = [int(t) for t in self.tokens()]
-            primed = len(piece) if i > 0 else (first[0] if first else len(out))
             if i == 0:
                 piece.extend(out[:primed])
-            seen[letter] = (len(piece), len(piece) + len(out) - primed)
+            first[letter] = len(sections)
             sections.append((letter, len(piece), len(piece) + len(out) - primed))
             piece.extend(out[primed:])
         return piece, sections

@@ -282,3 +282,13 @@ def test_generate_form_repeats_sections(model, tmp_path):
     assert len(b) > 2 and b != a1
     model.vocab.write_midi(ids, tmp_path / "form.mid")
     assert (tmp_path / "form.mid").read_bytes()[:4] == b"MThd"
+
+
+
+def test_generate_form_keeps_the_primer_first(model, corpus):
+    primer = as_list(corpus.piece(0).tokens)[:10]
+    with model.sampler(rng_seed=3) as s:
+        s.prime_tokens(primer)
+        ids, sections = s.generate_form("AA", 1.0)
+    assert ids[:10] == primer and sections[0][1] == 10
+    assert ids[10:sections[0][2]] == ids[sections[1][1]:sections[1][2]]
