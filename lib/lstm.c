@@ -1,143 +1,18 @@
 /* LSTM layer kernels: window forward/backward (packed weights or CBLAS) and the element-wise step.
  *
  * Pre-activations of the whole window come from one GEMM (X · W_ihᵀ); each step adds its recurrent
- * GEMM and then runs lstm_cell, one fused element-wise pass over the four gates (vectorised, see
- * vec_math.h). Backward writes the pre-activation gradients of the whole window over the cached
- * activations, so that the weight gradients are one GEMM each without a window-sized scratch. */
+ * GEMM and then runs the cell, one fused element-wise pass over the four gates (lstm_cell.h).
+ * Backward writes the pre-activation gradients of the whole window over the cached activations,
+ * so that the weight gradients are one GEMM each without a window-sized scratch. */
 #include "lstm.h"
 
 #include <cblas.h>
 #include <string.h>
 
+#include "lstm_cell.h"
 #include "packed.h"
-#include "rng.h"
 #include "team.h"
 #include "vec_math.h"
-
-/* Gate math of one row (one lane, one step), 4 cells at a time. The last chunk of a row whose H
- * is not a multiple of 4 goes through the same vector code on zero-padded copies, so that every
- * cell gets bit-for-bit the same function whatever its position (the batch-1 and window paths
- * must agree exactly). */
-#define CHUNK 4
-
-typedef struct cell_ptrs {
-    float *a;             /* [4H] pre-activations (no bias) in, activations out */
-    const float *b;       /* [4H] bias */
-    const float *c_prev;  /* [H] or NULL for a zero state */
-    float *c_out, *h;     /* [H]; c_out may alias c_prev */
-    const mrnn__lstm_cache *drop; /* recurrent dropout (cache->rec_drop > 0), or NULL */
-    size_t row;           /* the row's index in the window, for its mask */
-} cell_ptrs;
-
-/* The recurrent-dropout scales of cells [j, j + n) of window row `row` (n <= CHUNK, the rest 0):
- * element row·H + j of the hash stream of the window's seed, so that forward and backward, and
- * any split of the lanes over threads, draw the same mask without storing it. */
-static inline void drop_chunk(const mrnn__lstm_cache *d, size_t row, int H, int j, int n, float m[CHUNK])
-{
-    const float p = d->rec_drop, keep = 1.0f / (1.0f - p);
-    const uint64_t base = (uint64_t)row * (uint64_t)H + (uint64_t)j;
-    for (int k = 0; k < CHUNK; k++)
-        m[k] = k < n && mrnn__hash_uniform(d->rec_seed, base + (uint64_t)k) >= p ? keep : 0.0f;
-}
-
-static inline void cell_chunk(const float *ai, const float *af, const float *ag, const float *ao, const float *bi,
-                              const float *bf, const float *bg, const float *bo, const float *cp, const float *m,
-                              float *acts[4], float *c_out, float *h)
-{
-    mrnn__v4f i = mrnn__v4_sigmoid(mrnn__v4_load(ai) + mrnn__v4_load(bi));
-    mrnn__v4f f = mrnn__v4_sigmoid(mrnn__v4_load(af) + mrnn__v4_load(bf));
-    mrnn__v4f g = mrnn__v4_tanh(mrnn__v4_load(ag) + mrnn__v4_load(bg));
-    mrnn__v4f o = mrnn__v4_sigmoid(mrnn__v4_load(ao) + mrnn__v4_load(bo));
-    mrnn__v4f c = m ? i * g * mrnn__v4_load(m) : i * g;
-    if (cp) c += f * mrnn__v4_load(cp);
-    mrnn__v4_store(acts[0], i);
-    mrnn__v4_store(acts[1], f);
-    mrnn__v4_store(acts[2], g);
-    mrnn__v4_store(acts[3], o);
-    mrnn__v4_store(c_out, c);
-    mrnn__v4_store(h, o * mrnn__v4_tanh(c));
-}
-
-static void lstm_cell(const cell_ptrs *p, int H)
-{
-    float *a = p->a;
-    const float *b = p->b;
-    float m[CHUNK], *mp = p->drop ? m : NULL;
-    int j = 0;
-    for (; j + CHUNK <= H; j += CHUNK) {
-        float *acts[4] = {a + j, a + H + j, a + 2 * H + j, a + 3 * H + j};
-        if (mp) drop_chunk(p->drop, p->row, H, j, CHUNK, m);
-        cell_chunk(a + j, a + H + j, a + 2 * H + j, a + 3 * H + j, b + j, b + H + j, b + 2 * H + j, b + 3 * H + j,
-                   p->c_prev ? p->c_prev + j : NULL, mp, acts, p->c_out + j, p->h + j);
-    }
-    if (j == H) return;
-    int n = H - j;
-    if (mp) drop_chunk(p->drop, p->row, H, j, n, m);
-    float in[4][CHUNK] = {{0}}, bias[4][CHUNK] = {{0}}, out[4][CHUNK], cp[CHUNK] = {0}, c[CHUNK], h[CHUNK];
-    for (int q = 0; q < 4; q++)
-        for (int k = 0; k < n; k++) {
-            in[q][k] = a[q * H + j + k];
-            bias[q][k] = b[q * H + j + k];
-        }
-    if (p->c_prev)
-        for (int k = 0; k < n; k++) cp[k] = p->c_prev[j + k];
-    float *acts[4] = {out[0], out[1], out[2], out[3]};
-    cell_chunk(in[0], in[1], in[2], in[3], bias[0], bias[1], bias[2], bias[3], p->c_prev ? cp : NULL, mp, acts, c, h);
-    for (int q = 0; q < 4; q++)
-        for (int k = 0; k < n; k++) a[q * H + j + k] = out[q][k];
-    for (int k = 0; k < n; k++) {
-        p->c_out[j + k] = c[k];
-        p->h[j + k] = h[k];
-    }
-}
-
-/* Backward of one row: gate activations act[4H] in, their pre-activation gradients out (in
- * place); c: this step's cell state; cp: the previous one (NULL = zero); m: the recurrent-dropout
- * scales of the cell update (NULL = none); dh: gradient w.r.t. h; dc: running cell gradient in
- * (from the step after), out (towards the step before). */
-static inline void cell_back_chunk(float *ai, float *af, float *ag, float *ao, const float *c, const float *cp,
-                                   const float *m, const float *dh, float *dc)
-{
-    const mrnn__v4f one = mrnn__v4f_splat(1.0f);
-    mrnn__v4f i = mrnn__v4_load(ai), f = mrnn__v4_load(af), g = mrnn__v4_load(ag), o = mrnn__v4_load(ao);
-    mrnn__v4f tc = mrnn__v4_tanh(mrnn__v4_load(c)), dhv = mrnn__v4_load(dh);
-    mrnn__v4f dcv = mrnn__v4_load(dc) + dhv * o * (one - tc * tc);
-    mrnn__v4f cpv = cp ? mrnn__v4_load(cp) : mrnn__v4f_splat(0.0f);
-    mrnn__v4f dcu = m ? dcv * mrnn__v4_load(m) : dcv; /* the gradient of the (masked) update i·g */
-    mrnn__v4_store(ai, dcu * g * i * (one - i));
-    mrnn__v4_store(af, dcv * cpv * f * (one - f));
-    mrnn__v4_store(ag, dcu * i * (one - g * g));
-    mrnn__v4_store(ao, dhv * tc * o * (one - o));
-    mrnn__v4_store(dc, dcv * f);
-}
-
-static void lstm_cell_backward(float *act, const float *c, const float *cp, const float *dh, float *dc, int H,
-                               const mrnn__lstm_cache *drop, size_t row)
-{
-    float m[CHUNK], *mp = drop ? m : NULL;
-    int j = 0;
-    for (; j + CHUNK <= H; j += CHUNK) {
-        if (mp) drop_chunk(drop, row, H, j, CHUNK, m);
-        cell_back_chunk(act + j, act + H + j, act + 2 * H + j, act + 3 * H + j, c + j, cp ? cp + j : NULL, mp, dh + j,
-                        dc + j);
-    }
-    if (j == H) return;
-    int n = H - j;
-    if (mp) drop_chunk(drop, row, H, j, n, m);
-    float g4[4][CHUNK] = {{0}}, cc[CHUNK] = {0}, cpp[CHUNK] = {0}, dhh[CHUNK] = {0}, dcc[CHUNK] = {0};
-    for (int k = 0; k < n; k++) {
-        for (int q = 0; q < 4; q++) g4[q][k] = act[q * H + j + k];
-        cc[k] = c[j + k];
-        cpp[k] = cp ? cp[j + k] : 0.0f;
-        dhh[k] = dh[j + k];
-        dcc[k] = dc[j + k];
-    }
-    cell_back_chunk(g4[0], g4[1], g4[2], g4[3], cc, cp ? cpp : NULL, mp, dhh, dcc);
-    for (int k = 0; k < n; k++) {
-        for (int q = 0; q < 4; q++) act[q * H + j + k] = g4[q][k];
-        dc[j + k] = dcc[k];
-    }
-}
 
 size_t mrnn__lstm_cache_floats(int T, int B, int H)
 {
@@ -216,7 +91,8 @@ static void forward_steps_part(void *ctx, int part, int n_parts)
     const int nb = lane_range(j, part, n_parts, &b0);
     if (nb == 0) return;
     mrnn__lstm_cache *cache = j->cache;
-    const mrnn__lstm_cache *drop = cache->rec_drop > 0.0f ? cache : NULL;
+    mrnn__cell_drop drop = {cache->rec_drop, cache->rec_seed, 0};
+    const int dropping = cache->rec_drop > 0.0f;
     for (int t = 0; t < j->T; t++) {
         size_t row = (size_t)t * (size_t)B + (size_t)b0;
         float *a = cache->gates + row * (size_t)G;
@@ -228,9 +104,10 @@ static void forward_steps_part(void *ctx, int part, int n_parts)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, G, H, 1.0f, hp, H, j->w->w_hh, H, 1.0f, a, G);
         for (int b = 0; b < nb; b++) {
             size_t r = row + (size_t)b;
-            cell_ptrs p = {a + (size_t)b * (size_t)G, j->w->b, cp ? cp + (size_t)b * (size_t)H : NULL,
-                           cache->c + r * (size_t)H, cache->h + r * (size_t)H, drop, r};
-            lstm_cell(&p, H);
+            drop.row = r;
+            mrnn__cell_row p = {a + (size_t)b * (size_t)G, j->w->b, cp ? cp + (size_t)b * (size_t)H : NULL,
+                                cache->c + r * (size_t)H, cache->h + r * (size_t)H, dropping ? &drop : NULL};
+            mrnn__lstm_cell_forward(&p, H);
         }
     }
 }
@@ -252,7 +129,7 @@ static void add_row_sums(float *out, const float *a, size_t n, size_t ld, int m)
     for (size_t r = 0; r < n; r++) {
         const float *row = a + r * ld;
         int j = 0;
-        for (; j + CHUNK <= m; j += CHUNK) mrnn__v4_store(out + j, mrnn__v4_load(out + j) + mrnn__v4_load(row + j));
+        for (; j + 4 <= m; j += 4) mrnn__v4_store(out + j, mrnn__v4_load(out + j) + mrnn__v4_load(row + j));
         for (; j < m; j++) out[j] += row[j];
     }
 }
@@ -268,7 +145,8 @@ static void backward_steps_part(void *ctx, int part, int n_parts)
     if (nb == 0) return;
     mrnn__lstm_cache *cache = j->cache;
     float *dgates = cache->gates; /* overwritten step by step, latest first */
-    const mrnn__lstm_cache *drop = cache->rec_drop > 0.0f ? cache : NULL;
+    mrnn__cell_drop drop = {cache->rec_drop, cache->rec_seed, 0};
+    const int dropping = cache->rec_drop > 0.0f;
     float *dc = j->scratch + (size_t)b0 * (size_t)H;
     memset(dc, 0, (size_t)nb * (size_t)H * sizeof *dc);
     for (int t = j->T - 1; t >= 0; t--) {
@@ -276,9 +154,10 @@ static void backward_steps_part(void *ctx, int part, int n_parts)
         const float *cp_t = t > 0 ? cache->c + (row - (size_t)B) * (size_t)H : j->c0 ? j->c0 + (size_t)b0 * H : NULL;
         for (int b = 0; b < nb; b++) {
             size_t r = row + (size_t)b;
-            lstm_cell_backward(dgates + r * (size_t)G, cache->c + r * (size_t)H,
-                               cp_t ? cp_t + (size_t)b * (size_t)H : NULL, j->dh + r * (size_t)H,
-                               dc + (size_t)b * (size_t)H, H, drop, r);
+            drop.row = r;
+            mrnn__lstm_cell_backward(dgates + r * (size_t)G, cache->c + r * (size_t)H,
+                                     cp_t ? cp_t + (size_t)b * (size_t)H : NULL, j->dh + r * (size_t)H,
+                                     dc + (size_t)b * (size_t)H, H, dropping ? &drop : NULL);
         }
         if (t == 0) break;
         float *dprev = j->dh + (row - (size_t)B) * (size_t)H;
@@ -359,7 +238,7 @@ void mrnn__lstm_step_gates(const mrnn__lstm_weights *w, int B, float *gates, flo
     const int H = w->n_hidden;
     for (int b = 0; b < B; b++) {
         float *hb = h + (size_t)b * (size_t)H, *cb = c + (size_t)b * (size_t)H;
-        cell_ptrs p = {gates + (size_t)b * 4u * (size_t)H, w->b, cb, cb, hb, NULL, 0};
-        lstm_cell(&p, H);
+        mrnn__cell_row p = {gates + (size_t)b * 4u * (size_t)H, w->b, cb, cb, hb, NULL};
+        mrnn__lstm_cell_forward(&p, H);
     }
 }

@@ -24,7 +24,7 @@ static void sigmoid_into(float *restrict out, const float *restrict a, int N)
  * compiler on its own). */
 static float dot(const float *restrict x, const float *restrict y, int N)
 {
-    mrnn__v4f acc = mrnn__v4f_splat(0.0f);
+    mrnn__v4f acc = mrnn__v4_splat(0.0f);
     int j = 0;
     for (; j + 4 <= N; j += 4) acc += mrnn__v4_load(x + j) * mrnn__v4_load(y + j);
     float s = (acc[0] + acc[1]) + (acc[2] + acc[3]);

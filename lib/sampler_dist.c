@@ -138,7 +138,7 @@ void mrnn__sampler_event_distribution(mrnn_sampler *s, mrnn__lane *l, const floa
     /* e^((score - max) / T) four at a time in float (vec_math.h, relative error < 2e-7): libm's
      * double exp took a tenth of a sampling step of the small model. Excluded tokens stay exactly 0
      * (their -inf is clamped inside the exp, so they are zeroed afterwards). */
-    const mrnn__v4f top = mrnn__v4f_splat(score[best]), inv_t = mrnn__v4f_splat(1.0f / s->p.temperature);
+    const mrnn__v4f top = mrnn__v4_splat(score[best]), inv_t = mrnn__v4_splat(1.0f / s->p.temperature);
     uint32_t i = 0;
     for (; i + 4 <= V; i += 4) mrnn__v4_store(probs + i, mrnn__v4_exp((mrnn__v4_load(score + i) - top) * inv_t));
     if (i < V) {

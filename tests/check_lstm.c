@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "lstm.h"
+#include "lstm_cell.h"
 #include "reference.h"
 #include "rng.h"
 #include "test_main.h"
@@ -245,6 +246,56 @@ START_TEST(test_saturation_finite)
 }
 END_TEST
 
+/* The 16-wide cell (AVX-512) gives the 4-wide cell's bits, forward and backward, whole chunks and
+ * padded tails, with and without a previous state and recurrent dropout, over inputs from the
+ * saturated range to small ones. On a CPU without AVX-512 only the 4-wide cell runs. */
+START_TEST(test_cell_widths_agree)
+{
+    enum { HMAX = 100 };
+    static const int sizes[] = {1, 4, 15, 16, 37, 64, 100};
+    float pre[4 * HMAX], bias[4 * HMAX], cp[HMAX], dh[HMAX], dc0[HMAX];
+    float a[2][4 * HMAX], c[2][HMAX], h[2][HMAX], dc[2][HMAX];
+    mrnn__rng r;
+    mrnn__rng_seed(&r, 99);
+    int wide = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int variant = 0; variant < 4; variant++) {
+            const int H = sizes[si], with_state = variant & 1;
+            const mrnn__cell_drop drop = {0.4f, 77, (size_t)si};
+            const mrnn__cell_drop *dp = variant & 2 ? &drop : NULL;
+            for (int k = 0; k < 4 * H; k++) {
+                pre[k] = (float)(mrnn__rng_normal(&r) * (k % 3 == 0 ? 30.0 : 1.0));
+                bias[k] = (float)(0.1 * mrnn__rng_normal(&r));
+            }
+            for (int k = 0; k < H; k++) {
+                cp[k] = (float)mrnn__rng_normal(&r);
+                dh[k] = (float)mrnn__rng_normal(&r);
+                dc0[k] = (float)mrnn__rng_normal(&r);
+            }
+            int ran[2];
+            for (int w = 0; w < 2; w++) {
+                memcpy(a[w], pre, 4 * (size_t)H * sizeof(float));
+                memcpy(dc[w], dc0, (size_t)H * sizeof(float));
+                mrnn__cell_row row = {a[w], bias, with_state ? cp : NULL, c[w], h[w], dp};
+                ran[w] = mrnn__lstm_cell_forward_at(w ? 16 : 4, &row, H) == 0;
+                if (ran[w])
+                    ck_assert_int_eq(mrnn__lstm_cell_backward_at(w ? 16 : 4, a[w], c[w], with_state ? cp : NULL, dh,
+                                                                 dc[w], H, dp),
+                                     0);
+            }
+            ck_assert(ran[0]);
+            if (!ran[1]) continue;
+            wide = 1;
+            ck_assert_mem_eq(h[0], h[1], (size_t)H * sizeof(float));
+            ck_assert_mem_eq(c[0], c[1], (size_t)H * sizeof(float));
+            ck_assert_mem_eq(a[0], a[1], 4 * (size_t)H * sizeof(float));
+            ck_assert_mem_eq(dc[0], dc[1], (size_t)H * sizeof(float));
+        }
+    ck_assert_int_eq(mrnn__lstm_cell_forward_at(8, &(mrnn__cell_row){a[0], bias, NULL, c[0], h[0], NULL}, 4), -1);
+    fprintf(stderr, "lstm cell: 16-wide cell %s\n", wide ? "compared with the 4-wide one" : "not on this CPU");
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("lstm");
@@ -256,6 +307,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_step_matches_window);
     tcase_add_test(tc, test_step_b1_matches_window);
     tcase_add_test(tc, test_saturation_finite);
+    tcase_add_test(tc, test_cell_widths_agree);
     suite_add_tcase(s, tc);
     return s;
 }
