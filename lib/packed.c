@@ -225,13 +225,14 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
  * panels from memory or L3 and is bound by bandwidth; with the blocks above it walked every panel
  * once per block of inputs and took 16 % more CPU time per token. Its sums (all inputs in order)
  * differ in rounding from the blocked kernel's, as the AVX2 kernel's one row always did. */
-#define DEFINE_ONE_ROW(NAME, TARGET, VW, LB, GV, WIDEN)                                                               \
+#define DEFINE_ONE_ROW(NAME, TARGET, VW, LB, GV)                                                               \
     TARGET static void NAME(const mrnn__packed *m, int gb, int ge, int B, const float *x, size_t ldx,        \
                             float *y, size_t ldy, int add)                                                         \
     {                                                                                                              \
         typedef float vf __attribute__((vector_size(4 * (VW))));                                                   \
         typedef int32_t vi __attribute__((vector_size(4 * (VW)), unused));                                         \
         typedef uint16_t vh __attribute__((vector_size(2 * (VW)), unused));                                        \
+        typedef uint32_t vu __attribute__((vector_size(4 * (VW))));                                                \
         const int K = m->n_in, N = ge < m->n_out ? ge : m->n_out;                                                  \
         const size_t panel = (size_t)K * PANEL;                                                                    \
         for (int g0 = gb; g0 < N; g0 += PANEL) {                                                                   \
@@ -243,15 +244,26 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
                     vf acc[LB][GV];                                                                                \
                     memset(acc, 0, sizeof acc);                                                                    \
                     if (m->bf16) {                                                                                 \
+                        /* acc[l][2u]: the even columns of the 2 VW at u, acc[l][2u + 1] the odd ones */           \
                         const uint16_t *w = m->bf16 + pbase + (size_t)s;                                           \
                         for (int k = 0; k < K; k++, w += PANEL) {                                                  \
                             vf wv[GV];                                                                             \
-                            for (int v = 0; v < (GV); v++) WIDEN(wv[v], w + v * (VW));                             \
+                            for (int u = 0; u < (GV) / 2; u++)                                                     \
+                                WIDEN_PAIRS(wv[2 * u], wv[2 * u + 1], w + u * 2 * (VW));                           \
                             for (int l = 0; l < (LB); l++) {                                                       \
                                 const float xs = xr[l][k];                                                         \
                                 for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xs;                            \
                             }                                                                                      \
                         }                                                                                          \
+                        for (int l = 0; l < (LB); l++)                                                             \
+                            for (int u = 0; u < (GV) / 2; u++) {                                                   \
+                                vf e = acc[l][2 * u], o = acc[l][2 * u + 1];                                       \
+                                for (int i = 0; i < (VW); i++) {                                                   \
+                                    const int at = 2 * i;                                                          \
+                                    acc[l][2 * u + at / (VW)][at % (VW)] = e[i];                                   \
+                                    acc[l][2 * u + (at + 1) / (VW)][(at + 1) % (VW)] = o[i];                       \
+                                }                                                                                  \
+                            }                                                                                      \
                     } else {                                                                                       \
                         const float *w = m->f32 + pbase + (size_t)s;                                               \
                         for (int k = 0; k < K; k++, w += PANEL) {                                                  \
@@ -276,6 +288,19 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
     }
 
 
+/* 2 VW bf16 weights -> the floats of the even and of the odd columns: read as VW 32-bit lanes,
+ * each holding an (even, odd) pair, the even weight is the lane shifted up 16 bits and the odd one
+ * the lane with its low half cleared. Two operations per 2 VW weights, where widening each half
+ * (zero-extend, shift) took four: the one-row product is port-bound on them when the weights are
+ * in L2. The sums stay exact and in order; the kernel interleaves them back at the end. */
+#define WIDEN_PAIRS(even, odd, src)                                                                                \
+    do {                                                                                                           \
+        vu p_;                                                                                                     \
+        memcpy(&p_, (src), sizeof p_);                                                                             \
+        (even) = (vf)(p_ << 16);                                                                                   \
+        (odd) = (vf)(p_ & 0xffff0000u);                                                                            \
+    } while (0)
+
 /* bf16 -> float for VW weights: the 16-bit pattern becomes the high half of a float. */
 #define WIDEN_GENERIC(dst, src)                                                                                    \
     do {                                                                                                           \
@@ -296,10 +321,10 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
  * L1: without blocking, a panel of 512 inputs came from L2 at every tile, 32 bytes a cycle) and 96
  * rows (48 KiB of packed inputs on the stack). */
 DEFINE_KERNEL(matmul_avx512_lanes, __attribute__((target("avx512f") CONTRACT)), 16, 6, 4, 128, 16, WIDEN_AVX512)
-DEFINE_ONE_ROW(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4, WIDEN_AVX512)
+DEFINE_ONE_ROW(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4)
 #endif
 DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4, 256, 16, WIDEN_GENERIC)
-DEFINE_ONE_ROW(matmul_base_one, , 4, 1, 4, WIDEN_GENERIC)
+DEFINE_ONE_ROW(matmul_base_one, , 4, 1, 4)
 
 typedef void (*matmul_fn)(const mrnn__packed *, int, int, int, const float *, size_t, float *, size_t, int);
 
