@@ -1,9 +1,14 @@
 /* The fork-join team (see team.h).
  *
- * Hand-over: the caller writes the job, resets `done` and publishes the job by bumping
- * `generation` (release); each helper picks it up (acquire), runs its part and bumps `done`. Each
- * side first spins for a short while, then sleeps on a condition variable; the sleeper counts,
- * read and written under the mutex, tell the other side whether it must signal. */
+ * Hand-over: the caller writes the job and publishes it by bumping `generation`; each helper picks
+ * it up, runs its part and bumps `done`, which only grows: the caller waits for it to reach n - 1
+ * more than at the previous job. Each side first spins for a short while, then sleeps on a
+ * condition variable. A waker signals only when the other side's sleeper count is non-zero, and
+ * reads that count without the mutex: the count and the published value are both sequentially
+ * consistent, and a sleeper raises its count before it checks the value one last time under the
+ * mutex, so either the waker sees the sleeper or the sleeper sees the value (no lost wake-up).
+ * The fast path thus moves two cache lines between the cores, the job's and `done`'s (with the
+ * mutex taken at every job, it moved five and an empty job took 1.4 microseconds). */
 #include "team.h"
 
 #include <pthread.h>
@@ -25,11 +30,19 @@ struct mrnn__team {
     helper_arg *args; /* one per helper, read by it for its whole life */
     pthread_mutex_t mu;
     pthread_cond_t wake_helpers, wake_caller;
-    atomic_uint generation, done;
+    atomic_int helpers_sleeping, caller_sleeping; /* raised and lowered under mu, read without it */
     atomic_int quit;
-    int helpers_sleeping, caller_sleeping; /* under mu */
-    mrnn__team_fn fn;                      /* the job of the current generation */
+    /* the gaps keep what one side writes off the cache lines the other side writes */
+    char gap_job[64];
+    /* written by the caller, once per job */
+    atomic_uint generation;
+    mrnn__team_fn fn;
     void *ctx;
+    unsigned done_target; /* `done` once every helper has finished this job */
+    char gap_done[64];
+    /* written by the helpers */
+    atomic_uint done;
+    char gap_end[64];
 };
 
 static inline void cpu_relax(void)
@@ -41,31 +54,36 @@ static inline void cpu_relax(void)
 
 static int helper_ready(mrnn__team *t, unsigned seen)
 {
-    return atomic_load_explicit(&t->generation, memory_order_acquire) != seen ||
-           atomic_load_explicit(&t->quit, memory_order_acquire);
+    return atomic_load(&t->generation) != seen || atomic_load(&t->quit);
 }
 
-/* Every helper has finished the current job (the second argument is unused). */
-static int all_done(mrnn__team *t, unsigned unused)
+/* Every helper has finished the current job. */
+static int all_done(mrnn__team *t, unsigned target)
 {
-    (void)unused;
-    return atomic_load_explicit(&t->done, memory_order_acquire) == (unsigned)(t->n - 1);
+    return atomic_load(&t->done) == target;
 }
 
-/* Spin, then sleep on cv until ready(t, seen). */
-static void wait_for(mrnn__team *t, int (*ready)(mrnn__team *, unsigned), unsigned seen, int *sleepers,
+/* Spin, then sleep on cv until ready(t, arg). */
+static void wait_for(mrnn__team *t, int (*ready)(mrnn__team *, unsigned), unsigned arg, atomic_int *sleepers,
                      pthread_cond_t *cv)
 {
     for (int i = 0; i < SPIN_POLLS; i++) {
-        if (ready(t, seen)) return;
+        if (ready(t, arg)) return;
         cpu_relax();
     }
     pthread_mutex_lock(&t->mu);
-    while (!ready(t, seen)) {
-        ++*sleepers;
-        pthread_cond_wait(cv, &t->mu);
-        --*sleepers;
-    }
+    atomic_fetch_add(sleepers, 1);
+    while (!ready(t, arg)) pthread_cond_wait(cv, &t->mu);
+    atomic_fetch_sub(sleepers, 1);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Wake the sleepers of cv, if there are any. */
+static void wake(mrnn__team *t, atomic_int *sleepers, pthread_cond_t *cv)
+{
+    if (!atomic_load(sleepers)) return;
+    pthread_mutex_lock(&t->mu);
+    pthread_cond_broadcast(cv);
     pthread_mutex_unlock(&t->mu);
 }
 
@@ -77,14 +95,11 @@ static void *helper_main(void *arg)
     unsigned seen = 0;
     for (;;) {
         wait_for(t, helper_ready, seen, &t->helpers_sleeping, &t->wake_helpers);
-        if (atomic_load_explicit(&t->quit, memory_order_acquire)) return NULL;
-        seen = atomic_load_explicit(&t->generation, memory_order_acquire);
+        if (atomic_load(&t->quit)) return NULL;
+        seen = atomic_load(&t->generation);
         t->fn(t->ctx, part, t->n);
-        if (atomic_fetch_add_explicit(&t->done, 1u, memory_order_acq_rel) + 1u == (unsigned)(t->n - 1)) {
-            pthread_mutex_lock(&t->mu);
-            if (t->caller_sleeping) pthread_cond_signal(&t->wake_caller);
-            pthread_mutex_unlock(&t->mu);
-        }
+        atomic_fetch_add(&t->done, 1u);
+        wake(t, &t->caller_sleeping, &t->wake_caller);
     }
 }
 
@@ -100,6 +115,9 @@ mrnn__team *mrnn__team_new(int n_threads)
     atomic_init(&t->generation, 0u);
     atomic_init(&t->done, 0u);
     atomic_init(&t->quit, 0);
+    atomic_init(&t->helpers_sleeping, 0);
+    atomic_init(&t->caller_sleeping, 0);
+    t->done_target = 0;
     if (pthread_mutex_init(&t->mu, NULL) != 0) goto fail_alloc;
     if (pthread_cond_init(&t->wake_helpers, NULL) != 0) goto fail_cv1;
     if (pthread_cond_init(&t->wake_caller, NULL) != 0) goto fail_cv2;
@@ -110,7 +128,7 @@ mrnn__team *mrnn__team_new(int n_threads)
     }
     if (started == n_threads - 1) return t;
     /* not every helper started: stop those that did */
-    atomic_store_explicit(&t->quit, 1, memory_order_release);
+    atomic_store(&t->quit, 1);
     pthread_mutex_lock(&t->mu);
     pthread_cond_broadcast(&t->wake_helpers);
     pthread_mutex_unlock(&t->mu);
@@ -140,19 +158,17 @@ void mrnn__team_run(mrnn__team *t, mrnn__team_fn fn, void *ctx)
     }
     t->fn = fn;
     t->ctx = ctx;
-    atomic_store_explicit(&t->done, 0u, memory_order_relaxed);
-    atomic_fetch_add_explicit(&t->generation, 1u, memory_order_release);
-    pthread_mutex_lock(&t->mu);
-    if (t->helpers_sleeping) pthread_cond_broadcast(&t->wake_helpers);
-    pthread_mutex_unlock(&t->mu);
+    t->done_target += (unsigned)(t->n - 1);
+    atomic_fetch_add(&t->generation, 1u);
+    wake(t, &t->helpers_sleeping, &t->wake_helpers);
     fn(ctx, 0, t->n);
-    wait_for(t, all_done, 0, &t->caller_sleeping, &t->wake_caller);
+    wait_for(t, all_done, t->done_target, &t->caller_sleeping, &t->wake_caller);
 }
 
 void mrnn__team_free(mrnn__team *t)
 {
     if (!t) return;
-    atomic_store_explicit(&t->quit, 1, memory_order_release);
+    atomic_store(&t->quit, 1);
     pthread_mutex_lock(&t->mu);
     pthread_cond_broadcast(&t->wake_helpers);
     pthread_mutex_unlock(&t->mu);
