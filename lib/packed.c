@@ -224,69 +224,84 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
 /* One row (batch-1 sampling): no blocking. Each weight is used once, so the product streams the
  * panels from memory or L3 and is bound by bandwidth; with the blocks above it walked every panel
  * once per block of inputs and took 16 % more CPU time per token. Its sums (all inputs in order)
- * differ in rounding from the blocked kernel's, as the AVX2 kernel's one row always did. */
-#define DEFINE_ONE_ROW(NAME, TARGET, VW, LB, GV)                                                               \
-    TARGET static void NAME(const mrnn__packed *m, int gb, int ge, int B, const float *x, size_t ldx,        \
+ * differ in rounding from the blocked kernel's, as the AVX2 kernel's one row always did.
+ *
+ * Two panels at a time (NP = 2 where a second one is left): the 2 GV sums of a strip and of the
+ * same strip of the next panel are independent chains, where GV alone were too few to cover the
+ * multiply-add latency once the weights come from L2 (bf16 weights in L2 ran at a third of its
+ * bandwidth). Each sum still adds its inputs in order, so the result is the same either way. */
+#define DEFINE_ONE_ROW(NAME, TARGET, VW, GV)                                                                       \
+    typedef float NAME##_vf __attribute__((vector_size(4 * (VW))));                                                \
+    /* acc[q][v] += the strip of panel q (q < NP) at w times x; bf16: acc[q][2u], acc[q][2u + 1] are the even \
+     * and odd columns of the 2 VW at u, interleaved before returning */                                          \
+    TARGET static inline __attribute__((always_inline)) void NAME##_strips(                                         \
+        const mrnn__packed *m, size_t at, size_t panel, int NP, const float *x, NAME##_vf acc[2][GV])              \
+    {                                                                                                              \
+        typedef NAME##_vf vf;                                                                                      \
+        typedef uint32_t vu __attribute__((vector_size(4 * (VW))));                                                \
+        const int K = m->n_in;                                                                                     \
+        memset(acc, 0, 2 * sizeof *acc);                                                                           \
+        if (m->bf16) {                                                                                             \
+            const uint16_t *w = m->bf16 + at;                                                                      \
+            for (int k = 0; k < K; k++, w += PANEL) {                                                              \
+                const float xs = x[k];                                                                             \
+                for (int q = 0; q < NP; q++)                                                                       \
+                    for (int u = 0; u < (GV) / 2; u++) {                                                           \
+                        vf e, o;                                                                                   \
+                        WIDEN_PAIRS(e, o, w + (size_t)q * panel + (size_t)u * 2 * (VW));                           \
+                        acc[q][2 * u] += e * xs;                                                                   \
+                        acc[q][2 * u + 1] += o * xs;                                                               \
+                    }                                                                                              \
+            }                                                                                                      \
+            for (int q = 0; q < NP; q++)                                                                           \
+                for (int u = 0; u < (GV) / 2; u++) {                                                               \
+                    vf e = acc[q][2 * u], o = acc[q][2 * u + 1];                                                   \
+                    for (int i = 0; i < (VW); i++) {                                                               \
+                        acc[q][2 * u + 2 * i / (VW)][2 * i % (VW)] = e[i];                                         \
+                        acc[q][2 * u + (2 * i + 1) / (VW)][(2 * i + 1) % (VW)] = o[i];                             \
+                    }                                                                                              \
+                }                                                                                                  \
+        } else {                                                                                                   \
+            const float *w = m->f32 + at;                                                                          \
+            for (int k = 0; k < K; k++, w += PANEL) {                                                              \
+                const float xs = x[k];                                                                             \
+                for (int q = 0; q < NP; q++)                                                                       \
+                    for (int v = 0; v < (GV); v++) {                                                               \
+                        vf wv;                                                                                     \
+                        memcpy(&wv, w + (size_t)q * panel + (size_t)v * (VW), sizeof wv);                          \
+                        acc[q][v] += wv * xs;                                                                      \
+                    }                                                                                              \
+            }                                                                                                      \
+        }                                                                                                          \
+    }                                                                                                              \
+    TARGET static void NAME(const mrnn__packed *m, int gb, int ge, int B, const float *x, size_t ldx,            \
                             float *y, size_t ldy, int add)                                                         \
     {                                                                                                              \
-        typedef float vf __attribute__((vector_size(4 * (VW))));                                                   \
-        typedef int32_t vi __attribute__((vector_size(4 * (VW)), unused));                                         \
-        typedef uint16_t vh __attribute__((vector_size(2 * (VW)), unused));                                        \
-        typedef uint32_t vu __attribute__((vector_size(4 * (VW))));                                                \
-        const int K = m->n_in, N = ge < m->n_out ? ge : m->n_out;                                                  \
-        const size_t panel = (size_t)K * PANEL;                                                                    \
-        for (int g0 = gb; g0 < N; g0 += PANEL) {                                                                   \
-            const size_t pbase = (size_t)(g0 / PANEL) * panel;                                                     \
-            for (int s = 0; s < PANEL && g0 + s < N; s += (VW) * (GV)) {                                           \
-                for (int b0 = 0; b0 < B; b0 += (LB)) {                                                             \
-                    const float *xr[LB];                                                                           \
-                    for (int l = 0; l < (LB); l++) xr[l] = x + (size_t)(b0 + l < B ? b0 + l : b0) * ldx;           \
-                    vf acc[LB][GV];                                                                                \
-                    memset(acc, 0, sizeof acc);                                                                    \
-                    if (m->bf16) {                                                                                 \
-                        /* acc[l][2u]: the even columns of the 2 VW at u, acc[l][2u + 1] the odd ones */           \
-                        const uint16_t *w = m->bf16 + pbase + (size_t)s;                                           \
-                        for (int k = 0; k < K; k++, w += PANEL) {                                                  \
-                            vf wv[GV];                                                                             \
-                            for (int u = 0; u < (GV) / 2; u++)                                                     \
-                                WIDEN_PAIRS(wv[2 * u], wv[2 * u + 1], w + u * 2 * (VW));                           \
-                            for (int l = 0; l < (LB); l++) {                                                       \
-                                const float xs = xr[l][k];                                                         \
-                                for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xs;                            \
-                            }                                                                                      \
-                        }                                                                                          \
-                        for (int l = 0; l < (LB); l++)                                                             \
-                            for (int u = 0; u < (GV) / 2; u++) {                                                   \
-                                vf e = acc[l][2 * u], o = acc[l][2 * u + 1];                                       \
-                                for (int i = 0; i < (VW); i++) {                                                   \
-                                    const int at = 2 * i;                                                          \
-                                    acc[l][2 * u + at / (VW)][at % (VW)] = e[i];                                   \
-                                    acc[l][2 * u + (at + 1) / (VW)][(at + 1) % (VW)] = o[i];                       \
-                                }                                                                                  \
-                            }                                                                                      \
-                    } else {                                                                                       \
-                        const float *w = m->f32 + pbase + (size_t)s;                                               \
-                        for (int k = 0; k < K; k++, w += PANEL) {                                                  \
-                            vf wv[GV];                                                                             \
-                            for (int v = 0; v < (GV); v++) memcpy(&wv[v], w + v * (VW), sizeof wv[v]);             \
-                            for (int l = 0; l < (LB); l++) {                                                       \
-                                const float xs = xr[l][k];                                                         \
-                                for (int v = 0; v < (GV); v++) acc[l][v] += wv[v] * xs;                            \
-                            }                                                                                      \
-                        }                                                                                          \
-                    }                                                                                              \
-                    const int n = N - g0 - s < (VW) * (GV) ? N - g0 - s : (VW) * (GV);                             \
-                    for (int l = 0; l < (LB) && b0 + l < B; l++) {                                                 \
+        const int N = ge < m->n_out ? ge : m->n_out;                                                               \
+        const size_t panel = (size_t)m->n_in * PANEL;                                                              \
+        for (int b = 0; b < B; b++) {                                                                              \
+            const float *xr = x + (size_t)b * ldx;                                                                 \
+            float *yr = y + (size_t)b * ldy;                                                                       \
+            for (int g0 = gb; g0 < N; g0 += 2 * PANEL) {                                                           \
+                const int two = g0 + PANEL < N;                                                                    \
+                for (int s = 0; s < PANEL && g0 + s < N; s += (VW) * (GV)) {                                       \
+                    NAME##_vf acc[2][GV];                                                                          \
+                    const size_t at = (size_t)(g0 / PANEL) * panel + (size_t)s;                                    \
+                    if (two)                                                                                       \
+                        NAME##_strips(m, at, panel, 2, xr, acc);                                                   \
+                    else                                                                                           \
+                        NAME##_strips(m, at, panel, 1, xr, acc);                                                   \
+                    for (int q = 0; q < 1 + two; q++) {                                                            \
+                        const int c0 = g0 + q * PANEL + s;                                                         \
+                        if (c0 >= N) break;                                                                        \
                         float tile[(VW) * (GV)];                                                                   \
-                        memcpy(tile, acc[l], sizeof tile);                                                         \
-                        float *yr = y + (size_t)(b0 + l) * ldy + (size_t)(g0 + s);                                 \
-                        store_tile_sums(yr, tile, n, add);                                                         \
+                        memcpy(tile, acc[q], sizeof tile);                                                         \
+                        store_tile_sums(yr + c0, tile, N - c0 < (VW) * (GV) ? N - c0 : (VW) * (GV), add);          \
                     }                                                                                              \
                 }                                                                                                  \
             }                                                                                                      \
         }                                                                                                          \
     }
-
 
 /* 2 VW bf16 weights -> the floats of the even and of the odd columns: read as VW 32-bit lanes,
  * each holding an (even, odd) pair, the even weight is the lane shifted up 16 bits and the odd one
@@ -321,10 +336,10 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
  * L1: without blocking, a panel of 512 inputs came from L2 at every tile, 32 bytes a cycle) and 96
  * rows (48 KiB of packed inputs on the stack). */
 DEFINE_KERNEL(matmul_avx512_lanes, __attribute__((target("avx512f") CONTRACT)), 16, 6, 4, 128, 16, WIDEN_AVX512)
-DEFINE_ONE_ROW(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 1, 4)
+DEFINE_ONE_ROW(matmul_avx512_one, __attribute__((target("avx512f") CONTRACT)), 16, 4)
 #endif
 DEFINE_KERNEL(matmul_base_lanes, , 4, 2, 4, 256, 16, WIDEN_GENERIC)
-DEFINE_ONE_ROW(matmul_base_one, , 4, 1, 4)
+DEFINE_ONE_ROW(matmul_base_one, , 4, 4)
 
 typedef void (*matmul_fn)(const mrnn__packed *, int, int, int, const float *, size_t, float *, size_t, int);
 
