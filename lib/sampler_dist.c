@@ -93,8 +93,16 @@ double mrnn__log_normaliser(const float *logits, uint32_t V)
 {
     float mx = logits[0];
     for (uint32_t i = 1; i < V; i++) mx = logits[i] > mx ? logits[i] : mx;
+    /* the terms through the vector exp (relative error < 2e-7, so the log is off by less than
+     * that), summed in double: libm's double exp took 5-7 % of a small model's sampling step */
+    const mrnn__v4f top = mrnn__v4_splat(mx);
     double sum = 0;
-    for (uint32_t i = 0; i < V; i++) sum += exp((double)logits[i] - mx);
+    uint32_t i = 0;
+    for (; i + 4 <= V; i += 4) {
+        mrnn__v4f e = mrnn__v4_exp(mrnn__v4_load(logits + i) - top);
+        sum += ((double)e[0] + (double)e[1]) + ((double)e[2] + (double)e[3]);
+    }
+    for (; i < V; i++) sum += exp((double)logits[i] - mx);
     return mx + log(sum);
 }
 
