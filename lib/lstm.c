@@ -242,3 +242,45 @@ void mrnn__lstm_step_gates(const mrnn__lstm_weights *w, int B, float *gates, flo
         mrnn__lstm_cell_forward(&p, H);
     }
 }
+
+typedef struct step_job {
+    const mrnn__lstm_weights *w;
+    const mrnn__packed *m;
+    int B;
+    const float *x;
+    size_t ldx;
+    float *gates, *h, *c;
+} step_job;
+
+/* Cells [j0, j1) of every lane: their columns of the four gate blocks, then their updates. */
+static void step_cells_part(void *ctx, int part, int n_parts)
+{
+    const step_job *j = ctx;
+    const int H = j->w->n_hidden;
+    const size_t G = 4 * (size_t)H;
+    size_t j0, j1;
+    mrnn__team_range((size_t)H, (size_t)mrnn__packed_panel_cols(), part, n_parts, &j0, &j1);
+    if (j1 <= j0) return;
+    for (int q = 0; q < 4; q++)
+        mrnn__packed_matmul_cols(j->m->isa, j->m, q * H + (int)j0, q * H + (int)j1, j->B, j->x, j->ldx, j->gates, G, 1);
+    for (int b = 0; b < j->B; b++) {
+        float *hb = j->h + (size_t)b * (size_t)H, *cb = j->c + (size_t)b * (size_t)H;
+        mrnn__cell_row p = {j->gates + (size_t)b * G, j->w->b, cb, cb, hb, NULL};
+        mrnn__lstm_cell_forward_cells(&p, H, (int)j0, (int)j1);
+    }
+}
+
+void mrnn__lstm_step_packed(mrnn__team *t, const mrnn__lstm_weights *w, const mrnn__packed *m, int B,
+                            const float *x, size_t ldx, float *gates, float *h, float *c)
+{
+    const int H = w->n_hidden, panel = mrnn__packed_panel_cols();
+    /* every gate block must start on a panel, and each thread get a panel of cells at least */
+    if (mrnn__team_size(t) > 1 && H % panel == 0 && H / panel >= mrnn__team_size(t) &&
+        mrnn__packed_worth_splitting(m)) {
+        step_job j = {w, m, B, x, ldx, gates, h, c};
+        mrnn__team_run(t, step_cells_part, &j);
+        return;
+    }
+    mrnn__packed_matmul_team(t, m, B, x, ldx, gates, 4 * (size_t)H);
+    mrnn__lstm_step_gates(w, B, gates, h, c);
+}

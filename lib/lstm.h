@@ -80,4 +80,12 @@ void mrnn__lstm_backward(const mrnn__lstm_weights *w, const mrnn__lstm_packed *p
  * updated. */
 void mrnn__lstm_step_gates(const mrnn__lstm_weights *w, int B, float *gates, float *h, float *c);
 
+/* One inference step of B lanes through a packed layer m: gates [B x 4H] += rows x (stride ldx) ·
+ * m, then the cell as mrnn__lstm_step_gates. Over a team each thread takes a range of cells: the
+ * four gate columns of its cells, then their updates, one hand-over for the layer instead of one
+ * for the product followed by the cell on one thread. The same bits either way. x must not
+ * overlap h (threads update h while others still read x). */
+void mrnn__lstm_step_packed(struct mrnn__team *t, const mrnn__lstm_weights *w, const struct mrnn__packed *m, int B,
+                            const float *x, size_t ldx, float *gates, float *h, float *c);
+
 #endif

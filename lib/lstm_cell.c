@@ -50,15 +50,15 @@ static int have_wide(void)
 #define HAVE_WIDE 0
 #endif
 
-int mrnn__lstm_cell_forward_at(int width, const mrnn__cell_row *r, int H)
+int mrnn__lstm_cell_forward_at(int width, const mrnn__cell_row *r, int H, int j0, int j1)
 {
     if (width == 4) {
-        cell4_forward(r, H);
+        cell4_forward(r, H, j0, j1);
         return 0;
     }
 #if HAVE_WIDE
     if (width == 16 && have_wide()) {
-        cell16_forward(r, H);
+        cell16_forward(r, H, j0, j1);
         return 0;
     }
 #endif
@@ -83,7 +83,12 @@ int mrnn__lstm_cell_backward_at(int width, float *act, const float *c, const flo
 
 void mrnn__lstm_cell_forward(const mrnn__cell_row *r, int H)
 {
-    if (mrnn__lstm_cell_forward_at(16, r, H) != 0) cell4_forward(r, H);
+    mrnn__lstm_cell_forward_cells(r, H, 0, H);
+}
+
+void mrnn__lstm_cell_forward_cells(const mrnn__cell_row *r, int H, int j0, int j1)
+{
+    if (mrnn__lstm_cell_forward_at(16, r, H, j0, j1) != 0) cell4_forward(r, H, j0, j1);
 }
 
 void mrnn__lstm_cell_backward(float *act, const float *c, const float *cp, const float *dh, float *dc, int H,

@@ -34,6 +34,9 @@ typedef struct mrnn__cell_row {
 } mrnn__cell_row;
 
 void mrnn__lstm_cell_forward(const mrnn__cell_row *r, int H);
+/* Only cells [j0, j1) of the row (their gates, c and h; 0 <= j0 <= j1 <= H): the same bits as
+ * the whole row gives them, so that threads may each take a range. */
+void mrnn__lstm_cell_forward_cells(const mrnn__cell_row *r, int H, int j0, int j1);
 
 /* act [4H]: activations in, pre-activation gradients out; c: this step's cell state; cp: the
  * previous one (NULL = zero); dh: the gradient w.r.t. h; dc: the running cell gradient in (from
@@ -43,7 +46,7 @@ void mrnn__lstm_cell_backward(float *act, const float *c, const float *cp, const
 
 /* The same at a forced width, 4 or 16, for the tests that compare them: 0 when done, -1 when
  * this CPU or build lacks the width. */
-int mrnn__lstm_cell_forward_at(int width, const mrnn__cell_row *r, int H);
+int mrnn__lstm_cell_forward_at(int width, const mrnn__cell_row *r, int H, int j0, int j1);
 int mrnn__lstm_cell_backward_at(int width, float *act, const float *c, const float *cp, const float *dh, float *dc,
                                 int H, const mrnn__cell_drop *drop);
 

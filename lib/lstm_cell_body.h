@@ -32,21 +32,22 @@ ATTR static inline void NAME(cell_chunk)(const float *ai, const float *af, const
     VP(store)(h, o * VP(tanh)(c));
 }
 
-ATTR static void NAME(forward)(const mrnn__cell_row *p, int H)
+/* Cells [j0, j1) of a row of H. */
+ATTR static void NAME(forward)(const mrnn__cell_row *p, int H, int j0, int j1)
 {
     float *a = p->a;
     const float *b = p->b;
     float m[W], *mp = p->drop ? m : NULL;
-    int j = 0;
-    for (; j + W <= H; j += W) {
+    int j = j0;
+    for (; j + W <= j1; j += W) {
         float *acts[4] = {a + j, a + H + j, a + 2 * H + j, a + 3 * H + j};
         if (mp) NAME(drop_chunk)(p->drop, H, j, W, m);
         NAME(cell_chunk)(a + j, a + H + j, a + 2 * H + j, a + 3 * H + j, b + j, b + H + j, b + 2 * H + j,
                          b + 3 * H + j, p->c_prev ? p->c_prev + j : NULL, mp, acts, p->c_out + j, p->h + j);
     }
-    if (j == H) return;
+    if (j == j1) return;
     /* the tail through the same code on zero-padded copies */
-    int n = H - j;
+    int n = j1 - j;
     if (mp) NAME(drop_chunk)(p->drop, H, j, n, m);
     float in[4][W] = {{0}}, bias[4][W] = {{0}}, out[4][W], cp[W] = {0}, c[W], h[W];
     for (int q = 0; q < 4; q++)

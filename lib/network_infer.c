@@ -59,9 +59,10 @@ static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, 
         embed_lanes(cfg, w, B, start, ids, style, xh, ld);
     for (uint32_t l = 0; l < cfg->layers; l++) {
         float *hl = h + (size_t)l * B * H, *cl = c + (size_t)l * B * H;
+        /* the inputs are copies: the step updates h while threads still read its old value */
         if (l == 0 && iw->table0) {
-            mrnn__packed_matmul_team(team, &iw->layer[0], B, hl, H, gates, G);
-            mrnn__lstm_step_gates(&w->layer[0], B, gates, hl, cl);
+            for (int b = 0; b < B; b++) memcpy(xh + (size_t)b * ld, hl + (size_t)b * H, H * sizeof *xh);
+            mrnn__lstm_step_packed(team, &w->layer[0], &iw->layer[0], B, xh, ld, gates, hl, cl);
             continue;
         }
         const size_t n_in = (size_t)w->layer[l].n_in;
@@ -70,8 +71,7 @@ static void step_packed(const mrnn__net_config *cfg, const mrnn__net_params *w, 
             memcpy(xh + (size_t)b * ld + n_in, hl + (size_t)b * H, H * sizeof *xh);
         }
         memset(gates, 0, (size_t)B * G * sizeof *gates);
-        mrnn__packed_matmul_team(team, &iw->layer[l], B, xh, ld, gates, G);
-        mrnn__lstm_step_gates(&w->layer[l], B, gates, hl, cl);
+        mrnn__lstm_step_packed(team, &w->layer[l], &iw->layer[l], B, xh, ld, gates, hl, cl);
     }
     const float *top = h + (size_t)(cfg->layers - 1) * B * H;
     for (int b = 0; b < B; b++) memcpy(logits + (size_t)b * V, w->b_out, V * sizeof *logits);

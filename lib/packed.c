@@ -412,10 +412,14 @@ static void product_part(void *ctx, int part, int n_parts)
     if (g1 > g0) mrnn__packed_matmul_cols(j->isa, j->m, (int)g0, (int)g1, j->B, j->x, j->ldx, j->y, j->ldy, 1);
 }
 
+int mrnn__packed_worth_splitting(const mrnn__packed *m)
+{
+    return (long)m->n_in * m->n_out >= MIN_SPLIT_WEIGHTS && m->n_out > PANEL;
+}
+
 void mrnn__packed_matmul_team(mrnn__team *t, const mrnn__packed *m, int B, const float *x, size_t ldx, float *y,
                              size_t ldy)
 {
     split_product j = {m, m->isa, B, x, ldx, ldy, y};
-    if ((long)m->n_in * m->n_out < MIN_SPLIT_WEIGHTS || m->n_out <= PANEL) t = NULL;
-    mrnn__team_run(t, product_part, &j);
+    mrnn__team_run(mrnn__packed_worth_splitting(m) ? t : NULL, product_part, &j);
 }

@@ -66,6 +66,8 @@ void mrnn__packed_matmul_isa(int isa, const mrnn__packed *m, int B, const float 
  * team, or a matrix too small to be worth the hand-over: the caller alone. */
 void mrnn__packed_matmul_team(struct mrnn__team *t, const mrnn__packed *m, int B, const float *x, size_t ldx,
                               float *y, size_t ldy);
+/* Whether m's products are large enough to be worth splitting over a team. */
+int mrnn__packed_worth_splitting(const mrnn__packed *m);
 
 /* The product restricted to output columns [g_begin, g_end); g_begin a multiple of
  * mrnn__packed_panel_cols() (the packing's panel width). add = 0 overwrites y. */

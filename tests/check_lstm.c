@@ -248,7 +248,8 @@ END_TEST
 
 /* The 16-wide cell (AVX-512) gives the 4-wide cell's bits, forward and backward, whole chunks and
  * padded tails, with and without a previous state and recurrent dropout, over inputs from the
- * saturated range to small ones. On a CPU without AVX-512 only the 4-wide cell runs. */
+ * saturated range to small ones; a row done in two ranges of cells gives the whole row's. On a
+ * CPU without AVX-512 only the 4-wide cell runs. */
 START_TEST(test_cell_widths_agree)
 {
     enum { HMAX = 100 };
@@ -277,13 +278,28 @@ START_TEST(test_cell_widths_agree)
                 memcpy(a[w], pre, 4 * (size_t)H * sizeof(float));
                 memcpy(dc[w], dc0, (size_t)H * sizeof(float));
                 mrnn__cell_row row = {a[w], bias, with_state ? cp : NULL, c[w], h[w], dp};
-                ran[w] = mrnn__lstm_cell_forward_at(w ? 16 : 4, &row, H) == 0;
+                ran[w] = mrnn__lstm_cell_forward_at(w ? 16 : 4, &row, H, 0, H) == 0;
                 if (ran[w])
                     ck_assert_int_eq(mrnn__lstm_cell_backward_at(w ? 16 : 4, a[w], c[w], with_state ? cp : NULL, dh,
                                                                  dc[w], H, dp),
                                      0);
             }
             ck_assert(ran[0]);
+            /* threads each taking a range of cells give the whole row's bits */
+            float a_part[2][4 * HMAX], c_part[2][HMAX], h_part[2][HMAX];
+            for (int whole = 0; whole < 2; whole++) {
+                memcpy(a_part[whole], pre, 4 * (size_t)H * sizeof(float));
+                mrnn__cell_row row = {a_part[whole], bias, with_state ? cp : NULL, c_part[whole], h_part[whole], dp};
+                if (whole) {
+                    mrnn__lstm_cell_forward(&row, H);
+                } else {
+                    mrnn__lstm_cell_forward_cells(&row, H, H / 3, H);
+                    mrnn__lstm_cell_forward_cells(&row, H, 0, H / 3);
+                }
+            }
+            ck_assert_mem_eq(a_part[0], a_part[1], 4 * (size_t)H * sizeof(float));
+            ck_assert_mem_eq(c_part[0], c_part[1], (size_t)H * sizeof(float));
+            ck_assert_mem_eq(h_part[0], h_part[1], (size_t)H * sizeof(float));
             if (!ran[1]) continue;
             wide = 1;
             ck_assert_mem_eq(h[0], h[1], (size_t)H * sizeof(float));
@@ -291,7 +307,8 @@ START_TEST(test_cell_widths_agree)
             ck_assert_mem_eq(a[0], a[1], 4 * (size_t)H * sizeof(float));
             ck_assert_mem_eq(dc[0], dc[1], (size_t)H * sizeof(float));
         }
-    ck_assert_int_eq(mrnn__lstm_cell_forward_at(8, &(mrnn__cell_row){a[0], bias, NULL, c[0], h[0], NULL}, 4), -1);
+    const mrnn__cell_row any = {a[0], bias, NULL, c[0], h[0], NULL};
+    ck_assert_int_eq(mrnn__lstm_cell_forward_at(8, &any, 4, 0, 4), -1);
     fprintf(stderr, "lstm cell: 16-wide cell %s\n", wide ? "compared with the 4-wide one" : "not on this CPU");
 }
 END_TEST
