@@ -1,6 +1,6 @@
 /* The machine's own ceilings, measured in the same run as the figures they bound (bench/run.py):
  *
- *   ceilings [DRAM_MIB]    one JSON line
+ *   ceilings [DRAM_MIB] [--shares KIB@THREADS,...]    one JSON line
  *
  * - FMA peak: a loop of many independent multiply-adds, per core and on 2 threads, with ZMM
  *   (AVX-512) and with YMM (AVX2 + FMA) registers where the CPU has them. The accumulators are
@@ -11,6 +11,10 @@
  *   instructions could reach at most, to compare with the float FMA peak.
  * - Read bandwidth of buffers sized to live in L2, in L3 and in DRAM (sizes from sysfs), 1 and 2
  *   threads: the bound of batch-1 sampling, which streams every weight once per token.
+ * - With --shares, the read bandwidth of THREADS threads each reading a buffer of KIB KiB: the
+ *   bound of a sampling step whose threads each stream that share of the weights. A share near
+ *   a cache's size is not read at that cache's speed (this L2 halves between 1.25 and 2 MiB), so
+ *   the level's figure alone would misjudge it.
  *
  * Each figure is the best of several timed repetitions: a ceiling is what the machine can do,
  * and on a loaded machine the best repetition is the one least disturbed. Nothing here uses the
@@ -244,8 +248,38 @@ static double bandwidth(int threads, int width, size_t bytes, double target)
     return r;
 }
 
+/* The --shares list: "KIB@THREADS" items separated by commas, at most MAX_SHARES. */
+enum { MAX_SHARES = 32 };
+static int parse_shares(const char *list, size_t kib[MAX_SHARES], int threads[MAX_SHARES])
+{
+    int n = 0;
+    while (*list && n < MAX_SHARES) {
+        char *end;
+        unsigned long k = strtoul(list, &end, 10);
+        if (end == list || *end != '@') return -1;
+        unsigned long t = strtoul(end + 1, &end, 10);
+        if (k == 0 || t < 1 || t > 2 || (*end && *end != ',')) return -1;
+        kib[n] = k;
+        threads[n++] = (int)t;
+        list = *end ? end + 1 : end;
+    }
+    return *list ? -1 : n;
+}
+
 int main(int argc, char **argv)
 {
+    size_t share_kib[MAX_SHARES];
+    int share_threads[MAX_SHARES], n_shares = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--shares") == 0) {
+            if (i + 1 >= argc || (n_shares = parse_shares(argv[i + 1], share_kib, share_threads)) < 0) {
+                fprintf(stderr, "ceilings: --shares wants KIB@THREADS[,KIB@THREADS...] (THREADS 1 or 2)\n");
+                return 2;
+            }
+            for (int j = i; j + 2 < argc; j++) argv[j] = argv[j + 2]; /* leave DRAM_MIB where it was */
+            argc -= 2;
+            break;
+        }
     const int width = best_width();
     size_t l2 = cache_bytes(2), l3 = cache_bytes(3);
     if (!l2) l2 = 1u << 20;
@@ -281,6 +315,9 @@ int main(int argc, char **argv)
             double bw = bandwidth(threads, width, levels[i].bytes, levels[i].target);
             printf(",\"read_%s_%dt_gbs\":%.2f", levels[i].name, threads, bw * 1e-9);
         }
+    for (int i = 0; i < n_shares; i++)
+        printf(",\"read_share_%zuk_%dt_gbs\":%.2f", share_kib[i], share_threads[i],
+               bandwidth(share_threads[i], width, share_kib[i] << 10, 2e9) * 1e-9);
     printf(",\"read_buffer_bytes\":{\"l2\":%zu,\"l3\":%zu,\"dram\":%zu}}\n", in_l2, in_l3, dram);
     return 0;
 }
