@@ -5,6 +5,8 @@
 # Prints Markdown tables; writes bench/results.json, bench/results.md and bench/scaling.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# OpenBLAS 0.3.21 is unsafe on Zen 5 with its own kernel choice; the tables print the setting.
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 bash tools/install-deps.sh bench
 build=build-bench
 [ -d "$build" ] || meson setup "$build" --buildtype=release -Dtests=false -Ddocs=disabled >/dev/null
