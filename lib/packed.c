@@ -232,7 +232,7 @@ void mrnn__pack(mrnn__packed *m, float *dst, const float *src, int n_in, int n_o
  * bandwidth). Each sum still adds its inputs in order, so the result is the same either way. */
 #define DEFINE_ONE_ROW(NAME, TARGET, VW, GV)                                                                       \
     typedef float NAME##_vf __attribute__((vector_size(4 * (VW))));                                                \
-    /* acc[q][v] += the strip of panel q (q < NP) at w times x; bf16: acc[q][2u], acc[q][2u + 1] are the even \
+    /* acc[q][v] = the strip of panel q (q < NP) at `at` times x; bf16: acc[q][2u], acc[q][2u + 1] are the even \
      * and odd columns of the 2 VW at u, interleaved before returning */                                          \
     TARGET static inline __attribute__((always_inline)) void NAME##_strips(                                         \
         const mrnn__packed *m, size_t at, size_t panel, int NP, const float *x, NAME##_vf acc[2][GV])              \
