@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "alloc.h"
 
@@ -37,6 +38,34 @@ void *mrnn__malloc(size_t n)
 {
     if (should_fail_size(n) || should_fail()) return NULL;
     return malloc(n ? n : 1);
+}
+
+/* Huge pages pay only for blocks of several of them; smaller ones stay with malloc. */
+#define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_FROM (4 * HUGE_PAGE)
+
+void *mrnn__malloc_large(size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    if (n >= HUGE_FROM) {
+        if (should_fail_size(n) || should_fail()) return NULL;
+        void *p = NULL;
+        if (posix_memalign(&p, HUGE_PAGE, n) != 0) return NULL;
+        (void)madvise(p, n, MADV_HUGEPAGE); /* advice: without it the block works the same */
+        return p;
+    }
+#endif
+    return mrnn__malloc(n);
+}
+
+void *mrnn__calloc_large(size_t count, size_t size)
+{
+    size_t n;
+    if (!mrnn__mul_ok(count, size, &n)) return NULL;
+    if (n < HUGE_FROM) return mrnn__calloc(count, size);
+    void *p = mrnn__malloc_large(n);
+    if (p) memset(p, 0, n);
+    return p;
 }
 
 void *mrnn__calloc(size_t count, size_t size)

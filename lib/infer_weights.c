@@ -24,7 +24,7 @@ mrnn__infer_weights *mrnn__infer_weights_new(const mrnn__net_config *cfg, const 
     mrnn__infer_weights *iw = mrnn__calloc(1, sizeof *iw);
     if (!iw) return NULL;
     /* 64-byte aligned panels: vector loads never split a cache line; the table (floats) goes first */
-    iw->mem = mrnn__malloc(table_bytes + total * elem + 64);
+    iw->mem = mrnn__malloc_large(table_bytes + total * elem + 64);
     if (!iw->mem) {
         mrnn__free(iw);
         return NULL;

@@ -132,7 +132,7 @@ mrnn_status mrnn__model_alloc(mrnn_model **out, mrnn_vocab *v, const char *const
     m->cfg = cfg;
     m->best_valid = INFINITY;
     m->n_params = mrnn__net_param_count(&cfg);
-    m->weights = mrnn__calloc(m->n_params, sizeof *m->weights);
+    m->weights = mrnn__calloc_large(m->n_params, sizeof *m->weights);
     if (!m->weights) goto nomem;
     mrnn__net_bind(&cfg, m->weights, &m->w);
     if (n_styles) {
@@ -158,8 +158,8 @@ nomem:
 mrnn_status mrnn__model_alloc_optimizer(mrnn_model *m)
 {
     if (m->adam_m) return MRNN_OK;
-    m->adam_m = mrnn__calloc(m->n_params, sizeof *m->adam_m);
-    m->adam_v = mrnn__calloc(m->n_params, sizeof *m->adam_v);
+    m->adam_m = mrnn__calloc_large(m->n_params, sizeof *m->adam_m);
+    m->adam_v = mrnn__calloc_large(m->n_params, sizeof *m->adam_v);
     if (!m->adam_m || !m->adam_v) {
         mrnn__free(m->adam_m);
         mrnn__free(m->adam_v);

@@ -236,7 +236,7 @@ mrnn__net_workspace *mrnn__net_workspace_new_kernel(const mrnn__net_config *cfg,
     if (!mrnn__mul_ok(floats, sizeof(float), &bytes)) return NULL;
     mrnn__net_workspace *ws = mrnn__calloc(1, sizeof *ws);
     if (!ws) return NULL;
-    ws->mem = mrnn__malloc(bytes);
+    ws->mem = mrnn__malloc_large(bytes);
     if (ws->mem && cfg->loss == MRNN__LOSS_NADE) ws->nade = mrnn__nade_ws_new(cfg, rows);
     if (!ws->mem || (cfg->loss == MRNN__LOSS_NADE && !ws->nade)) {
         mrnn__free(ws->mem);

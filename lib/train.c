@@ -240,7 +240,7 @@ static mrnn_status run_setup(train_run *r)
     if (r->batcher.n_train == 0)
         return mrnn__fail(MRNN_ERR_EMPTY, "the corpus has no training piece with at least two steps");
     r->ws = mrnn__net_workspace_new_kernel(&m->cfg, (int)p->seq_len, r->n_lanes, r->cx->pack, r->cx->isa);
-    r->grad_block = mrnn__calloc(m->n_params, sizeof *r->grad_block);
+    r->grad_block = mrnn__calloc_large(m->n_params, sizeof *r->grad_block);
     r->norm_sums = mrnn__malloc(mrnn__norm_chunks(m->n_params) * sizeof *r->norm_sums);
     if (!r->ws || !r->grad_block || !r->norm_sums)
         return mrnn__fail(MRNN_ERR_NOMEM, "out of memory for training (%zu parameters, batch %u x %u)", m->n_params,
